@@ -1,0 +1,496 @@
+"""Price sources: files a user already has (CSV, parquet) and Yahoo Finance, read into one shape.
+
+The shape every source returns is a *price frame*: a ``DataFrame`` indexed by trading date
+(``DatetimeIndex`` named ``date``, tz-naive, midnight), one float64 column per ticker holding the
+adjusted close (split- and dividend-adjusted, i.e. a total-return price), ``NaN`` where the ticker
+has no price (before listing, after its last row). Nothing is filled.
+
+Accepted files:
+
+* per-ticker CSV, ticker = file name (``NVDA.csv``), with one of the layouts
+  ``Date,Close`` / yfinance's ``Date,Open,High,Low,Close,Adj Close,Volume`` (``Adj Close`` is
+  preferred when present) / Stooq's lower-case ``date,open,high,low,close,volume``;
+* a wide CSV: a date column then one column per ticker;
+* a wide parquet: index = dates (or a ``date`` column), columns = tickers;
+* a folder of per-ticker CSVs.
+
+Every series is checked before use (:func:`validate_series`): dates parse, are unique and sorted,
+values are finite and positive (yield series such as ``^IRX`` may be zero or negative), and there
+are at least two rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from buckets.errors import FetchError, PriceDataError
+from buckets.models import TICKER_PATTERN
+
+YIELD_TICKERS = frozenset({"^IRX", "^FVX", "^TNX", "^TYX"})
+"""Yahoo symbols that are interest rates in percent, not prices: zero and negative are real."""
+
+_OHLC_NAMES = {"open", "high", "low", "close", "adj close", "adj_close", "adjclose", "volume"}
+_DATE_NAMES = ("date", "datetime", "timestamp", "time", "index")
+
+
+def empty_price_frame() -> pd.DataFrame:
+    """A price frame with no rows and no columns."""
+    return pd.DataFrame(index=pd.DatetimeIndex([], name="date"), dtype="float64")
+
+
+def validate_series(values: pd.Series, ticker: str, *, file: Path | str | None = None) -> pd.Series:
+    """Check one ticker's closes and return them as a clean float64 series.
+
+    Raises :class:`PriceDataError` naming the file and the first offending date. Rows whose value
+    is empty are dropped (a missing quote is a missing row, never a zero); anything else that is
+    not a finite positive number is an error, except zero/negative values of yield series.
+    """
+
+    def fail(message: str, field: str | None = None) -> PriceDataError:
+        return PriceDataError(message, file=file, ticker=ticker, field=field)
+
+    if not isinstance(values.index, pd.DatetimeIndex):
+        raise fail("dates did not parse", "Date")
+    if values.index.tz is not None:
+        values = values.tz_localize(None)
+    if values.index.hasnans:
+        raise fail("a date is empty or did not parse", "Date")
+    numeric = pd.to_numeric(values, errors="coerce")
+    bad_text = numeric.isna() & values.notna() & (values.astype("string").str.strip() != "")
+    if bad_text.any():
+        first = values.index[int(bad_text.to_numpy().argmax())]
+        raise fail(f"value {values[first]!r} on {first.date()} is not a number", "Close")
+    numeric = numeric.astype("float64").dropna()
+    dates = pd.DatetimeIndex(numeric.index)
+    if dates.has_duplicates:
+        raise fail(f"date {dates[dates.duplicated()][0].date()} appears twice", "Date")
+    if not dates.is_monotonic_increasing:
+        pos = int(np.argmax(np.diff(dates.asi8) < 0)) + 1
+        raise fail(
+            f"dates are not sorted ({dates[pos].date()} comes after {dates[pos - 1].date()})",
+            "Date",
+        )
+    arr = numeric.to_numpy()
+    infinite = ~np.isfinite(arr)
+    if infinite.any():
+        raise fail(f"value on {dates[int(infinite.argmax())].date()} is not finite", "Close")
+    if ticker not in YIELD_TICKERS:
+        nonpositive = arr <= 0
+        if nonpositive.any():
+            i = int(nonpositive.argmax())
+            raise fail(f"price {arr[i]:g} on {dates[i].date()} is not positive", "Close")
+    if len(numeric) < 2:
+        rows = f"{len(numeric)} price row{'s' if len(numeric) != 1 else ''}"
+        raise fail(f"has {rows}; at least 2 are needed for a return")
+    out = pd.Series(arr, index=dates.normalize().rename("date"), name=ticker)
+    return out
+
+
+def ticker_from_path(path: Path) -> str:
+    """The ticker a per-ticker file names (``nvda.csv`` → ``NVDA``); checked against the pattern."""
+    ticker = path.stem.strip().upper()
+    if not TICKER_PATTERN.fullmatch(ticker):
+        raise PriceDataError(
+            f"file name {path.name!r} is not <TICKER>.csv with a valid ticker symbol", file=path
+        )
+    return ticker
+
+
+def _read_csv_frame(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, skipinitialspace=True)
+    except FileNotFoundError:
+        raise PriceDataError("file not found", file=path) from None
+    except pd.errors.EmptyDataError:
+        raise PriceDataError("the file is empty", file=path) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PriceDataError(f"not a readable CSV ({first})", file=path) from None
+    except OSError as exc:
+        raise PriceDataError(f"cannot read ({exc.strerror})", file=path) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _date_column(frame: pd.DataFrame, path: Path) -> str:
+    for col in frame.columns:
+        if col.lower() in _DATE_NAMES:
+            return col
+    raise PriceDataError(
+        f"no date column (expected one of Date, date; found {', '.join(frame.columns) or 'none'})",
+        file=path,
+        field="Date",
+    )
+
+
+def _parse_dates(raw: pd.Series, path: Path, column: str) -> pd.DatetimeIndex:
+    text = raw.astype("string").str.strip()
+    # keep the calendar date of a timestamp; drop a time zone suffix instead of shifting the day
+    parsed = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    if parsed.isna().any():
+        i = int(parsed.isna().to_numpy().argmax())
+        raise PriceDataError(
+            f"row {i + 2}: {raw.iloc[i]!r} is not a date (YYYY-MM-DD)", file=path, field=column
+        )
+    return pd.DatetimeIndex(parsed, name="date")
+
+
+def _close_column(frame: pd.DataFrame) -> str | None:
+    by_lower = {c.lower(): c for c in frame.columns}
+    for name in ("adj close", "adj_close", "adjclose", "close"):
+        if name in by_lower:
+            return by_lower[name]
+    return None
+
+
+def read_price_csv(path: Path, ticker: str | None = None) -> pd.Series:
+    """Read one per-ticker CSV (any accepted layout) into a validated series of closes."""
+    ticker = ticker or ticker_from_path(path)
+    frame = _read_csv_frame(path)
+    date_col = _date_column(frame, path)
+    close_col = _close_column(frame)
+    if close_col is None:
+        raise PriceDataError(
+            f"no Close or Adj Close column (found {', '.join(frame.columns)})",
+            file=path,
+            field="Close",
+        )
+    if frame.empty:
+        raise PriceDataError("has a header but no rows", file=path)
+    index = _parse_dates(frame[date_col], path, date_col)
+    values = pd.Series(frame[close_col].to_numpy(), index=index)
+    return validate_series(values, ticker, file=path)
+
+
+def is_wide_csv(frame: pd.DataFrame) -> bool:
+    """A wide CSV has a date column and ticker columns, none of them OHLC names."""
+    others = [c for c in frame.columns if c.lower() not in _DATE_NAMES]
+    return bool(others) and not any(c.lower() in _OHLC_NAMES for c in others)
+
+
+def read_wide_csv(
+    path: Path,
+    tickers: Iterable[str] | None = None,
+    *,
+    problems: list[PriceDataError] | None = None,
+) -> dict[str, pd.Series]:
+    """Read a wide CSV (date column + one column per ticker) into validated series."""
+    frame = _read_csv_frame(path)
+    date_col = _date_column(frame, path)
+    index = _parse_dates(frame[date_col], path, date_col)
+    wanted = _wanted_columns([c for c in frame.columns if c != date_col], tickers, path)
+    out: dict[str, pd.Series] = {}
+    for column, ticker in wanted.items():
+        values = pd.Series(frame[column].to_numpy(), index=index)
+        values = values[values.notna() & (values.astype("string").str.strip() != "")]
+        _validate_into(out, values, ticker, path, problems)
+    return out
+
+
+def _validate_into(
+    out: dict[str, pd.Series],
+    values: pd.Series,
+    ticker: str,
+    path: Path,
+    problems: list[PriceDataError] | None,
+) -> None:
+    try:
+        out[ticker] = validate_series(values, ticker, file=path)
+    except PriceDataError as exc:
+        if problems is None:
+            raise
+        problems.append(exc)
+
+
+def _wanted_columns(
+    columns: Sequence[str], tickers: Iterable[str] | None, path: Path
+) -> dict[str, str]:
+    """Map file columns to tickers (upper case), keeping only the wanted tickers."""
+    by_ticker: dict[str, str] = {}
+    for column in columns:
+        ticker = str(column).strip().upper()
+        if not TICKER_PATTERN.fullmatch(ticker):
+            raise PriceDataError(f"column {column!r} is not a ticker symbol", file=path)
+        by_ticker[ticker] = column
+    if tickers is None:
+        return {col: t for t, col in by_ticker.items()}
+    return {by_ticker[t]: t for t in tickers if t in by_ticker}
+
+
+def read_wide_parquet(
+    path: Path,
+    tickers: Iterable[str] | None = None,
+    *,
+    problems: list[PriceDataError] | None = None,
+) -> dict[str, pd.Series]:
+    """Read a wide parquet (index = dates, columns = tickers); only the wanted columns are read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except FileNotFoundError:
+        raise PriceDataError("file not found", file=path) from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise PriceDataError(f"not a readable parquet file ({exc})", file=path) from None
+    names = [n for n in schema.names if not n.startswith("__index_level_")]
+    date_cols = [n for n in names if n.lower() in _DATE_NAMES]
+    pandas_meta = schema.pandas_metadata or {}
+    index_cols = [c for c in pandas_meta.get("index_columns", []) if isinstance(c, str)]
+    ticker_cols = [n for n in names if n not in date_cols and n not in index_cols]
+    wanted = _wanted_columns(ticker_cols, tickers, path)
+    columns = list(wanted) + date_cols
+    try:
+        table = pq.read_table(path, columns=columns)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise PriceDataError(f"not a readable parquet file ({exc})", file=path) from None
+    frame = table.to_pandas()
+    if date_cols:
+        frame = frame.set_index(date_cols[0])
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        try:
+            frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index))
+        except (ValueError, TypeError):
+            raise PriceDataError("the index is not dates", file=path, field="index") from None
+    out: dict[str, pd.Series] = {}
+    for column, ticker in wanted.items():
+        values = frame[column].dropna()
+        if values.empty:
+            continue
+        _validate_into(out, values, ticker, path, problems)
+    return out
+
+
+def _find_csv(folder: Path, ticker: str, listing: dict[str, Path]) -> Path | None:
+    exact = folder / f"{ticker}.csv"
+    if exact.is_file():
+        return exact
+    return listing.get(ticker)
+
+
+def read_price_folder(
+    folder: Path,
+    tickers: Iterable[str] | None = None,
+    *,
+    problems: list[PriceDataError] | None = None,
+) -> dict[str, pd.Series]:
+    """Read per-ticker CSVs from a folder: the wanted tickers, or every ``*.csv`` when None.
+
+    With ``problems`` given, a file that fails validation is recorded there and skipped;
+    otherwise its error is raised.
+    """
+    listing: dict[str, Path] = {}
+    for p in folder.iterdir():
+        if p.suffix.lower() == ".csv" and p.is_file():
+            listing[p.stem.strip().upper()] = p
+    wanted: list[tuple[str | None, Path]]
+    if tickers is None:
+        wanted = [(None, file) for _, file in sorted(listing.items())]
+    else:
+        wanted = [(t, f) for t in tickers if (f := _find_csv(folder, t, listing)) is not None]
+    out: dict[str, pd.Series] = {}
+    for ticker, path in wanted:
+        try:
+            series = read_price_csv(path, ticker)
+        except PriceDataError as exc:
+            if problems is None:
+                raise
+            problems.append(exc)
+            continue
+        out[str(series.name)] = series
+    return out
+
+
+def read_price_path(
+    path: Path,
+    tickers: Iterable[str] | None = None,
+    *,
+    problems: list[PriceDataError] | None = None,
+) -> dict[str, pd.Series]:
+    """Read prices from a folder of CSVs, one CSV (per-ticker or wide) or a wide parquet.
+
+    With ``tickers`` only those are read (absent ones are simply not in the result); with None,
+    everything in the path. With ``problems`` a series that fails validation is recorded there
+    and skipped (for imports); without, the first problem is raised (for runs).
+    """
+    if path.is_dir():
+        return read_price_folder(path, tickers, problems=problems)
+    if not path.exists():
+        raise PriceDataError("no such file or folder", file=path)
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        return read_wide_parquet(path, tickers, problems=problems)
+    if suffix in {".csv", ".txt"}:
+        frame = _read_csv_frame(path)
+        if is_wide_csv(frame):
+            return read_wide_csv(path, tickers, problems=problems)
+        ticker = ticker_from_path(path)
+        if tickers is not None and ticker not in set(tickers):
+            return {}
+        return {ticker: read_price_csv(path, ticker)}
+    raise PriceDataError("expected a folder of CSVs, a .csv or a .parquet file", file=path)
+
+
+def to_price_frame(
+    series: dict[str, pd.Series], order: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Series per ticker → one price frame (outer join on dates, NaN where absent, no filling)."""
+    if not series:
+        return empty_price_frame()
+    keys = [t for t in (order or series) if t in series]
+    frame = pd.concat([series[t].rename(t) for t in keys], axis=1, join="outer").sort_index()
+    frame.index.name = "date"
+    return frame.astype("float64")
+
+
+# --- Yahoo Finance --------------------------------------------------------------------------------
+
+Download = Callable[..., Any]
+
+
+@dataclass
+class FetchOutcome:
+    """What a fetch brought back: series per ticker that succeeded, and a reason per failure."""
+
+    prices: dict[str, pd.Series] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class _CaptureYfinanceLog(logging.Handler):
+    """yfinance reports per-ticker failures only through its logger; collect them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            self.messages.append(record.getMessage())
+
+
+_NETWORK_MARKERS = (
+    "could not resolve host",
+    "failed to perform",
+    "dnserror",
+    "connection refused",
+    "network is unreachable",
+    "timed out",
+    "connectionerror",
+)
+
+
+def _reason_for(ticker: str, messages: list[str]) -> str:
+    for message in messages:
+        if ticker in message:
+            text = message.split(":", 1)[-1].strip() if ":" in message else message
+            return text.splitlines()[0][:200]
+    return "Yahoo Finance returned no prices"
+
+
+class YahooSource:
+    """Adjusted daily closes from Yahoo Finance through yfinance.
+
+    ``download`` is the function that talks to Yahoo (``yfinance.download`` by default); tests pass
+    one that replays recorded responses. Prices are requested with ``auto_adjust=True``, so
+    ``Close`` is the split- and dividend-adjusted close (the same series as the snapshot's).
+    """
+
+    name = "yahoo"
+
+    def __init__(self, download: Download | None = None, *, batch_size: int = 50) -> None:
+        self._download = download
+        self.batch_size = batch_size
+
+    def _download_fn(self) -> Download:
+        if self._download is None:
+            import yfinance
+
+            return yfinance.download  # type: ignore[no-any-return]
+        return self._download
+
+    def fetch(
+        self,
+        tickers: Sequence[str],
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        *,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> FetchOutcome:
+        """Download ``tickers`` in batches; failures are collected, successes kept.
+
+        Raises :class:`FetchError` when nothing at all could be fetched and the failures look like
+        a missing network, so the user learns that once instead of once per ticker.
+        """
+        outcome = FetchOutcome()
+        download = self._download_fn()
+        logger = logging.getLogger("yfinance")
+        handler = _CaptureYfinanceLog()
+        previous_level, previous_propagate = logger.level, logger.propagate
+        logger.addHandler(handler)
+        logger.propagate = False
+        logger.setLevel(logging.WARNING)
+        try:
+            for i in range(0, len(tickers), self.batch_size):
+                batch = list(tickers[i : i + self.batch_size])
+                handler.messages.clear()
+                try:
+                    frame = download(
+                        batch,
+                        start=None if start is None else start.strftime("%Y-%m-%d"),
+                        end=None if end is None else end.strftime("%Y-%m-%d"),
+                        auto_adjust=True,
+                        progress=False,
+                        threads=True,
+                        group_by="column",
+                        multi_level_index=True,
+                    )
+                except Exception as exc:  # yfinance raises many types; each is a failure
+                    for t in batch:
+                        outcome.failed[t] = f"{type(exc).__name__}: {exc}"[:200]
+                else:
+                    self._collect(frame, batch, handler.messages, outcome)
+                if on_batch is not None:
+                    on_batch(len(batch))
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(previous_level)
+            logger.propagate = previous_propagate
+        if tickers and not outcome.prices:
+            reasons = " ".join(outcome.failed.values()).lower()
+            if any(marker in reasons for marker in _NETWORK_MARKERS):
+                raise FetchError(
+                    "cannot reach Yahoo Finance (no network or Yahoo refused the connection); "
+                    "use `--prices PATH` or `bucketmap prices import PATH` instead"
+                )
+        return outcome
+
+    @staticmethod
+    def _collect(frame: Any, batch: list[str], messages: list[str], outcome: FetchOutcome) -> None:
+        closes: pd.DataFrame | None = None
+        if isinstance(frame, pd.DataFrame) and not frame.empty:
+            if isinstance(frame.columns, pd.MultiIndex):
+                level0 = frame.columns.get_level_values(0)
+                if "Close" in level0:
+                    closes = pd.DataFrame(frame["Close"])
+            elif "Close" in frame.columns and len(batch) == 1:
+                closes = frame[["Close"]].rename(columns={"Close": batch[0]})
+        for ticker in batch:
+            values = None if closes is None or ticker not in closes else closes[ticker].dropna()
+            if values is None or values.empty:
+                outcome.failed[ticker] = _reason_for(ticker, messages)
+                continue
+            index = pd.DatetimeIndex(values.index)
+            if index.tz is not None:
+                index = index.tz_localize(None)
+            values = pd.Series(values.to_numpy(dtype="float64"), index=index.normalize())
+            try:
+                outcome.prices[ticker] = validate_series(values, ticker, file="yahoo")
+            except PriceDataError as exc:
+                outcome.failed[ticker] = exc.message

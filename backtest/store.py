@@ -1,0 +1,234 @@
+"""The local price store: files on disk, no server.
+
+Layout under the store root (``--store``, ``$BUCKETMAP_STORE`` or ``./.bucketmap``)::
+
+    manifest.json          one record per ticker: file, source, stored_at, first, last, rows, sha256
+    prices/<TICKER>.parquet  columns date (date32), close (float64), sorted, unique dates
+    .lock                  held while writing (and while reading, so a reader never sees a file
+                           whose checksum is not yet in the manifest)
+
+Every file is written to a temporary name in the same folder and moved into place with
+``os.replace``, so a crash leaves either the old or the new version, never half of one. The
+manifest is written last; a price file whose checksum does not match it is reported as damaged by
+name and never used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from buckets.errors import StoreError
+from buckets.models import TICKER_PATTERN
+
+STORE_ENV = "BUCKETMAP_STORE"
+DEFAULT_STORE = Path(".bucketmap")
+MANIFEST = "manifest.json"
+LOCK_TIMEOUT_S = 60.0
+
+
+def default_store_path() -> Path:
+    """``$BUCKETMAP_STORE`` when set, else ``.bucketmap`` in the working directory."""
+    env = os.environ.get(STORE_ENV)
+    return Path(env) if env else DEFAULT_STORE
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@dataclass(frozen=True)
+class StoredSeries:
+    """The manifest record of one ticker."""
+
+    ticker: str
+    file: str
+    source: str
+    stored_at: str
+    first: str
+    last: str
+    rows: int
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "ticker"}
+
+
+def _series_to_parquet_bytes(series: pd.Series) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "date": pa.array(pd.DatetimeIndex(series.index).date, type=pa.date32()),
+            "close": pa.array(series.to_numpy(dtype="float64"), type=pa.float64()),
+        }
+    )
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return bytes(sink.getvalue().to_pybytes())
+
+
+class PriceStore:
+    """Adjusted closes per ticker on disk, with provenance.
+
+    ``write`` replaces or merges series (atomic per file, manifest last, under a lock); ``read``
+    returns a price frame and the tickers it does not hold; ``records`` the provenance.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.prices_dir = root / "prices"
+        self.manifest_path = root / MANIFEST
+
+    # --- locking and manifest ------------------------------------------------------------------
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.root / ".lock"), timeout=LOCK_TIMEOUT_S)
+        try:
+            with lock:
+                yield
+        except Timeout:
+            raise StoreError(
+                f"{self.root}: another bucketmap process holds the store lock for over "
+                f"{LOCK_TIMEOUT_S:.0f} s; wait for it or remove {self.root / '.lock'} if none runs"
+            ) from None
+
+    def _read_manifest(self) -> dict[str, dict[str, Any]]:
+        if not self.manifest_path.exists():
+            return {}
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise StoreError(
+                f"{self.manifest_path}: damaged ({exc}); re-import or re-fetch into a new store"
+            ) from None
+        if not isinstance(data, dict) or not isinstance(data.get("tickers"), dict):
+            raise StoreError(f"{self.manifest_path}: not a bucketmap manifest")
+        tickers: dict[str, dict[str, Any]] = data["tickers"]
+        return tickers
+
+    def _write_manifest(self, tickers: Mapping[str, Mapping[str, Any]]) -> None:
+        body = {"version": 1, "tickers": dict(sorted(tickers.items()))}
+        atomic_write_bytes(
+            self.manifest_path, json.dumps(body, indent=1, sort_keys=False).encode("utf-8")
+        )
+
+    def _file_for(self, ticker: str) -> Path:
+        if not TICKER_PATTERN.fullmatch(ticker):
+            raise StoreError(
+                f"{ticker!r} is not a ticker symbol; refusing to use it as a file name"
+            )
+        path = self.prices_dir / f"{ticker}.parquet"
+        if path.parent != self.prices_dir:
+            raise StoreError(f"{ticker!r} does not map to a file inside the store")
+        return path
+
+    # --- public API ------------------------------------------------------------------------------
+    def records(self) -> dict[str, StoredSeries]:
+        """Provenance of every stored ticker."""
+        return {t: StoredSeries(ticker=t, **rec) for t, rec in self._read_manifest().items()}
+
+    def tickers(self) -> list[str]:
+        """Tickers the store holds, sorted."""
+        return sorted(self._read_manifest())
+
+    def write(
+        self, series: Mapping[str, pd.Series], source: str, *, merge: bool = False
+    ) -> list[StoredSeries]:
+        """Store validated series (``sources.validate_series``) under ``source``.
+
+        With ``merge`` the new rows are added to what is stored (new values win on shared dates);
+        otherwise each ticker's series is replaced whole.
+        """
+        written: list[StoredSeries] = []
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        with self._locked():
+            manifest = self._read_manifest()
+            for ticker, values in series.items():
+                path = self._file_for(ticker)
+                if merge and ticker in manifest:
+                    old = self._read_one(ticker, manifest[ticker])
+                    values = pd.concat([old[~old.index.isin(values.index)], values]).sort_index()
+                data = _series_to_parquet_bytes(values)
+                atomic_write_bytes(path, data)
+                record = StoredSeries(
+                    ticker=ticker,
+                    file=f"prices/{path.name}",
+                    source=source,
+                    stored_at=now,
+                    first=values.index[0].date().isoformat(),
+                    last=values.index[-1].date().isoformat(),
+                    rows=len(values),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                )
+                manifest[ticker] = record.as_dict()
+                written.append(record)
+            self._write_manifest(manifest)
+        return written
+
+    def _read_one(self, ticker: str, record: Mapping[str, Any]) -> pd.Series:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = self.root / str(record["file"])
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(
+                f"{path}: missing from the store; re-import or re-fetch {ticker}"
+            ) from None
+        if hashlib.sha256(data).hexdigest() != record["sha256"]:
+            raise StoreError(
+                f"{path}: damaged (checksum does not match the manifest); "
+                f"re-import or re-fetch {ticker}"
+            )
+        try:
+            table = pq.read_table(pa.BufferReader(data))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise StoreError(
+                f"{path}: unreadable ({exc}); re-import or re-fetch {ticker}"
+            ) from None
+        index = pd.DatetimeIndex(table.column("date").to_numpy(zero_copy_only=False), name="date")
+        return pd.Series(table.column("close").to_numpy(), index=index, name=ticker)
+
+    def read(self, tickers: Iterable[str]) -> tuple[dict[str, pd.Series], list[str]]:
+        """Stored series of the wanted tickers, and the wanted tickers the store lacks."""
+        with self._locked():
+            manifest = self._read_manifest()
+            found: dict[str, pd.Series] = {}
+            missing: list[str] = []
+            for ticker in tickers:
+                record = manifest.get(ticker)
+                if record is None:
+                    missing.append(ticker)
+                    continue
+                found[ticker] = self._read_one(ticker, record)
+        return found, missing

@@ -1,0 +1,3 @@
+from bucketmap.cli import main
+
+main()

@@ -1,0 +1,146 @@
+"""The library's entry points: each wires the stages for one job, with I/O at the edges.
+
+``run`` is the main job (universe files → prices → backtest → report files); ``import_prices``
+and ``fetch_prices`` fill the local store. The CLI calls these and nothing else of substance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from backtest.run import RunOptions, RunOutput, run_backtest
+from backtest.sources import FetchOutcome, YahooSource, read_price_path
+from backtest.store import PriceStore, StoredSeries
+from buckets.errors import PriceDataError
+from buckets.files import load_universe
+from buckets.models import Universe
+from reports.exports import (
+    REPORT_HTML,
+    RESULTS_JSON,
+    RETURNS_CSV,
+    WEIGHTS_CSV,
+    results_json,
+    returns_csv,
+    weights_csv,
+    write_files_atomically,
+)
+from reports.page import render_report
+
+__version__ = "0.1.0"
+
+DEFAULT_FETCH_START = dt.date(2015, 1, 1)
+
+
+@dataclass
+class PricesForRun:
+    """Prices gathered for a run, and a description of where they came from."""
+
+    series: dict[str, pd.Series]
+    source: str
+    fetched: FetchOutcome | None = None
+
+
+def prices_for_run(
+    universe: Universe,
+    *,
+    prices: Path | None,
+    store: PriceStore,
+    verified_only: bool = False,
+    fetch_missing: bool = True,
+    yahoo: YahooSource | None = None,
+) -> PricesForRun:
+    """Prices of every ticker the universe needs.
+
+    From ``prices`` (a folder of CSVs, a CSV or a parquet) when given, read in place and not
+    stored; otherwise from the store, first fetching from Yahoo what the store lacks (unless
+    ``fetch_missing`` is False).
+    """
+    tickers = universe.tickers(verified_only=verified_only)
+    if prices is not None:
+        return PricesForRun(read_price_path(prices, tickers), f"files: {prices}")
+    found, missing = store.read(tickers)
+    outcome = None
+    if missing and fetch_missing:
+        outcome = fetch_prices(missing, store, yahoo=yahoo)
+        found.update(outcome.prices)
+    sources = sorted({rec.source for t, rec in store.records().items() if t in found})
+    return PricesForRun(found, f"store: {store.root} ({', '.join(sources) or 'empty'})", outcome)
+
+
+def run(
+    universes: Path,
+    out: Path,
+    options: RunOptions,
+    *,
+    prices: Path | None = None,
+    store: PriceStore | None = None,
+    fetch_missing: bool = True,
+    yahoo: YahooSource | None = None,
+) -> tuple[RunOutput, list[Path]]:
+    """The main job: backtest every bucket of ``universes`` and write the run's files to ``out``.
+
+    Everything is computed before anything is written; the files are then written atomically
+    (``results.json``, ``returns.csv``, ``weights.csv``, ``report.html``).
+    """
+    universe = load_universe(universes)
+    store = store or PriceStore(Path(".bucketmap"))
+    gathered = prices_for_run(
+        universe,
+        prices=prices,
+        store=store,
+        verified_only=options.verified_only,
+        fetch_missing=fetch_missing,
+        yahoo=yahoo,
+    )
+    output = run_backtest(
+        universe, gathered.series, options, price_source=gathered.source, version=__version__
+    )
+    files = {
+        RESULTS_JSON: results_json(output.result),
+        RETURNS_CSV: returns_csv(output.returns),
+        WEIGHTS_CSV: weights_csv(output.weights),
+        REPORT_HTML: render_report(output.result, output.returns),
+    }
+    return output, write_files_atomically(out, files)
+
+
+@dataclass
+class ImportReport:
+    """What an import stored, and the series it refused with the reason."""
+
+    stored: list[StoredSeries] = field(default_factory=list)
+    problems: list[PriceDataError] = field(default_factory=list)
+
+
+def import_prices(path: Path, store: PriceStore) -> ImportReport:
+    """Import every series in ``path`` (folder of CSVs, CSV, parquet) into the store.
+
+    Each series is validated; those that fail are reported and not stored, the others are
+    (each replacing what the store held for that ticker).
+    """
+    problems: list[PriceDataError] = []
+    series = read_price_path(path, None, problems=problems)
+    stored = store.write(series, source=f"import:{path.name}") if series else []
+    return ImportReport(stored=stored, problems=problems)
+
+
+def fetch_prices(
+    tickers: Sequence[str],
+    store: PriceStore,
+    *,
+    start: dt.date = DEFAULT_FETCH_START,
+    yahoo: YahooSource | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> FetchOutcome:
+    """Download ``tickers`` from Yahoo Finance into the store; failures are returned, not raised
+    (except a missing network, raised as :class:`FetchError`)."""
+    source = yahoo or YahooSource()
+    outcome = source.fetch(list(tickers), pd.Timestamp(start), on_batch=on_batch)
+    if outcome.prices:
+        store.write(outcome.prices, source="yahoo", merge=True)
+    return outcome

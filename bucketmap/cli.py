@@ -1,0 +1,296 @@
+"""The ``bucketmap`` command line: parse options, call one library function, print the result.
+
+This is the only place that knows about exit codes: a :class:`BucketmapError` becomes one line on
+stderr and exit code 2 (``--debug`` shows the traceback instead). Heavy libraries (pandas,
+vectorbt, plotly) are imported inside the commands, so ``bucketmap --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from backtest.conventions import Rebalance, Weighting
+from buckets.errors import BucketmapError
+
+if TYPE_CHECKING:
+    from backtest.store import PriceStore
+
+app = typer.Typer(
+    help="Test an investment thesis: backtest buckets of tickers against benchmarks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+prices_app = typer.Typer(help="Fill and inspect the local price store.", no_args_is_help=True)
+universes_app = typer.Typer(help="Check the universe files.", no_args_is_help=True)
+app.add_typer(prices_app, name="prices")
+app.add_typer(universes_app, name="universes")
+
+_state = {"debug": False}
+
+UniversesOpt = Annotated[
+    Path, typer.Option("--universes", help="Folder of universe files.", file_okay=False)
+]
+StoreOpt = Annotated[
+    Path,
+    typer.Option("--store", envvar="BUCKETMAP_STORE", help="Price store folder.", file_okay=False),
+]
+DateFormats = ["%Y-%m-%d"]
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@contextmanager
+def _errors_to_exit() -> Iterator[None]:
+    """BucketmapError → ``error: <message>`` on stderr and exit 2 (traceback with --debug)."""
+    try:
+        yield
+    except BucketmapError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {_one_line(str(exc))}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+def _store(path: Path) -> PriceStore:
+    from backtest.store import PriceStore
+
+    return PriceStore(path)
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return None if value is None else value.date()
+
+
+@app.command()
+def run(
+    universes: UniversesOpt = Path("universes"),
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices",
+            help="Read prices from this folder of CSVs, CSV or parquet instead of the store.",
+        ),
+    ] = None,
+    store: StoreOpt = Path(".bucketmap"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the run's files.")] = Path(
+        "out/run"
+    ),
+    start: Annotated[
+        dt.datetime, typer.Option("--start", formats=DateFormats, help="First day of the window.")
+    ] = dt.datetime(2023, 1, 1),
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option("--end", formats=DateFormats, help="Last day (default: last common date)."),
+    ] = None,
+    rebalance: Annotated[
+        Rebalance, typer.Option("--rebalance", help="When weights are reset.")
+    ] = Rebalance.monthly,
+    weighting: Annotated[
+        Weighting, typer.Option("--weighting", help="Target weights at each rebalance.")
+    ] = Weighting.equal,
+    cost_bps: Annotated[
+        float, typer.Option("--cost-bps", min=0, help="Cost per trade, basis points of value.")
+    ] = 0.0,
+    verified_only: Annotated[
+        bool, typer.Option("--verified-only", help="Use verified members only.")
+    ] = False,
+    max_missing: Annotated[
+        float,
+        typer.Option(
+            "--max-missing",
+            min=0,
+            max=1,
+            help="Share of a bucket's members that may lack prices (default: none may).",
+        ),
+    ] = 0.0,
+    fetch: Annotated[
+        bool, typer.Option("--fetch/--no-fetch", help="Fetch tickers the store lacks.")
+    ] = True,
+) -> None:
+    """Backtest every bucket against the benchmarks and write results, returns and report."""
+    with _errors_to_exit():
+        from backtest.run import RunOptions
+        from bucketmap.api import run as run_job
+        from buckets.errors import RunConfigError
+
+        if end is not None and end <= start:
+            raise RunConfigError(f"--end {end.date()} is not after --start {start.date()}")
+        options = RunOptions(
+            start=start.date(),
+            end=_date(end),
+            rebalance=rebalance,
+            weighting=weighting,
+            cost_bps=cost_bps,
+            verified_only=verified_only,
+            max_missing=max_missing,
+        )
+        output, written = run_job(
+            universes, out, options, prices=prices, store=_store(store), fetch_missing=fetch
+        )
+        _print_run_summary(output)
+        for path in written:
+            typer.echo(f"wrote {path}")
+
+
+def _print_run_summary(output: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from backtest.run import RunOutput
+
+    assert isinstance(output, RunOutput)
+    result = output.result
+    benches = list(result.benchmarks)
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:+.1%}"
+
+    table = Table(title=f"{result.run.start} → {result.run.end}, rebalance {result.run.rebalance}")
+    table.add_column("bucket")
+    table.add_column("used", justify="right")
+    table.add_column("total", justify="right")
+    for b in benches:
+        table.add_column(f"vs {b}", justify="right")
+    for name, bucket in result.buckets.items():
+        used = sum(m.used for m in bucket.members)
+        table.add_row(
+            name,
+            f"{used}/{len(bucket.members)}",
+            pct(bucket.metrics.total_return),
+            *[pct(bucket.vs[b].excess_total_return) if b in bucket.vs else "—" for b in benches],
+        )
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+@prices_app.command("import")
+def prices_import(
+    path: Annotated[Path, typer.Argument(help="Folder of per-ticker CSVs, a CSV or a parquet.")],
+    store: StoreOpt = Path(".bucketmap"),
+) -> None:
+    """Import price files into the store (each series validated; bad ones are listed, not stored).
+
+    Exit code 1 when some series were refused.
+    """
+    with _errors_to_exit():
+        from bucketmap.api import import_prices
+
+        report = import_prices(path, _store(store))
+        typer.echo(f"stored {len(report.stored)} ticker(s) in {store}")
+        for problem in report.problems:
+            typer.echo(f"refused: {_one_line(str(problem))}", err=True)
+        if report.problems:
+            typer.echo(f"{len(report.problems)} series refused", err=True)
+            raise typer.Exit(1)
+
+
+@prices_app.command("fetch")
+def prices_fetch(
+    tickers: Annotated[
+        list[str] | None, typer.Argument(help="Tickers (default: every member and benchmark).")
+    ] = None,
+    universes: UniversesOpt = Path("universes"),
+    start: Annotated[
+        dt.datetime, typer.Option("--start", formats=DateFormats, help="First date to fetch.")
+    ] = dt.datetime(2015, 1, 1),
+    store: StoreOpt = Path(".bucketmap"),
+) -> None:
+    """Download adjusted daily closes from Yahoo Finance into the store."""
+    with _errors_to_exit():
+        from rich.progress import Progress
+
+        from bucketmap.api import fetch_prices
+        from buckets.files import load_universe
+        from buckets.models import TICKER_PATTERN
+
+        wanted = [t.upper() for t in tickers] if tickers else load_universe(universes).tickers()
+        for t in wanted:
+            if not TICKER_PATTERN.fullmatch(t):
+                from buckets.errors import RunConfigError
+
+                raise RunConfigError(f"{t!r} is not a ticker symbol")
+        with Progress(transient=True) as progress:
+            task = progress.add_task("fetching", total=len(wanted))
+            outcome = fetch_prices(
+                wanted,
+                _store(store),
+                start=start.date(),
+                on_batch=lambda n: progress.advance(task, n),
+            )
+        typer.echo(f"stored {len(outcome.prices)} ticker(s) in {store}")
+        for ticker, reason in sorted(outcome.failed.items()):
+            typer.echo(f"failed: {ticker}: {_one_line(reason)}", err=True)
+        if outcome.failed:
+            raise typer.Exit(1)
+
+
+@prices_app.command("info")
+def prices_info(
+    tickers: Annotated[list[str] | None, typer.Argument(help="Tickers (default: all).")] = None,
+    store: StoreOpt = Path(".bucketmap"),
+) -> None:
+    """Per ticker: first and last date, rows, source and when it was stored."""
+    with _errors_to_exit():
+        from rich.console import Console
+        from rich.table import Table
+
+        records = _store(store).records()
+        wanted = [t.upper() for t in tickers] if tickers else sorted(records)
+        table = Table(title=f"price store {store}")
+        for col in ("ticker", "first", "last", "rows", "source", "stored at"):
+            table.add_column(col)
+        for t in wanted:
+            rec = records.get(t)
+            if rec is None:
+                table.add_row(t, "—", "—", "0", "not stored", "—")
+            else:
+                table.add_row(t, rec.first, rec.last, str(rec.rows), rec.source, rec.stored_at)
+        Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+@universes_app.command("validate")
+def universes_validate(
+    directory: Annotated[Path, typer.Argument(help="Universe folder.")] = Path("universes"),
+) -> None:
+    """Check every universe file and list all problems as file:line: field: message."""
+    with _errors_to_exit():
+        from buckets.files import validate_universe
+
+        universe, errors = validate_universe(directory)
+        for err in errors:
+            typer.echo(_one_line(str(err)), err=True)
+        if errors:
+            typer.echo(f"{len(errors)} problem(s)", err=True)
+            raise typer.Exit(2)
+        assert universe is not None
+        members = sum(len(b.members) for b in universe.buckets.values())
+        typer.echo(
+            f"ok: {len(universe.buckets)} buckets, {members} members, "
+            f"{len(universe.benchmarks)} benchmarks, {len(universe.claims)} claims"
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,326 @@
+"""Universe files on disk ↔ validated models.
+
+A universe is a folder: one ``<bucket>.yaml`` per bucket (the file name is the bucket's name),
+``benchmarks.yaml`` and, optionally, ``claims.yaml``. Files are read with ruamel.yaml's round-trip
+loader, which constructs only plain mappings, sequences and scalars (never Python objects), and
+which remembers the line of every key so that errors can point at it.
+
+Every problem found is reported as a :class:`UniverseError` naming file, line and field; loading
+collects all of them (``validate_universe``) before giving up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from buckets.errors import UniverseError, UniverseErrors
+from buckets.models import (
+    BUCKET_NAME_PATTERN,
+    BenchmarksConfig,
+    Bucket,
+    ClaimsFile,
+    Side,
+    Universe,
+    is_bucket_name,
+)
+
+BENCHMARKS_FILE = "benchmarks.yaml"
+CLAIMS_FILE = "claims.yaml"
+RESERVED_STEMS = {"benchmarks", "claims"}
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file with the round-trip loader; raise UniverseError on any problem."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UniverseError(path, None, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise UniverseError(path, None, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise UniverseError(path, None, f"cannot read ({exc.strerror})") from None
+    try:
+        data = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = (exc.problem or exc.context or "syntax error").strip()
+        raise UniverseError(path, None, f"not valid YAML: {problem}", line=line) from None
+    except YAMLError as exc:
+        raise UniverseError(path, None, f"not valid YAML: {exc}") from None
+    if data is None:
+        raise UniverseError(path, None, "the file is empty")
+    if not isinstance(data, dict):
+        raise UniverseError(path, None, "the file must hold a mapping of keys to values")
+    return data
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's commented containers and scalar subclasses → plain Python values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def _line_of(data: Any, loc: Iterable[int | str]) -> int | None:
+    """1-based line of the deepest key of ``loc`` present in the ruamel tree."""
+    line: int | None = None
+    node = data
+    for key in loc:
+        if isinstance(node, CommentedMap) and key in node:
+            line = node.lc.key(key)[0] + 1
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
+            line = node.lc.item(key)[0] + 1
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def _field(loc: Iterable[int | str]) -> str:
+    out = ""
+    for key in loc:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            out += f".{key}" if out else str(key)
+    return out
+
+
+def _message(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+    ctx = error.get("ctx") or {}
+    if kind == "enum" and "expected" in ctx:
+        msg = f"must be one of {ctx['expected']}"
+    if kind == "too_short" and loc and loc[-1] == "members":
+        msg = "a bucket needs at least one member"
+    return msg
+
+
+def _errors_from_validation(
+    exc: ValidationError, path: Path, data: Any, model: type[BaseModel], *, skip: int = 0
+) -> list[UniverseError]:
+    out: list[UniverseError] = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])[skip:]
+        # pydantic appends the validator's name for Annotated validators; keep real keys only
+        loc = tuple(k for k in loc if isinstance(k, int) or not str(k).startswith("function-"))
+        out.append(
+            UniverseError(
+                path,
+                _field(loc) or None,
+                _message(error, loc),
+                line=_line_of(data, loc),
+            )
+        )
+    return out
+
+
+def bucket_files(directory: Path) -> list[Path]:
+    """The bucket files of a universe folder, sorted by name (benchmarks/claims excluded)."""
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.suffix in YAML_SUFFIXES and p.stem not in RESERVED_STEMS and p.is_file()
+    )
+
+
+def load_bucket(path: Path) -> Bucket:
+    """Read and validate one bucket file; the bucket's name is the file's stem."""
+    name = path.stem
+    if not BUCKET_NAME_PATTERN.fullmatch(name):
+        raise UniverseError(
+            path,
+            None,
+            f"{name!r} is not a bucket name: name bucket files in lower-case letters, digits "
+            "and '_' (e.g. pipes.yaml)",
+        )
+    data = read_yaml(path)
+    if "name" in data and data["name"] != name:
+        raise UniverseError(
+            path,
+            "name",
+            f"the bucket is named by its file ({name}); remove the name key",
+            line=_line_of(data, ("name",)),
+        )
+    payload = {k: v for k, v in _plain(data).items() if k != "name"}
+    try:
+        return Bucket.model_validate({"name": name, **payload})
+    except ValidationError as exc:
+        raise UniverseErrors(_errors_from_validation(exc, path, data, Bucket)) from None
+
+
+def load_benchmarks(path: Path) -> BenchmarksConfig:
+    """Read and validate ``benchmarks.yaml``."""
+    data = read_yaml(path)
+    try:
+        return BenchmarksConfig.model_validate(_plain(data))
+    except ValidationError as exc:
+        raise UniverseErrors(_errors_from_validation(exc, path, data, BenchmarksConfig)) from None
+
+
+def load_claims(path: Path) -> ClaimsFile:
+    """Read and validate ``claims.yaml``."""
+    data = read_yaml(path)
+    try:
+        return ClaimsFile.model_validate(_plain(data))
+    except ValidationError as exc:
+        raise UniverseErrors(_errors_from_validation(exc, path, data, ClaimsFile)) from None
+
+
+def _cross_reference_errors(
+    directory: Path,
+    buckets: dict[str, Bucket],
+    bench: BenchmarksConfig | None,
+    claims: ClaimsFile | None,
+) -> list[UniverseError]:
+    errors: list[UniverseError] = []
+    bench_path = directory / BENCHMARKS_FILE
+    if bench is not None:
+        for i, name in enumerate(bench.benchmarks):
+            if is_bucket_name(name) and name not in buckets:
+                errors.append(
+                    UniverseError(
+                        bench_path,
+                        f"benchmarks[{i}]",
+                        f"no bucket named {name} (no {name}.yaml in {directory})",
+                    )
+                )
+    if claims is not None:
+        claims_path = directory / CLAIMS_FILE
+        for i, claim in enumerate(claims.claims):
+            if claim.bucket not in buckets:
+                errors.append(
+                    UniverseError(
+                        claims_path, f"claims[{i}].bucket", f"no bucket named {claim.bucket}"
+                    )
+                )
+            if is_bucket_name(claim.benchmark) and claim.benchmark not in buckets:
+                errors.append(
+                    UniverseError(
+                        claims_path, f"claims[{i}].benchmark", f"no bucket named {claim.benchmark}"
+                    )
+                )
+    # a ticker held long and also listed to avoid contradicts itself
+    avoid = {
+        m.ticker: b.name
+        for b in buckets.values()
+        if b.side is Side.avoid
+        for m in b.members
+        if m.usable
+    }
+    for bucket in buckets.values():
+        if bucket.side is not Side.long:
+            continue
+        for i, member in enumerate(bucket.members):
+            if member.usable and member.ticker in avoid:
+                errors.append(
+                    UniverseError(
+                        directory / f"{bucket.name}.yaml",
+                        f"members[{i}].ticker",
+                        f"{member.ticker} is in long bucket {bucket.name} and in avoid bucket "
+                        f"{avoid[member.ticker]}; reject it in one of them",
+                    )
+                )
+    return errors
+
+
+def validate_universe(directory: Path) -> tuple[Universe | None, list[UniverseError]]:
+    """Load a universe folder, collecting every problem instead of stopping at the first.
+
+    Returns the universe (None when anything is wrong) and the list of problems.
+    """
+    if not directory.is_dir():
+        return None, [UniverseError(directory, None, "not a folder of universe files")]
+    errors: list[UniverseError] = []
+    buckets: dict[str, Bucket] = {}
+    seen_stems: dict[str, Path] = {}
+    files = bucket_files(directory)
+    if not files:
+        errors.append(UniverseError(directory, None, "no bucket files (<bucket>.yaml) found"))
+    for path in files:
+        if path.stem in seen_stems:
+            errors.append(
+                UniverseError(
+                    path,
+                    None,
+                    f"bucket {path.stem} is also defined in {seen_stems[path.stem].name}",
+                )
+            )
+            continue
+        seen_stems[path.stem] = path
+        try:
+            buckets[path.stem] = load_bucket(path)
+        except UniverseErrors as exc:
+            errors.extend(exc.errors)
+        except UniverseError as exc:
+            errors.append(exc)
+    bench: BenchmarksConfig | None = None
+    bench_path = directory / BENCHMARKS_FILE
+    try:
+        bench = load_benchmarks(bench_path)
+    except UniverseErrors as exc:
+        errors.extend(exc.errors)
+    except UniverseError as exc:
+        errors.append(exc)
+    claims: ClaimsFile | None = None
+    claims_path = directory / CLAIMS_FILE
+    if claims_path.exists():
+        try:
+            claims = load_claims(claims_path)
+        except UniverseErrors as exc:
+            errors.extend(exc.errors)
+        except UniverseError as exc:
+            errors.append(exc)
+    errors.extend(_cross_reference_errors(directory, buckets, bench, claims))
+    if errors or bench is None:
+        return None, errors
+    universe = Universe(
+        buckets=buckets,
+        benchmarks=bench.benchmarks,
+        claims=claims.claims if claims is not None else [],
+    )
+    return universe, []
+
+
+def load_universe(directory: Path) -> Universe:
+    """Load and validate a universe folder; raise :class:`UniverseErrors` listing every problem."""
+    universe, errors = validate_universe(directory)
+    if errors:
+        raise UniverseErrors(errors)
+    assert universe is not None
+    return universe

@@ -1,0 +1,253 @@
+"""Domain models of a universe: members, buckets, benchmarks and claims.
+
+These pydantic models are the only place where input is validated. They are frozen and forbid
+unknown keys, so a typo in a universe file is an error, not a silently ignored setting. Variants
+(for sweeps, verification) are made with ``model_copy(update=...)``, never by mutation.
+
+Conventions: tickers are Yahoo symbols in upper case (``BRK-B``, ``^IRX``); bucket names are
+lower-case identifiers (``pipes``), which keeps the two name spaces disjoint, so a benchmark entry
+``gpu_merchant`` is a bucket and ``SMH`` is a ticker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+TICKER_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-^=]{0,14}$")
+"""Letters, digits, ``.``, ``-``, ``^``, ``=``; at most 15 characters; starts with a letter, digit
+or ``^`` (so ``.``/``..`` can never be a ticker and no ticker can name a path)."""
+
+BUCKET_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _upper_ticker(value: object) -> object:
+    # YAML reads an all-digit symbol (a Tokyo or Hong Kong code) as a number: keep it a symbol.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _check_ticker(value: str) -> str:
+    if not TICKER_PATTERN.fullmatch(value):
+        shown = value if len(value) <= 20 and value.isprintable() else repr(value[:20]) + "…"
+        raise ValueError(
+            f"{shown!r} is not a ticker symbol (letters, digits, '.', '-', '^', '=', "
+            "at most 15 characters)"
+        )
+    return value
+
+
+def _check_bucket_name(value: str) -> str:
+    if not BUCKET_NAME_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a bucket name (lower-case letters, digits and '_', "
+            "starting with a letter)"
+        )
+    return value
+
+
+Ticker = Annotated[str, BeforeValidator(_upper_ticker), AfterValidator(_check_ticker)]
+BucketName = Annotated[str, AfterValidator(_check_bucket_name)]
+NonEmptyText = Annotated[str, Field(min_length=1), AfterValidator(lambda s: s.strip() or _empty())]
+
+
+def _empty() -> str:
+    raise ValueError("must not be empty")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Status(StrEnum):
+    """Where a member stands in the verification workflow."""
+
+    proposed = "proposed"
+    verified = "verified"
+    rejected = "rejected"
+
+
+class Side(StrEnum):
+    """What a bucket is for: held long, a hedge, a short/avoid list, or context only."""
+
+    long = "long"
+    hedge = "hedge"
+    avoid = "avoid"
+    context = "context"
+
+
+class Member(_Model):
+    """One ticker of a bucket, with why it is there and who checked it.
+
+    A ``verified`` member names who verified it and when; a ``rejected`` one says why. ``weight``
+    is a non-negative number used by custom weighting (normalised to sum 1 within the bucket).
+    """
+
+    ticker: Ticker
+    status: Status = Status.proposed
+    rationale: NonEmptyText
+    name: str | None = None
+    weight: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    verified_by: str | None = None
+    verified_on: dt.date | None = None
+    evidence: str | None = None
+    rejected_why: str | None = None
+
+    @model_validator(mode="after")
+    def _status_fields(self) -> Self:
+        if self.status is Status.verified:
+            if not self.verified_by:
+                raise ValueError("a verified member needs verified_by (who checked it)")
+            if self.verified_on is None:
+                raise ValueError("a verified member needs verified_on (the date it was checked)")
+        if self.status is Status.rejected and not self.rejected_why:
+            raise ValueError("a rejected member needs rejected_why (why it was dropped)")
+        return self
+
+    @property
+    def usable(self) -> bool:
+        """True when the member may enter a backtest (proposed or verified, never rejected)."""
+        return self.status is not Status.rejected
+
+
+class Bucket(_Model):
+    """A mechanism bucket: a named set of members held by one rule.
+
+    The name comes from the file name (``universes/pipes.yaml`` is bucket ``pipes``).
+    """
+
+    name: BucketName
+    side: Side
+    description: str | None = None
+    members: Annotated[list[Member], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_members(self) -> Self:
+        seen: set[str] = set()
+        for member in self.members:
+            if member.ticker in seen:
+                raise ValueError(f"ticker {member.ticker} is listed twice")
+            seen.add(member.ticker)
+        return self
+
+    def tickers(self, *, verified_only: bool = False) -> list[str]:
+        """Tickers that may be used in a backtest, in file order."""
+        return [
+            m.ticker
+            for m in self.members
+            if m.usable and (not verified_only or m.status is Status.verified)
+        ]
+
+    def status_counts(self) -> dict[str, int]:
+        """Number of members per status, every status present (zero when none)."""
+        counts = {s.value: 0 for s in Status}
+        for m in self.members:
+            counts[m.status.value] += 1
+        return counts
+
+
+class Direction(StrEnum):
+    """How a claim's bucket should compare with its benchmark."""
+
+    outperform = "outperform"
+    not_underperform = "not_underperform"
+
+
+class Claim(_Model):
+    """A dated, falsifiable statement: ``bucket`` vs ``benchmark`` from ``start`` (to ``end``).
+
+    ``threshold`` is the excess total return (a fraction) the statement needs; 0 by default.
+    """
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]
+    source: NonEmptyText
+    statement: NonEmptyText
+    bucket: BucketName
+    benchmark: str
+    direction: Direction = Direction.outperform
+    start: dt.date
+    end: dt.date | None = None
+    threshold: float = Field(default=0.0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class BenchmarksConfig(_Model):
+    """The benchmarks every bucket is compared with: tickers (``SPY``) or bucket names."""
+
+    benchmarks: Annotated[list[str], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _names(self) -> Self:
+        seen: set[str] = set()
+        for name in self.benchmarks:
+            if not (TICKER_PATTERN.fullmatch(name) or BUCKET_NAME_PATTERN.fullmatch(name)):
+                raise ValueError(f"{name!r} is neither a ticker nor a bucket name")
+            if name in seen:
+                raise ValueError(f"benchmark {name} is listed twice")
+            seen.add(name)
+        return self
+
+
+class ClaimsFile(_Model):
+    """The claims to test (``universes/claims.yaml``)."""
+
+    claims: list[Claim] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        seen: set[str] = set()
+        for claim in self.claims:
+            if claim.id in seen:
+                raise ValueError(f"claim id {claim.id} is used twice")
+            seen.add(claim.id)
+        return self
+
+
+def is_bucket_name(name: str) -> bool:
+    """True when ``name`` has the shape of a bucket name (lower case), not of a ticker."""
+    return BUCKET_NAME_PATTERN.fullmatch(name) is not None
+
+
+class Universe(_Model):
+    """Everything a run needs to know about what to test: buckets, benchmarks, claims.
+
+    Cross-references are checked here: a benchmark or claim naming a bucket must name one that
+    exists.
+    """
+
+    buckets: dict[str, Bucket]
+    benchmarks: list[str]
+    claims: list[Claim] = Field(default_factory=list)
+
+    def benchmark_tickers(self) -> list[str]:
+        """Benchmarks that are single tickers."""
+        return [b for b in self.benchmarks if not is_bucket_name(b)]
+
+    def benchmark_buckets(self) -> list[str]:
+        """Benchmarks that are buckets of this universe."""
+        return [b for b in self.benchmarks if is_bucket_name(b)]
+
+    def tickers(self, *, verified_only: bool = False) -> list[str]:
+        """Every ticker a run needs: usable members of every bucket, then benchmark tickers."""
+        out: dict[str, None] = {}
+        for bucket in self.buckets.values():
+            out.update(dict.fromkeys(bucket.tickers(verified_only=verified_only)))
+        out.update(dict.fromkeys(self.benchmark_tickers()))
+        return list(out)

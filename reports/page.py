@@ -1,0 +1,197 @@
+"""The report page: one self-contained HTML file (plotly.js inline; no request leaves the page).
+
+This module lays out and escapes; it computes no new numbers. Every user-supplied string (bucket
+names, descriptions, tickers, reasons, the price source) goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from backtest.results import Metrics, RunResult
+from reports.figures import growth_figure, ratio_figure
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
+max-width:1200px;color:#222;padding:0 16px}
+h1{font-size:1.6em;margin-bottom:.2em}
+h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;font-size:.9em;margin:8px 0}
+th,td{padding:4px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}
+td.text{text-align:left;white-space:normal}
+.neg{color:#b00020}.pos{color:#0a6d2c}.muted{color:#777}
+.meta{color:#555;font-size:.9em}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return '<span class="muted">n/a</span>'
+    text = f"{value:+.1%}" if signed else f"{value:.1%}"
+    cls = "neg" if value < 0 else "pos" if signed and value > 0 else ""
+    return f'<span class="{cls}">{_e(text)}</span>' if cls else _e(text)
+
+
+def _num(value: float | None) -> str:
+    return '<span class="muted">n/a</span>' if value is None else _e(f"{value:.2f}")
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "") -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{_e(cls)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _metric_cells(metrics: Metrics) -> list[str]:
+    return [
+        _pct(metrics.total_return, signed=True),
+        _pct(metrics.cagr, signed=True),
+        _pct(metrics.volatility),
+        _num(metrics.sharpe),
+        _pct(metrics.max_drawdown),
+        _e(metrics.first_date),
+        _e(metrics.days),
+    ]
+
+
+def metrics_table(result: RunResult) -> str:
+    """Whole-window metrics of every bucket and benchmark, then excess return vs each benchmark."""
+    benches = list(result.benchmarks)
+    headers = [
+        "series",
+        "side",
+        "total return",
+        "CAGR",
+        "volatility",
+        "Sharpe",
+        "max drawdown",
+        "first return",
+        "days",
+    ] + [f"excess vs {b}" for b in benches]
+    rows = []
+    for name, bucket in result.buckets.items():
+        excess = [
+            _pct(bucket.vs[b].excess_total_return, signed=True) if b in bucket.vs else "—"
+            for b in benches
+        ]
+        rows.append([_e(name), _e(bucket.side), *_metric_cells(bucket.metrics), *excess])
+    for name, bench in result.benchmarks.items():
+        if bench.kind == "bucket":
+            continue
+        rows.append([_e(name), "benchmark", *_metric_cells(bench.metrics), *(["—"] * len(benches))])
+    return _table(headers, rows)
+
+
+def coverage_table(result: RunResult) -> str:
+    """Per bucket: member counts by status, and each member's prices and use."""
+    parts = []
+    for name, bucket in result.buckets.items():
+        counts = bucket.status_counts
+        used = sum(m.used for m in bucket.members)
+        parts.append(
+            f"<h3>{_e(name)} <span class='meta'>({_e(bucket.side)}; {used} of "
+            f"{len(bucket.members)} members used; verified {counts.get('verified', 0)}, "
+            f"proposed {counts.get('proposed', 0)}, rejected {counts.get('rejected', 0)})"
+            "</span></h3>"
+        )
+        if bucket.description:
+            parts.append(f"<p class='meta'>{_e(bucket.description)}</p>")
+        rows = [
+            [
+                _e(m.ticker),
+                _e(m.status),
+                _e(m.first_date or "—"),
+                _e(m.last_date or "—"),
+                _e(m.joined or "—"),
+                _e(m.exited or "—"),
+                "yes" if m.used else "no",
+                f'<span class="text">{_e(m.reason or "")}</span>',
+            ]
+            for m in bucket.members
+        ]
+        parts.append(
+            _table(
+                [
+                    "ticker",
+                    "status",
+                    "first price",
+                    "last price",
+                    "joined",
+                    "sold",
+                    "used",
+                    "why not",
+                ],
+                rows,
+            )
+        )
+    return "\n".join(parts)
+
+
+def _figure_html(fig: Any) -> str:
+    return str(
+        fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config={"displaylogo": False, "responsive": True},
+        )
+    )
+
+
+def render_report(result: RunResult, returns: pd.DataFrame) -> str:
+    """The whole page as one HTML string (plotly.js embedded, so it opens offline)."""
+    from plotly.offline import get_plotlyjs
+
+    run = result.run
+    members = "verified members only" if run.verified_only else "proposed and verified members"
+    bucket_names = list(result.buckets)
+    benches = list(result.benchmarks)
+    start = pd.Timestamp(run.start)
+    growth = growth_figure(returns, start, benches, result.claims)
+    ratio = ratio_figure(returns, bucket_names, benches, result.claims)
+    claims = "".join(
+        f"<li><b>{_e(c.id)}</b>: {_e(c.bucket)} vs {_e(c.benchmark)} from {_e(c.start)}"
+        f"{' to ' + _e(c.end) if c.end else ''}</li>"
+        for c in result.claims
+    )
+    meta = (
+        f"Window {_e(run.start)} → {_e(run.end)} ({run.trading_days} trading days, "
+        f"{_e(run.calendar)}). Rebalance {_e(run.rebalance)}, weighting {_e(run.weighting)}, "
+        f"costs {run.cost_bps:g} bps, {members}. "
+        f"Prices: {_e(run.price_source)}, data to {_e(run.data_last_date)}. "
+        f"Returns are fractions shown as %, annualised with {run.annualisation_days} days; "
+        f"risk-free rate {_e(run.risk_free)}."
+    )
+    limitations = "".join(f"<li>{_e(x)}</li>" for x in run.limitations)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>bucketmap report {_e(run.start)} to {_e(run.end)}</title>
+<style>{_CSS}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head><body>
+<h1>bucketmap: buckets against benchmarks</h1>
+<p class="meta">{meta}</p>
+<h2>Claims marked on the charts</h2><ul>{claims or "<li>none</li>"}</ul>
+<h2>Growth of $1</h2>
+{_figure_html(growth)}
+<h2>Relative strength</h2>
+{_figure_html(ratio)}
+<h2>Metrics, whole window</h2>
+{metrics_table(result)}
+<p class="meta">Excess = bucket total return − benchmark total return over the days both have a
+return. Every figure can be recomputed from returns.csv.</p>
+<h2>Coverage</h2>
+{coverage_table(result)}
+<h2>Limitations</h2><ul>{limitations}</ul>
+<p class="meta">bucketmap {_e(run.bucketmap_version)}, made {_e(run.created_at)}.</p>
+</body></html>
+"""
