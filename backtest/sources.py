@@ -89,7 +89,7 @@ def validate_series(values: pd.Series, ticker: str, *, file: Path | str | None =
     if len(numeric) < 2:
         rows = f"{len(numeric)} price row{'s' if len(numeric) != 1 else ''}"
         raise fail(f"has {rows}; at least 2 are needed for a return")
-    out = pd.Series(arr, index=dates.normalize().rename("date"), name=ticker)
+    out = pd.Series(arr, index=dates.normalize().as_unit("ns").rename("date"), name=ticker)
     return out
 
 
@@ -251,8 +251,8 @@ def read_wide_parquet(
         table = pq.read_table(path, columns=columns)
     except (pa.ArrowInvalid, OSError) as exc:
         raise PriceDataError(f"not a readable parquet file ({exc})", file=path) from None
-    frame = table.to_pandas()
-    if date_cols:
+    frame = table.to_pandas()  # restores a stored pandas index by itself
+    if date_cols and date_cols[0] in frame.columns:
         frame = frame.set_index(date_cols[0])
     if not isinstance(frame.index, pd.DatetimeIndex):
         try:

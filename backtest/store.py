@@ -216,7 +216,8 @@ class PriceStore:
             raise StoreError(
                 f"{path}: unreadable ({exc}); re-import or re-fetch {ticker}"
             ) from None
-        index = pd.DatetimeIndex(table.column("date").to_numpy(zero_copy_only=False), name="date")
+        dates = table.column("date").to_numpy(zero_copy_only=False)
+        index = pd.DatetimeIndex(dates, name="date").as_unit("ns")
         return pd.Series(table.column("close").to_numpy(), index=index, name=ticker)
 
     def read(self, tickers: Iterable[str]) -> tuple[dict[str, pd.Series], list[str]]:

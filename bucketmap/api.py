@@ -16,6 +16,7 @@ import pandas as pd
 from backtest.run import RunOptions, RunOutput, run_backtest
 from backtest.sources import FetchOutcome, YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries
+from bucketmap import __version__
 from buckets.errors import PriceDataError
 from buckets.files import load_universe
 from buckets.models import Universe
@@ -30,8 +31,6 @@ from reports.exports import (
     write_files_atomically,
 )
 from reports.page import render_report
-
-__version__ = "0.1.0"
 
 DEFAULT_FETCH_START = dt.date(2015, 1, 1)
 

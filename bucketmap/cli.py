@@ -167,7 +167,15 @@ def _print_run_summary(output: object) -> None:
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{x:+.1%}"
 
-    table = Table(title=f"{result.run.start} → {result.run.end}, rebalance {result.run.rebalance}")
+    def pp(x: float | None) -> str:  # a difference of two total returns
+        return "n/a" if x is None else f"{x * 100:+.1f} pp"
+
+    run = result.run
+    table = Table(
+        title=f"{run.start} → {run.end}, {run.weighting} weight, rebalance {run.rebalance}",
+        caption="total return of each bucket; vs X = its total return minus X's over the same "
+        "days, in percentage points",
+    )
     table.add_column("bucket")
     table.add_column("used", justify="right")
     table.add_column("total", justify="right")
@@ -179,7 +187,7 @@ def _print_run_summary(output: object) -> None:
             name,
             f"{used}/{len(bucket.members)}",
             pct(bucket.metrics.total_return),
-            *[pct(bucket.vs[b].excess_total_return) if b in bucket.vs else "—" for b in benches],
+            *[pp(bucket.vs[b].excess_total_return) if b in bucket.vs else "—" for b in benches],
         )
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
 

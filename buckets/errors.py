@@ -88,9 +88,13 @@ class PriceDataError(BucketmapError):
         self.ticker = ticker
         self.field = field
         self.message = message
-        where = _where(file, None, field)
-        if ticker and (file is None or ticker not in str(file)):
-            where = f"{where}: {ticker}" if where else ticker
+        named_by_file = file is not None and Path(str(file)).stem.upper() == ticker
+        parts = [str(file)] if file is not None else []
+        if ticker and not named_by_file:
+            parts.append(ticker)
+        if field:
+            parts.append(field)
+        where = ": ".join(parts)
         super().__init__(f"{where}: {message}" if where else message)
 
 

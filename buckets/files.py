@@ -147,7 +147,8 @@ def _errors_from_validation(
                 line=_line_of(data, loc),
             )
         )
-    return out
+    # in the order a reader meets them in the file
+    return sorted(out, key=lambda e: e.line if e.line is not None else 0)
 
 
 def bucket_files(directory: Path) -> list[Path]:
@@ -262,7 +263,8 @@ def _cross_reference_errors(
 def validate_universe(directory: Path) -> tuple[Universe | None, list[UniverseError]]:
     """Load a universe folder, collecting every problem instead of stopping at the first.
 
-    Returns the universe (None when anything is wrong) and the list of problems.
+    Returns the universe (None when anything is wrong) and the list of problems. Buckets are
+    ordered by side (long, hedge, avoid, context), then by name.
     """
     if not directory.is_dir():
         return None, [UniverseError(directory, None, "not a folder of universe files")]
@@ -309,8 +311,10 @@ def validate_universe(directory: Path) -> tuple[Universe | None, list[UniverseEr
     errors.extend(_cross_reference_errors(directory, buckets, bench, claims))
     if errors or bench is None:
         return None, errors
+    side_order = list(Side)
+    ordered = dict(sorted(buckets.items(), key=lambda kv: (side_order.index(kv[1].side), kv[0])))
     universe = Universe(
-        buckets=buckets,
+        buckets=ordered,
         benchmarks=bench.benchmarks,
         claims=claims.claims if claims is not None else [],
     )

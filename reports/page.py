@@ -41,6 +41,14 @@ def _pct(value: float | None, signed: bool = False) -> str:
     return f'<span class="{cls}">{_e(text)}</span>' if cls else _e(text)
 
 
+def _pp(value: float | None) -> str:
+    """A difference of two returns, in percentage points."""
+    if value is None:
+        return '<span class="muted">n/a</span>'
+    cls = "neg" if value < 0 else "pos" if value > 0 else ""
+    return f'<span class="{cls}">{_e(f"{value * 100:+.1f} pp")}</span>'
+
+
 def _num(value: float | None) -> str:
     return '<span class="muted">n/a</span>' if value is None else _e(f"{value:.2f}")
 
@@ -79,10 +87,7 @@ def metrics_table(result: RunResult) -> str:
     ] + [f"excess vs {b}" for b in benches]
     rows = []
     for name, bucket in result.buckets.items():
-        excess = [
-            _pct(bucket.vs[b].excess_total_return, signed=True) if b in bucket.vs else "—"
-            for b in benches
-        ]
+        excess = [_pp(bucket.vs[b].excess_total_return) if b in bucket.vs else "—" for b in benches]
         rows.append([_e(name), _e(bucket.side), *_metric_cells(bucket.metrics), *excess])
     for name, bench in result.benchmarks.items():
         if bench.kind == "bucket":
@@ -188,7 +193,7 @@ def render_report(result: RunResult, returns: pd.DataFrame) -> str:
 <h2>Metrics, whole window</h2>
 {metrics_table(result)}
 <p class="meta">Excess = bucket total return − benchmark total return over the days both have a
-return. Every figure can be recomputed from returns.csv.</p>
+return, in percentage points (pp). Every figure can be recomputed from returns.csv.</p>
 <h2>Coverage</h2>
 {coverage_table(result)}
 <h2>Limitations</h2><ul>{limitations}</ul>

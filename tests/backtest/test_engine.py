@@ -1,0 +1,178 @@
+"""Engine conventions on tiny tables whose answers are worked out by hand in each test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backtest.calendar import Rebalance
+from backtest.engine import BucketSpec, Weighting, simulate_buckets, target_weights
+from tests.conftest import frame
+
+
+def total(r: pd.Series) -> float:
+    return float((1 + r.dropna()).prod() - 1)
+
+
+def test_two_members_one_doubles_one_flat_monthly() -> None:
+    # A: 10 → 20 over February, then 20 → 40 in March; B flat at 5. Equal weight, monthly.
+    # Bought 50/50 at the close of 01-30. Jan-31 is a month end: rebalance (no drift yet).
+    # 02-15: A +50%  → bucket 0.5*1.5 + 0.5 = 1.25      r = 0.25
+    # 02-29: A 20    → 0.5*2 + 0.5 = 1.5 of 1.0         r = 1.5/1.25 - 1 = 0.2  (then reset 50/50)
+    # 03-15: flat                                       r = 0
+    # 03-28: A 40    → 0.5*2 + 0.5 = 1.5                r = 0.5
+    # total = 1.25 * 1.2 * 1.5 - 1 = 1.25
+    p = frame(
+        ["2024-01-30", "2024-01-31", "2024-02-15", "2024-02-29", "2024-03-15", "2024-03-28"],
+        A=[10, 10, 15, 20, 20, 40],
+        B=[5, 5, 5, 5, 5, 5],
+    )
+    sim = simulate_buckets(p, [BucketSpec("x", ["A", "B"])], rebalance=Rebalance.monthly)
+    r = sim.returns["x"]
+    assert np.isnan(r.iloc[0])  # no return on the day of purchase
+    np.testing.assert_allclose(r.iloc[1:].to_numpy(), [0.0, 0.25, 0.2, 0.0, 0.5], atol=1e-12)
+    assert total(r) == pytest.approx(1.25, abs=1e-9)
+
+
+def test_no_rebalance_lets_weights_drift() -> None:
+    # Buy and hold 50/50: A doubles twice (×4), B flat → 0.5*4 + 0.5 = 2.5, total +150%.
+    p = frame(
+        ["2024-01-30", "2024-01-31", "2024-02-29", "2024-03-28"],
+        A=[10, 10, 20, 40],
+        B=[5, 5, 5, 5],
+    )
+    sim = simulate_buckets(p, [BucketSpec("x", ["A", "B"])], rebalance=Rebalance.none)
+    assert total(sim.returns["x"]) == pytest.approx(1.5, abs=1e-9)
+
+
+def test_daily_rebalance_is_mean_of_member_returns() -> None:
+    # daily: each day's return is the plain average of the members' returns
+    # day 1: A +10%, B -10% → 0;  day 2: A +0%, B +20% → 10%;  total = 1.0 * 1.1 - 1 = 0.1
+    p = frame(
+        ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"],
+        A=[10, 11, 11, 11],
+        B=[10, 9, 10.8, 10.8],
+    )
+    sim = simulate_buckets(p, [BucketSpec("x", ["A", "B"])], rebalance=Rebalance.daily)
+    np.testing.assert_allclose(sim.returns["x"].iloc[1:3].to_numpy(), [0.0, 0.1], atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("rebalance", "expected"),
+    [
+        # prices: A 10 (01-02), 20 (Fri 01-05), 20 (Wed 01-31), 10 (Fri 02-02); B flat at 10.
+        # weekly: Friday 01-05 closes a week; the week of 01-31 closes on 02-02, the last day,
+        #   which never rebalances. 01-05: 0.5*2 + 0.5 = 1.5, reset 50/50; 02-02: A halves →
+        #   0.5*0.5 + 0.5 = 0.75 of it → total 1.5 * 0.75 - 1 = 0.125
+        ("weekly", 0.125),
+        # monthly: 01-31 is the only month end before the last day; drift until then:
+        #   01-31: 1.5; reset 50/50; 02-02: A halves → 0.75 → 1.5*0.75 - 1 = 0.125
+        ("monthly", 0.125),
+        # quarterly: no quarter end in the window → buy and hold: A back to 10 → total 0
+        ("quarterly", 0.0),
+    ],
+)
+def test_rebalance_frequencies(rebalance: str, expected: float) -> None:
+    p = frame(
+        ["2024-01-02", "2024-01-05", "2024-01-31", "2024-02-02"],
+        A=[10, 20, 20, 10],
+        B=[10, 10, 10, 10],
+    )
+    sim = simulate_buckets(p, [BucketSpec("x", ["A", "B"])], rebalance=Rebalance(rebalance))
+    assert total(sim.returns["x"]) == pytest.approx(expected, abs=1e-9)
+
+
+def test_late_listing_joins_at_first_rebalance_after_its_first_price() -> None:
+    # C starts trading 02-15 at 100 and doubles by 02-20; it must not be held before the
+    # 02-29 month end. A and B flat, so the bucket is flat until C joins.
+    # 02-29: rebalance to 1/3 each. 03-28: C 300 → 150% of its 02-29 price 200:
+    #   1/3*1.5 + 2/3 = 1 1/6 → total = 1/6
+    p = frame(
+        ["2024-01-31", "2024-02-15", "2024-02-20", "2024-02-29", "2024-03-28"],
+        A=[10, 10, 10, 10, 10],
+        B=[5, 5, 5, 5, 5],
+        C=[None, 100, 200, 200, 300],
+    )
+    sim = simulate_buckets(p, [BucketSpec("x", ["A", "B", "C"])], rebalance=Rebalance.monthly)
+    r = sim.returns["x"]
+    np.testing.assert_allclose(r.iloc[1:3].to_numpy(), [0.0, 0.0], atol=1e-12)
+    assert total(r) == pytest.approx(1 / 6, abs=1e-9)
+    span = sim.members["x"]["C"]
+    assert span.first_price == pd.Timestamp("2024-02-15")
+    assert span.joined == pd.Timestamp("2024-02-29")
+    w = sim.weights[sim.weights["date"] == pd.Timestamp("2024-02-29")].set_index("ticker")
+    np.testing.assert_allclose(w["weight"].to_numpy(), [1 / 3] * 3, atol=1e-12)
+
+
+def test_member_that_stops_is_sold_and_proceeds_spread_pro_rata() -> None:
+    # Buy and hold (no rebalance) A, B, C at 1/3 each. On 01-03 A has doubled: holdings
+    # 2/3, 1/3, 1/3 (of 1 invested) = 4/3. C's last price is 01-03: sold at that close, its 1/3
+    # is spread over A and B by value (2:1): A 2/3 + 2/9 = 8/9, B 1/3 + 1/9 = 4/9.
+    # 01-04: A +50%, B flat → 8/9*1.5 + 4/9 = 16/9 → r = (16/9)/(4/3) - 1 = 1/3.
+    # Had C's money been spread equally, A would have 2/3+1/6 = 5/6 → r = 0.3125 instead.
+    p = frame(
+        ["2024-01-02", "2024-01-03", "2024-01-04"],
+        A=[10, 20, 30],
+        B=[10, 10, 10],
+        C=[10, 10, None],
+    )
+    sim = simulate_buckets(p, [BucketSpec("x", ["A", "B", "C"])], rebalance=Rebalance.none)
+    r = sim.returns["x"]
+    assert r.iloc[1] == pytest.approx(1 / 3, abs=1e-12)
+    assert r.iloc[2] == pytest.approx(1 / 3, abs=1e-12)
+    assert sim.members["x"]["C"].exited == pd.Timestamp("2024-01-03")
+    sold = sim.weights[sim.weights["date"] == pd.Timestamp("2024-01-03")].set_index("ticker")
+    np.testing.assert_allclose(sold["weight"].to_numpy(), [2 / 3, 1 / 3, 0.0], atol=1e-12)
+
+
+def test_gap_inside_a_members_life_is_valued_at_the_previous_close() -> None:
+    # B misses 01-03; it is held at 10 that day, then 12 on 01-04.
+    # daily rebalance: 01-03: A +10%, B 0 → 5%; 01-04: A 0%, B +20% vs its last close → 10%
+    p = frame(["2024-01-02", "2024-01-03", "2024-01-04"], A=[10, 11, 11], B=[10, None, 12])
+    sim = simulate_buckets(p, [BucketSpec("x", ["A", "B"])], rebalance=Rebalance.daily)
+    np.testing.assert_allclose(sim.returns["x"].iloc[1:].to_numpy(), [0.05, 0.1], atol=1e-12)
+
+
+def test_costs_are_charged_on_traded_value() -> None:
+    # One member, 100 bps: buying 1 of cash leaves 1/1.01 invested (fees on what is bought).
+    # Price +10% → value 1.1/1.01; first return is measured against the cash put in.
+    p = frame(["2024-01-02", "2024-01-03"], A=[10, 11])
+    sim = simulate_buckets(p, [BucketSpec("x", ["A"])], rebalance=Rebalance.none, cost_bps=100)
+    assert sim.returns["x"].iloc[1] == pytest.approx(1.1 / 1.01 - 1, abs=1e-12)
+
+
+def test_custom_weights_are_normalised_over_live_members() -> None:
+    # weights 3:1 → 0.75/0.25; A +20%, B 0 → r = 0.15
+    p = frame(["2024-01-02", "2024-01-03"], A=[10, 12], B=[10, 10])
+    spec = BucketSpec("x", ["A", "B"], {"A": 3.0, "B": 1.0})
+    sim = simulate_buckets(p, [spec], rebalance=Rebalance.none, weighting=Weighting.custom)
+    assert sim.returns["x"].iloc[1] == pytest.approx(0.15, abs=1e-12)
+
+
+def test_bucket_starts_when_its_first_member_does_and_is_nan_before() -> None:
+    # Only member lists on 01-04: bucket inception 01-04, first return 01-05.
+    p = frame(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"], A=[None, None, 10, 11])
+    sim = simulate_buckets(p, [BucketSpec("x", ["A"])], rebalance=Rebalance.monthly)
+    r = sim.returns["x"]
+    assert r.iloc[:3].isna().all()
+    assert r.iloc[3] == pytest.approx(0.1, abs=1e-12)
+    assert sim.inception["x"] == pd.Timestamp("2024-01-04")
+
+
+def test_member_without_prices_is_never_held_and_says_why() -> None:
+    p = frame(["2024-01-02", "2024-01-03"], A=[10, 11], B=[None, None])
+    weights, spans = target_weights(p, Rebalance.monthly)
+    assert spans["B"].joined is None
+    assert spans["B"].reason == "no prices in the window"
+    assert weights["B"].eq(0).all()
+
+
+def test_several_buckets_in_one_simulation_do_not_interact() -> None:
+    # the same ticker in two buckets: each bucket has its own cash
+    p = frame(["2024-01-02", "2024-01-03"], A=[10, 12], B=[10, 9])
+    sim = simulate_buckets(
+        p, [BucketSpec("x", ["A"]), BucketSpec("y", ["A", "B"])], rebalance=Rebalance.monthly
+    )
+    assert sim.returns["x"].iloc[1] == pytest.approx(0.2, abs=1e-12)
+    assert sim.returns["y"].iloc[1] == pytest.approx(0.05, abs=1e-12)  # (0.2 - 0.1) / 2

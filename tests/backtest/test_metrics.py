@@ -1,0 +1,75 @@
+"""Metrics against hand arithmetic and against empyrical-reloaded (an independent library)."""
+
+from __future__ import annotations
+
+import math
+
+import empyrical
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backtest import metrics as m
+
+
+def series(values: list[float]) -> pd.Series:
+    return pd.Series(values, index=pd.bdate_range("2024-01-02", periods=len(values)))
+
+
+def test_total_return_and_cagr_by_hand() -> None:
+    r = series([0.1, -0.1, 0.2])
+    # 1.1 * 0.9 * 1.2 = 1.188
+    assert m.total_return(r) == pytest.approx(0.188, abs=1e-12)
+    # 3 days annualised over 252: 1.188 ** 84 - 1
+    assert m.cagr(r) == pytest.approx(1.188**84 - 1, rel=1e-12)
+
+
+def test_nan_days_are_dropped_not_zeroed() -> None:
+    r = series([0.1, float("nan"), 0.1])
+    assert m.total_return(r) == pytest.approx(0.21, abs=1e-12)
+    # a zero-filled day would change volatility: two days only
+    assert m.volatility(r) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_max_drawdown_counts_the_start_as_a_peak() -> None:
+    # wealth 0.9, 0.99, 0.495: peak stays 1.0 → trough 0.495 → -50.5%
+    r = series([-0.1, 0.1, -0.5])
+    assert m.max_drawdown(r) == pytest.approx(-0.505, abs=1e-12)
+    assert m.max_drawdown(series([0.1, 0.2])) == 0.0
+
+
+def test_excess_total_return_uses_shared_days_only() -> None:
+    a = series([0.1, 0.1, 0.1])
+    b = series([float("nan"), 0.0, 0.5])
+    # shared days 2 and 3: a → 1.21 - 1, b → 1.5 - 1 → excess -0.29
+    assert m.excess_total_return(a, b) == pytest.approx(0.21 - 0.5, abs=1e-12)
+
+
+@pytest.fixture
+def noisy() -> pd.Series:
+    rng = np.random.default_rng(7)
+    return series(list(rng.normal(0.0008, 0.02, 600)))
+
+
+def test_against_empyrical(noisy: pd.Series) -> None:
+    assert m.total_return(noisy) == pytest.approx(empyrical.cum_returns_final(noisy), rel=1e-10)
+    assert m.cagr(noisy) == pytest.approx(empyrical.cagr(noisy), rel=1e-10)
+    assert m.volatility(noisy) == pytest.approx(empyrical.annual_volatility(noisy), rel=1e-10)
+    assert m.sharpe(noisy) == pytest.approx(empyrical.sharpe_ratio(noisy), rel=1e-10)
+    assert m.max_drawdown(noisy) == pytest.approx(empyrical.max_drawdown(noisy), rel=1e-10)
+
+
+@given(st.lists(st.floats(-0.5, 0.5, allow_nan=False), min_size=2, max_size=60))
+def test_wealth_and_total_return_agree(values: list[float]) -> None:
+    r = series(values)
+    w = m.wealth_index(r)
+    assert w.iloc[-1] - 1 == pytest.approx(m.total_return(r), rel=1e-9, abs=1e-12)
+    assert m.max_drawdown(r) <= 0.0
+
+
+def test_statistics_that_cannot_be_computed_are_nan() -> None:
+    assert math.isnan(m.total_return(series([])))
+    assert math.isnan(m.volatility(series([0.01])))
+    assert math.isnan(m.sharpe(series([0.01, 0.01])))  # zero variance

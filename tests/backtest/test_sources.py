@@ -1,0 +1,197 @@
+"""Reading price files: every accepted layout, and each validation error's exact message."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from backtest.sources import (
+    FetchOutcome,
+    YahooSource,
+    read_price_csv,
+    read_price_path,
+    to_price_frame,
+)
+from buckets.errors import FetchError, PriceDataError
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def test_date_close(tmp_path: Path) -> None:
+    s = read_price_csv(write(tmp_path / "abc.csv", "Date,Close\n2024-01-02,10\n2024-01-03,11\n"))
+    assert s.name == "ABC"
+    assert s.to_list() == [10.0, 11.0]
+    assert list(s.index.strftime("%Y-%m-%d")) == ["2024-01-02", "2024-01-03"]
+
+
+def test_yfinance_layout_prefers_adj_close(tmp_path: Path) -> None:
+    text = (
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2024-01-02,1,1,1,100,90,5\n2024-01-03,1,1,1,110,99,5\n"
+    )
+    assert read_price_csv(write(tmp_path / "X.csv", text)).to_list() == [90.0, 99.0]
+
+
+def test_stooq_lowercase_layout(tmp_path: Path) -> None:
+    text = "date,open,high,low,close,volume\n2024-01-02,1,1,1,7,5\n2024-01-03,1,1,1,8,5\n"
+    assert read_price_csv(write(tmp_path / "X.csv", text)).to_list() == [7.0, 8.0]
+
+
+def test_bom_crlf_and_timestamps_with_zone(tmp_path: Path) -> None:
+    text = "\ufeffDate,Close\r\n2024-01-02 00:00:00-05:00,10\r\n2024-01-03 00:00:00-05:00,11\r\n"
+    s = read_price_csv(write(tmp_path / "X.csv", text.encode("utf-8")))
+    assert list(s.index.strftime("%Y-%m-%d")) == ["2024-01-02", "2024-01-03"]
+
+
+def test_empty_cells_are_missing_rows_not_zero(tmp_path: Path) -> None:
+    s = read_price_csv(
+        write(tmp_path / "X.csv", "Date,Close\n2024-01-02,10\n2024-01-03,\n2024-01-04,12\n")
+    )
+    assert s.to_list() == [10.0, 12.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "X.csv: the file is empty"),
+        ("Date,Close\n", "X.csv: has a header but no rows"),
+        (
+            "Date,Close\n2024-01-02,10\n",
+            "X.csv: has 1 price row; at least 2 are needed for a return",
+        ),
+        (
+            "When,Close\n2024-01-02,1\n",
+            "X.csv: Date: no date column (expected one of Date, date; found When, Close)",
+        ),
+        (
+            "Date,Open\n2024-01-02,1\n",
+            "X.csv: Close: no Close or Adj Close column (found Date, Open)",
+        ),
+        (
+            "Date,Close\n2024-13-02,1\n2024-01-03,1\n",
+            "X.csv: Date: row 2: '2024-13-02' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "Date,Close\n2024-01-02,ten\n2024-01-03,1\n",
+            "X.csv: Close: value 'ten' on 2024-01-02 is not a number",
+        ),
+        ("Date,Close\n2024-01-02,1\n2024-01-02,2\n", "X.csv: Date: date 2024-01-02 appears twice"),
+        (
+            "Date,Close\n2024-01-03,1\n2024-01-02,2\n",
+            "X.csv: Date: dates are not sorted (2024-01-02 comes after 2024-01-03)",
+        ),
+        (
+            "Date,Close\n2024-01-02,1\n2024-01-03,inf\n",
+            "X.csv: Close: value on 2024-01-03 is not finite",
+        ),
+        (
+            "Date,Close\n2024-01-02,1\n2024-01-03,0\n",
+            "X.csv: Close: price 0 on 2024-01-03 is not positive",
+        ),
+        (
+            "Date,Close\n2024-01-02,1\n2024-01-03,-2\n",
+            "X.csv: Close: price -2 on 2024-01-03 is not positive",
+        ),
+    ],
+)
+def test_validation_messages(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path / "X.csv", text)
+    with pytest.raises(PriceDataError) as err:
+        read_price_csv(path)
+    assert str(err.value) == f"{tmp_path}/{message}"
+
+
+def test_yield_series_may_be_zero(tmp_path: Path) -> None:
+    s = read_price_csv(write(tmp_path / "^IRX.csv", "Date,Close\n2024-01-02,0\n2024-01-03,0.01\n"))
+    assert s.to_list() == [0.0, 0.01]
+
+
+def test_file_name_must_be_a_ticker(tmp_path: Path) -> None:
+    path = write(tmp_path / "no good.csv", "Date,Close\n2024-01-02,1\n2024-01-03,1\n")
+    with pytest.raises(PriceDataError, match="is not <TICKER>.csv with a valid ticker symbol"):
+        read_price_csv(path)
+
+
+def test_folder_reads_only_the_wanted_tickers(tmp_path: Path) -> None:
+    write(tmp_path / "A.csv", "Date,Close\n2024-01-02,1\n2024-01-03,2\n")
+    write(tmp_path / "B.csv", "garbage that would fail")
+    assert list(read_price_path(tmp_path, ["A", "C"])) == ["A"]
+
+
+def test_folder_import_collects_problems_and_keeps_the_good(tmp_path: Path) -> None:
+    write(tmp_path / "A.csv", "Date,Close\n2024-01-02,1\n2024-01-03,2\n")
+    write(tmp_path / "B.csv", "Date,Close\n2024-01-02,1\n2024-01-03,-1\n")
+    problems: list[PriceDataError] = []
+    got = read_price_path(tmp_path, None, problems=problems)
+    assert list(got) == ["A"]
+    assert [p.ticker for p in problems] == ["B"]
+
+
+def test_wide_csv_and_wide_parquet(tmp_path: Path) -> None:
+    wide = write(
+        tmp_path / "wide.csv", "Date,AAA,BBB\n2024-01-02,1,\n2024-01-03,2,5\n2024-01-04,3,6\n"
+    )
+    got = read_price_path(wide)
+    assert got["AAA"].to_list() == [1.0, 2.0, 3.0]
+    assert got["BBB"].to_list() == [5.0, 6.0]  # listed a day later: no back-fill
+    frame = to_price_frame(got)
+    frame.to_parquet(tmp_path / "wide.parquet")
+    back = read_price_path(tmp_path / "wide.parquet", ["BBB"])
+    assert list(back) == ["BBB"]
+    assert back["BBB"].to_list() == [5.0, 6.0]
+
+
+def test_a_file_that_is_not_parquet(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.parquet", "not a parquet at all")
+    with pytest.raises(PriceDataError, match=r"x.parquet: not a readable parquet file"):
+        read_price_path(path)
+
+
+def test_to_price_frame_outer_joins_without_filling() -> None:
+    a = pd.Series([1.0, 2.0], index=pd.to_datetime(["2024-01-02", "2024-01-03"]))
+    b = pd.Series([5.0], index=pd.to_datetime(["2024-01-03"]))
+    f = to_price_frame({"A": a, "B": b})
+    assert math.isnan(f.loc["2024-01-02", "B"])
+
+
+# --- Yahoo, with the download function injected ---------------------------------------------
+def yf_frame(data: dict[str, list[float]], dates: list[str]) -> pd.DataFrame:
+    """The shape yfinance.download returns: columns (Price, Ticker), tz-aware index."""
+    cols = pd.MultiIndex.from_product([["Close", "Open"], list(data)], names=["Price", "Ticker"])
+    values = [data[t] for t in data] * 2
+    idx = pd.DatetimeIndex(pd.to_datetime(dates), name="Date")
+    return pd.DataFrame(list(zip(*values, strict=True)), index=idx, columns=cols)
+
+
+def test_yahoo_source_keeps_successes_and_reports_failures() -> None:
+    calls: list[list[str]] = []
+
+    def download(tickers: list[str], **kwargs: object) -> pd.DataFrame:
+        calls.append(tickers)
+        assert kwargs["auto_adjust"] is True
+        return yf_frame(
+            {"AAA": [1.0, 2.0], "BAD": [float("nan"), float("nan")]}, ["2024-01-02", "2024-01-03"]
+        )
+
+    out = YahooSource(download).fetch(["AAA", "BAD"])
+    assert isinstance(out, FetchOutcome)
+    assert out.prices["AAA"].to_list() == [1.0, 2.0]
+    assert out.failed == {"BAD": "Yahoo Finance returned no prices"}
+    assert calls == [["AAA", "BAD"]]
+
+
+def test_yahoo_without_network_is_one_clear_error() -> None:
+    def download(tickers: list[str], **kwargs: object) -> pd.DataFrame:
+        raise ConnectionError("Failed to perform, curl: (6) Could not resolve host")
+
+    with pytest.raises(FetchError, match="cannot reach Yahoo Finance"):
+        YahooSource(download).fetch(["AAA"])

@@ -1,0 +1,56 @@
+"""The price store: round trip, provenance, merge, damage detection, path safety."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from backtest.store import PriceStore
+from buckets.errors import StoreError
+
+
+def s(values: list[float], start: str = "2024-01-02") -> pd.Series:
+    idx = pd.bdate_range(start, periods=len(values), name="date")
+    return pd.Series(values, index=idx, dtype="float64")
+
+
+def test_round_trip_and_provenance(tmp_path: Path) -> None:
+    store = PriceStore(tmp_path / "st")
+    store.write({"AAA": s([1.0, 2.0, 3.0])}, source="import:x")
+    got, missing = store.read(["AAA", "ZZZ"])
+    assert missing == ["ZZZ"]
+    assert got["AAA"].to_list() == [1.0, 2.0, 3.0]
+    assert list(got["AAA"].index.strftime("%Y-%m-%d")) == ["2024-01-02", "2024-01-03", "2024-01-04"]
+    rec = store.records()["AAA"]
+    assert (rec.first, rec.last, rec.rows, rec.source) == (
+        "2024-01-02",
+        "2024-01-04",
+        3,
+        "import:x",
+    )
+
+
+def test_merge_adds_new_rows_and_new_values_win(tmp_path: Path) -> None:
+    store = PriceStore(tmp_path)
+    store.write({"AAA": s([1.0, 2.0])}, source="yahoo")
+    store.write({"AAA": s([9.0, 3.0], start="2024-01-03")}, source="yahoo", merge=True)
+    got, _ = store.read(["AAA"])
+    assert got["AAA"].to_list() == [1.0, 9.0, 3.0]
+
+
+def test_damaged_file_is_reported_by_name(tmp_path: Path) -> None:
+    store = PriceStore(tmp_path)
+    store.write({"AAA": s([1.0, 2.0])}, source="yahoo")
+    path = tmp_path / "prices" / "AAA.parquet"
+    path.write_bytes(path.read_bytes()[:20])  # truncated
+    with pytest.raises(StoreError, match=r"AAA.parquet: damaged .*re-import or re-fetch AAA"):
+        store.read(["AAA"])
+
+
+def test_a_ticker_never_becomes_a_path_outside_the_store(tmp_path: Path) -> None:
+    store = PriceStore(tmp_path)
+    with pytest.raises(StoreError, match="not a ticker symbol"):
+        store.write({"../../etc/passwd": s([1.0, 2.0])}, source="x")
+    assert not (tmp_path / "manifest.json").exists()

@@ -1,0 +1,79 @@
+"""Shared fixtures: tiny price tables and universes built in code, and the real snapshot's path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_PRICES = ROOT.parent / "shared" / "prices"
+SNAPSHOT_CSV = SHARED_PRICES / "csv"
+
+settings.register_profile("ci", max_examples=60, deadline=None)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+# rich tables in CLI output: wide and plain, so assertions are stable
+os.environ.setdefault("TERMINAL_WIDTH", "200")
+os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
+
+
+def frame(dates: list[str], **columns: list[float | None]) -> pd.DataFrame:
+    """A price frame from dates and per-ticker lists (None = no price that day)."""
+    out = pd.DataFrame(
+        {k: [float("nan") if v is None else float(v) for v in vals] for k, vals in columns.items()},
+        index=pd.DatetimeIndex(pd.to_datetime(dates), name="date"),
+    )
+    return out
+
+
+def write_csvs(folder: Path, prices: pd.DataFrame) -> Path:
+    """One ``<TICKER>.csv`` (Date,Close) per column, rows where the ticker has a price."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for ticker in prices.columns:
+        s = prices[ticker].dropna()
+        text = "Date,Close\n" + "".join(
+            f"{d:%Y-%m-%d},{float(v)!r}\n" for d, v in zip(s.index, s.to_numpy(), strict=True)
+        )
+        (folder / f"{ticker}.csv").write_text(text)
+    return folder
+
+
+TINY_BUCKET = """\
+# a comment the user wrote
+side: long
+description: two members
+members:
+  - ticker: AAA
+    status: proposed
+    rationale: doubles
+  - ticker: BBB
+    status: proposed
+    rationale: flat
+"""
+
+TINY_BENCH = """\
+benchmarks:
+  - SPY
+"""
+
+
+@pytest.fixture
+def tiny_universe(tmp_path: Path) -> Path:
+    """A universe folder with one long bucket (AAA, BBB) and benchmark SPY."""
+    folder = tmp_path / "universes"
+    folder.mkdir()
+    (folder / "duo.yaml").write_text(TINY_BUCKET)
+    (folder / "benchmarks.yaml").write_text(TINY_BENCH)
+    return folder
+
+
+@pytest.fixture
+def snapshot_csv() -> Path:
+    if not SNAPSHOT_CSV.is_dir():
+        pytest.skip("../shared/prices/csv is not beside the repository")
+    return SNAPSHOT_CSV

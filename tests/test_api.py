@@ -1,0 +1,79 @@
+"""The declared API, where the top-level packages come from, and the import rule between stages."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+
+import pytest
+
+import bucketmap
+from tests.conftest import ROOT
+
+# stage → our packages it may import (the data flow: buckets → backtest → reports → bucketmap)
+ALLOWED = {
+    "buckets": {"buckets"},
+    "backtest": {"backtest", "buckets"},
+    "reports": {"reports", "backtest.results", "buckets"},
+    "bucketmap": {"bucketmap", "buckets", "backtest", "reports"},
+}
+OURS = ("buckets", "backtest", "reports", "bucketmap")
+
+
+def test_exact_public_api() -> None:
+    assert sorted(bucketmap.__all__) == sorted(
+        [
+            "BucketmapError",
+            "FetchError",
+            "PriceDataError",
+            "Rebalance",
+            "RunConfigError",
+            "StoreError",
+            "UniverseError",
+            "UniverseErrors",
+            "Weighting",
+            "__version__",
+        ]
+    )
+
+
+@pytest.mark.parametrize("package", OURS)
+def test_packages_import_from_this_repository(package: str) -> None:
+    # PyPI has packages named backtest, buckets and reports: ours must be the ones imported
+    module = importlib.import_module(package)
+    assert module.__file__ is not None
+    assert ROOT in __import__("pathlib").Path(module.__file__).resolve().parents
+
+
+def _imports(path: __import__("pathlib").Path) -> set[str]:  # type: ignore[valid-type]
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return {n for n in names if n.split(".")[0] in OURS}
+
+
+@pytest.mark.parametrize("stage", list(ALLOWED))
+def test_no_stage_reaches_over_another(stage: str) -> None:
+    for path in sorted((ROOT / stage).glob("*.py")):
+        for name in _imports(path):
+            ok = any(name == a or name.startswith(a + ".") for a in ALLOWED[stage])
+            assert ok, f"{path.name} imports {name}, outside what {stage} may import"
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from typer.testing import CliRunner; from bucketmap.cli import app; "
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0; "
+        "print(','.join(m for m in ('pandas', 'vectorbt', 'plotly', 'yfinance') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""

@@ -1,0 +1,293 @@
+"""The command line: numbers of a tiny run, one-line errors with exit code 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from bucketmap.cli import app
+from tests.conftest import frame, write_csvs
+
+runner = CliRunner()
+
+DATES = ["2024-01-30", "2024-01-31", "2024-02-15", "2024-02-29", "2024-03-15", "2024-03-28"]
+
+
+@pytest.fixture
+def tiny_prices(tmp_path: Path) -> Path:
+    # AAA doubles twice, BBB flat, SPY +10% once (see test_engine for the bucket's arithmetic)
+    p = frame(DATES, AAA=[10, 10, 15, 20, 20, 40], BBB=[5] * 6, SPY=[100, 100, 100, 110, 110, 110])
+    return write_csvs(tmp_path / "prices", p)
+
+
+def invoke(*args: str) -> object:
+    return runner.invoke(app, list(args))
+
+
+def test_run_writes_files_with_the_hand_computed_numbers(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    res = invoke(
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(out),
+        "--start",
+        "2024-01-01",
+    )
+    assert res.exit_code == 0, res.output
+    results = json.loads((out / "results.json").read_text())
+    duo = results["buckets"]["duo"]
+    # (1.25)(1.2)(1.5) - 1 = 1.25 (test_engine derives it); SPY: +10%
+    assert duo["metrics"]["total_return"] == pytest.approx(1.25, abs=1e-9)
+    assert duo["vs"]["SPY"]["excess_total_return"] == pytest.approx(1.25 - 0.10, abs=1e-9)
+    assert results["benchmarks"]["SPY"]["metrics"]["total_return"] == pytest.approx(0.1, abs=1e-12)
+    assert results["run"]["start"] == "2024-01-30"
+    assert results["run"]["end"] == "2024-03-28"
+    assert results["run"]["rebalance"] == "monthly"
+    assert [m["ticker"] for m in duo["members"] if m["used"]] == ["AAA", "BBB"]
+    assert duo["status_counts"] == {"proposed": 2, "verified": 0, "rejected": 0}
+    returns = pd.read_csv(out / "returns.csv", index_col="date")
+    assert list(returns.columns) == ["duo", "SPY"]
+    assert float((1 + returns["duo"]).prod() - 1) == pytest.approx(1.25, abs=1e-12)
+    weights = pd.read_csv(out / "weights.csv")
+    assert list(weights.columns) == ["date", "bucket", "ticker", "weight"]
+    assert set(weights["date"]) == {"2024-01-30", "2024-01-31", "2024-02-29"}
+    html = (out / "report.html").read_text()
+    assert "Growth of $1" in html
+    assert "wrote" in res.output
+
+
+def assert_one_line_error(res: object, expected: str, tmp_path: Path) -> None:
+    assert res.exit_code == 2  # type: ignore[attr-defined]
+    lines = res.stderr.strip().splitlines()  # type: ignore[attr-defined]
+    assert len(lines) == 1, lines
+    assert lines[0] == expected
+    assert "Traceback" not in res.output  # type: ignore[attr-defined]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda t: t.replace("description:", "colour: red\ndescription:"),
+            "duo.yaml:3: colour: unknown key",
+        ),
+        (
+            lambda t: t.replace("ticker: BBB", "ticker: B/B"),
+            "duo.yaml:8: members[1].ticker: 'B/B' is not a ticker symbol (letters, digits, '.', "
+            "'-', '^', '=', at most 15 characters)",
+        ),
+        (
+            lambda t: "side: long\nmembers: []\n",
+            "duo.yaml:2: members: a bucket needs at least one member",
+        ),
+    ],
+)
+def test_bad_universe_is_one_line_exit_2_nothing_written(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path, edit: object, expected: str
+) -> None:
+    path = tiny_universe / "duo.yaml"
+    path.write_text(edit(path.read_text()))  # type: ignore[operator]
+    res = invoke(
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert_one_line_error(res, f"error: {tiny_universe}/{expected}", tmp_path)
+
+
+def test_missing_member_prices_stop_the_run_unless_allowed(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    (tiny_prices / "BBB.csv").unlink()
+    args = [
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(tmp_path / "out"),
+        "--start",
+        "2024-01-01",
+    ]
+    res = invoke(*args)
+    assert_one_line_error(
+        res,
+        f"error: bucket duo: 1 of 2 members have no prices in files: {tiny_prices} (BBB); "
+        "fetch or import them, reject them in universes/duo.yaml, or allow it with "
+        "--max-missing 0.50",
+        tmp_path,
+    )
+    res = invoke(*args, "--max-missing", "0.5")
+    assert res.exit_code == 0, res.output
+    duo = json.loads((tmp_path / "out" / "results.json").read_text())["buckets"]["duo"]
+    bbb = duo["members"][1]
+    assert (bbb["used"], bbb["reason"]) == (False, "no prices in the price source")
+    # AAA alone: 10 → 40
+    assert duo["metrics"]["total_return"] == pytest.approx(3.0, abs=1e-9)
+
+
+def test_missing_benchmark_prices(tiny_universe: Path, tiny_prices: Path, tmp_path: Path) -> None:
+    (tiny_prices / "SPY.csv").unlink()
+    res = invoke(
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert_one_line_error(
+        res,
+        f"error: benchmark SPY has no prices in files: {tiny_prices}; add them (`bucketmap "
+        "prices fetch` / `prices import`) or remove it from benchmarks.yaml",
+        tmp_path,
+    )
+
+
+def test_bad_price_file_names_file_and_field(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    (tiny_prices / "AAA.csv").write_text("Date,Close\n2024-01-30,10\n2024-01-31,-1\n")
+    res = invoke(
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert_one_line_error(
+        res,
+        f"error: {tiny_prices}/AAA.csv: Close: price -1 on 2024-01-31 is not positive",
+        tmp_path,
+    )
+
+
+def test_window_after_the_data(tiny_universe: Path, tiny_prices: Path, tmp_path: Path) -> None:
+    res = invoke(
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(tmp_path / "out"),
+        "--start",
+        "2030-01-01",
+    )
+    assert res.exit_code == 2
+    assert "has 0 shared trading day(s) of SPY (their prices end 2024-03-28)" in res.stderr
+
+
+def test_debug_shows_the_traceback(tiny_universe: Path, tiny_prices: Path, tmp_path: Path) -> None:
+    (tiny_universe / "duo.yaml").write_text("side: long\nmembers: []\n")
+    res = invoke(
+        "--debug",
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert res.exit_code != 0
+    assert res.exception is not None
+    assert type(res.exception).__name__ == "UniverseErrors"
+
+
+def test_prices_import_and_run_from_the_store(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    res = invoke("prices", "import", str(tiny_prices), "--store", str(store))
+    assert res.exit_code == 0, res.output
+    assert "stored 3 ticker(s)" in res.output
+    res = invoke("prices", "info", "--store", str(store))
+    assert "AAA" in res.output and "import:prices" in res.output
+    res = invoke(
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--store",
+        str(store),
+        "--out",
+        str(tmp_path / "out"),
+        "--start",
+        "2024-01-01",
+        "--no-fetch",
+    )
+    assert res.exit_code == 0, res.output
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["buckets"]["duo"]["metrics"]["total_return"] == pytest.approx(1.25, abs=1e-9)
+    assert results["run"]["price_source"] == f"store: {store} (import:prices)"
+
+
+def test_prices_import_refuses_bad_series_and_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "AAA.csv").write_text("Date,Close\n2024-01-02,1\n2024-01-03,2\n")
+    (folder / "BBB.csv").write_text("Date,Close\n2024-01-02,1\n2024-01-02,2\n")
+    res = invoke("prices", "import", str(folder), "--store", str(tmp_path / "st"))
+    assert res.exit_code == 1
+    assert f"refused: {folder}/BBB.csv: Date: date 2024-01-02 appears twice" in res.stderr
+
+
+def test_store_from_environment(
+    tiny_prices: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUCKETMAP_STORE", str(tmp_path / "envstore"))
+    res = invoke("prices", "import", str(tiny_prices))
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "envstore" / "manifest.json").exists()
+
+
+def test_universes_validate_lists_every_problem(tiny_universe: Path) -> None:
+    (tiny_universe / "duo.yaml").write_text(
+        "side: long\ncolour: red\nmembers:\n  - ticker: B/B\n    rationale: x\n"
+    )
+    res = invoke("universes", "validate", str(tiny_universe))
+    assert res.exit_code == 2
+    assert res.stderr.splitlines() == [
+        f"{tiny_universe}/duo.yaml:2: colour: unknown key",
+        f"{tiny_universe}/duo.yaml:4: members[0].ticker: 'B/B' is not a ticker symbol "
+        "(letters, digits, '.', '-', '^', '=', at most 15 characters)",
+        "2 problem(s)",
+    ]
+
+
+def test_fetch_without_network_is_one_line(
+    tiny_universe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yfinance
+
+    def offline(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Failed to perform, curl: (6) Could not resolve host")
+
+    monkeypatch.setattr(yfinance, "download", offline)
+    res = invoke(
+        "prices", "fetch", "--universes", str(tiny_universe), "--store", str(tmp_path / "st")
+    )
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        "error: cannot reach Yahoo Finance (no network or Yahoo refused the connection); use "
+        "`--prices PATH` or `bucketmap prices import PATH` instead"
+    )

@@ -1,0 +1,63 @@
+"""The README is checked against the code: every command and convention it must state."""
+
+from __future__ import annotations
+
+import re
+
+import typer.core
+import typer.main
+
+from bucketmap.cli import app
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def command_paths() -> list[str]:
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    out = []
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, typer.core.TyperGroup):
+            out.extend(f"{name} {sub}" for sub in cmd.commands)
+        else:
+            out.append(name)
+    return out
+
+
+def test_every_command_is_in_the_readme() -> None:
+    for path in command_paths():
+        assert f"bucketmap {path}" in README, path
+
+
+def test_every_run_option_is_in_the_readme() -> None:
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    for param in group.commands["run"].params:
+        for opt in param.opts:
+            if opt.startswith("--") and opt != "--help":
+                assert opt in README, opt
+
+
+def test_start_commands_and_test_command() -> None:
+    assert "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'" in README
+    assert ".venv/bin/bucketmap run --prices ../shared/prices/csv --out out/demo" in README
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_command = re.search(r"^\.venv/bin/python -m pytest$", ci, re.M)
+    assert test_command is not None
+    assert test_command.group(0) in README
+
+
+def test_conventions_are_stated() -> None:
+    for phrase in (
+        "last trading day of each month",
+        "Between\n  rebalances weights drift",
+        "first rebalance on\n  or after its first price",
+        "never back-filled",
+        "in proportion to their\n  value",
+        "252 trading\n  days",
+        "Survivorship",
+        "never filled with a zero return",
+        "--cost-bps N",
+    ):
+        assert phrase in README, phrase
