@@ -57,17 +57,19 @@ def _claim_marks(fig: Any, claims: Sequence[ClaimDate]) -> None:
     by_date: dict[str, list[str]] = {}
     for claim in claims:
         by_date.setdefault(claim.start.isoformat(), []).append(claim.id)
-    for day, ids in sorted(by_date.items()):
+    for k, (day, ids) in enumerate(sorted(by_date.items())):
         fig.add_vline(x=day, line_dash="dash", line_color="#555", line_width=1)
-        fig.add_annotation(
+        fig.add_annotation(  # at the foot of the plot, staggered so close dates stay legible
             x=day,
-            y=1.0,
+            y=0.0,
             yref="paper",
+            yshift=4 + 14 * (k % 3),
             text=f"claim {day}",
             hovertext=", ".join(ids),
             showarrow=False,
-            xanchor="left",
+            xanchor="right",
             yanchor="bottom",
+            bgcolor="rgba(255,255,255,0.8)",
             font={"size": 10},
         )
 
@@ -97,7 +99,6 @@ def growth_figure(
         )
     _claim_marks(fig, claims)
     fig.update_layout(
-        title="Growth of $1",
         yaxis_title="value of $1 invested at the start",
         hovermode="x unified",
         height=520,
@@ -106,9 +107,9 @@ def growth_figure(
             {
                 "type": "buttons",
                 "direction": "right",
-                "x": 0.0,
-                "y": 1.13,
-                "xanchor": "left",
+                "x": 1.0,
+                "y": 1.16,
+                "xanchor": "right",
                 "buttons": [
                     {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
                     {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
@@ -170,7 +171,7 @@ def ratio_figure(
         height=520,
         margin={"t": 90},
         updatemenus=[
-            {"type": "dropdown", "x": 0.0, "y": 1.13, "xanchor": "left", "buttons": buttons}
+            {"type": "dropdown", "x": 1.0, "y": 1.16, "xanchor": "right", "buttons": buttons}
         ],
     )
     return fig

@@ -26,6 +26,7 @@ th:first-child,td:first-child{text-align:left}
 td.text{text-align:left;white-space:normal}
 .neg{color:#b00020}.pos{color:#0a6d2c}.muted{color:#777}
 .meta{color:#555;font-size:.9em}
+.scroll{overflow-x:auto}
 """
 
 
@@ -191,7 +192,7 @@ def render_report(result: RunResult, returns: pd.DataFrame) -> str:
 <h2>Relative strength</h2>
 {_figure_html(ratio)}
 <h2>Metrics, whole window</h2>
-{metrics_table(result)}
+<div class="scroll">{metrics_table(result)}</div>
 <p class="meta">Excess = bucket total return − benchmark total return over the days both have a
 return, in percentage points (pp). Every figure can be recomputed from returns.csv.</p>
 <h2>Coverage</h2>
