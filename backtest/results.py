@@ -81,6 +81,8 @@ class BucketResult(_Result):
     """Members per status in the universe file: verified / proposed / rejected."""
     members: list[MemberResult]
     inception: dt.date | None
+    overlaps: dict[str, list[str]]
+    """Tickers this long bucket shares with other long buckets (ticker → those buckets)."""
     metrics: Metrics
     vs: dict[str, Relative]
 
@@ -122,6 +124,8 @@ class RunInfo(_Result):
     data_last_date: dt.date
     annualisation_days: int
     risk_free: str
+    warnings: list[str]
+    """Allowed but worth knowing: overlaps between long buckets, custom weights not summing to 1."""
     limitations: list[str]
 
 

@@ -226,6 +226,7 @@ def run_backtest(
     def series_of(name: str) -> pd.Series:
         return returns[name]
 
+    overlaps = universe.overlaps()
     bucket_results: dict[str, BucketResult] = {}
     for name, bucket in universe.buckets.items():
         r = series_of(name)
@@ -237,6 +238,7 @@ def run_backtest(
                 universe, name, sim.members[name], unpriced[name], options.verified_only
             ),
             inception=_date(sim.inception[name]),
+            overlaps=overlaps.get(name, {}),
             metrics=_metrics(r),
             vs={b: _relative(r, series_of(b)) for b in universe.benchmarks if b != name},
         )
@@ -263,6 +265,7 @@ def run_backtest(
         data_last_date=data_last,
         annualisation_days=m.TRADING_DAYS,
         risk_free="0 (Sharpe is of raw returns)",
+        warnings=universe.warnings(),
         limitations=LIMITATIONS,
     )
     claims = [

@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from buckets.errors import StoreError
+from buckets.fileio import atomic_write_bytes
 from buckets.models import TICKER_PATTERN
 
 STORE_ENV = "BUCKETMAP_STORE"
@@ -41,24 +41,6 @@ def default_store_path() -> Path:
     """``$BUCKETMAP_STORE`` when set, else ``.bucketmap`` in the working directory."""
     env = os.environ.get(STORE_ENV)
     return Path(env) if env else DEFAULT_STORE
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from backtest.conventions import Rebalance, Weighting
 from buckets.errors import BucketmapError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from backtest.store import PriceStore
 
 app = typer.Typer(
@@ -29,7 +31,9 @@ app = typer.Typer(
     add_completion=False,
 )
 prices_app = typer.Typer(help="Fill and inspect the local price store.", no_args_is_help=True)
-universes_app = typer.Typer(help="Check the universe files.", no_args_is_help=True)
+universes_app = typer.Typer(
+    help="Inspect, check and edit the universe files.", no_args_is_help=True
+)
 app.add_typer(prices_app, name="prices")
 app.add_typer(universes_app, name="universes")
 
@@ -149,13 +153,14 @@ def run(
         output, written = run_job(
             universes, out, options, prices=prices, store=_store(store), fetch_missing=fetch
         )
+        for warning in output.result.run.warnings:
+            typer.echo(f"warning: {warning}", err=True)
         _print_run_summary(output)
         for path in written:
             typer.echo(f"wrote {path}")
 
 
 def _print_run_summary(output: object) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from backtest.run import RunOutput
@@ -178,6 +183,7 @@ def _print_run_summary(output: object) -> None:
     )
     table.add_column("bucket")
     table.add_column("used", justify="right")
+    table.add_column("verified", justify="right")
     table.add_column("total", justify="right")
     for b in benches:
         table.add_column(f"vs {b}", justify="right")
@@ -186,10 +192,11 @@ def _print_run_summary(output: object) -> None:
         table.add_row(
             name,
             f"{used}/{len(bucket.members)}",
+            f"{bucket.status_counts['verified']}/{len(bucket.members)}",
             pct(bucket.metrics.total_return),
             *[pp(bucket.vs[b].excess_total_return) if b in bucket.vs else "—" for b in benches],
         )
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+    _console().print(table)
 
 
 @prices_app.command("import")
@@ -260,7 +267,6 @@ def prices_info(
 ) -> None:
     """Per ticker: first and last date, rows, source and when it was stored."""
     with _errors_to_exit():
-        from rich.console import Console
         from rich.table import Table
 
         records = _store(store).records()
@@ -274,29 +280,159 @@ def prices_info(
                 table.add_row(t, "—", "—", "0", "not stored", "—")
             else:
                 table.add_row(t, rec.first, rec.last, str(rec.rows), rec.source, rec.stored_at)
-        Console(width=200 if not sys.stdout.isatty() else None).print(table)
+        _console().print(table)
 
 
 @universes_app.command("validate")
 def universes_validate(
-    directory: Annotated[Path, typer.Argument(help="Universe folder.")] = Path("universes"),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Universe folders or single files (default: universes)."),
+    ] = None,
 ) -> None:
-    """Check every universe file and list all problems as file:line: field: message."""
+    """Check universe folders or files and list every problem as file:line: field: message."""
     with _errors_to_exit():
-        from buckets.files import validate_universe
+        from buckets.files import validate_paths
 
-        universe, errors = validate_universe(directory)
-        for err in errors:
+        report = validate_paths(paths or [Path("universes")])
+        for warning in report.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        for err in report.errors:
             typer.echo(_one_line(str(err)), err=True)
-        if errors:
-            typer.echo(f"{len(errors)} problem(s)", err=True)
+        if report.errors:
+            typer.echo(f"{len(report.errors)} problem(s)", err=True)
             raise typer.Exit(2)
-        assert universe is not None
-        members = sum(len(b.members) for b in universe.buckets.values())
-        typer.echo(
-            f"ok: {len(universe.buckets)} buckets, {members} members, "
-            f"{len(universe.benchmarks)} benchmarks, {len(universe.claims)} claims"
-        )
+        typer.echo(f"ok: {report.summary}")
+
+
+@universes_app.command("list")
+def universes_list(universes: UniversesOpt = Path("universes")) -> None:
+    """One row per bucket: side and members by status."""
+    with _errors_to_exit():
+        from rich.table import Table
+
+        from buckets.files import load_universe
+
+        universe = load_universe(universes)
+        table = Table(title=f"universe {universes}")
+        for col in ("bucket", "side", "verified", "proposed", "rejected", "members"):
+            table.add_column(col, justify="left" if col in ("bucket", "side") else "right")
+        for name, bucket in universe.buckets.items():
+            c = bucket.status_counts()
+            table.add_row(
+                name,
+                bucket.side.value,
+                str(c["verified"]),
+                str(c["proposed"]),
+                str(c["rejected"]),
+                str(len(bucket.members)),
+            )
+        _console().print(table)
+        for warning in universe.warnings():
+            typer.echo(f"warning: {warning}", err=True)
+
+
+@universes_app.command("show")
+def universes_show(
+    bucket: Annotated[str, typer.Argument(help="Bucket name.")],
+    universes: UniversesOpt = Path("universes"),
+) -> None:
+    """Every member of one bucket with its status, who verified it and why it is there."""
+    with _errors_to_exit():
+        from rich.table import Table
+
+        from buckets.edit import bucket_path
+        from buckets.files import load_bucket
+
+        b = load_bucket(bucket_path(universes, bucket))
+        table = Table(title=f"{b.name} ({b.side.value})", caption=b.description)
+        for col in (
+            "ticker",
+            "status",
+            "verified by",
+            "on",
+            "evidence / why rejected",
+            "weight",
+            "rationale",
+        ):
+            table.add_column(col, overflow="fold")
+        for m in b.members:
+            table.add_row(
+                m.ticker,
+                m.status.value,
+                m.verified_by or "",
+                str(m.verified_on or ""),
+                m.rejected_why if m.status.value == "rejected" else (m.evidence or ""),
+                "" if m.weight is None else f"{m.weight:g}",
+                m.rationale,
+            )
+        _console().print(table)
+
+
+@universes_app.command("verify")
+def universes_verify(
+    bucket: Annotated[str, typer.Argument(help="Bucket name.")],
+    ticker: Annotated[str, typer.Argument(help="Member to verify.")],
+    by: Annotated[str, typer.Option("--by", help="Who verified it.")],
+    evidence: Annotated[
+        str | None, typer.Option("--evidence", help="What it was checked against (text or URL).")
+    ] = None,
+    on: Annotated[
+        dt.datetime | None,
+        typer.Option("--on", formats=DateFormats, help="Date verified (default: today)."),
+    ] = None,
+    universes: UniversesOpt = Path("universes"),
+) -> None:
+    """Mark a member verified (who, when, on what evidence); the file keeps its comments."""
+    with _errors_to_exit():
+        from buckets.edit import verify_member
+
+        result = verify_member(universes, bucket, ticker, by=by, on=_date(on), evidence=evidence)
+        typer.echo(f"{result.summary} ({result.path})")
+
+
+@universes_app.command("reject")
+def universes_reject(
+    bucket: Annotated[str, typer.Argument(help="Bucket name.")],
+    ticker: Annotated[str, typer.Argument(help="Member to reject.")],
+    why: Annotated[str, typer.Option("--why", help="Why it does not belong.")],
+    universes: UniversesOpt = Path("universes"),
+) -> None:
+    """Mark a member rejected: it stays in the file, and leaves every backtest."""
+    with _errors_to_exit():
+        from buckets.edit import reject_member
+
+        result = reject_member(universes, bucket, ticker, why=why)
+        typer.echo(f"{result.summary} ({result.path})")
+
+
+@universes_app.command("add")
+def universes_add(
+    bucket: Annotated[str, typer.Argument(help="Bucket name.")],
+    ticker: Annotated[str, typer.Argument(help="Ticker to add.")],
+    why: Annotated[str, typer.Option("--why", help="Rationale: why it belongs.")],
+    universes: UniversesOpt = Path("universes"),
+) -> None:
+    """Add a ticker to a bucket as a proposed member."""
+    with _errors_to_exit():
+        from buckets.edit import add_member
+
+        result = add_member(universes, bucket, ticker, why=why)
+        typer.echo(f"{result.summary} ({result.path})")
+
+
+@universes_app.command("schema")
+def universes_schema() -> None:
+    """Print the JSON Schema of a bucket file (for editors that validate and complete YAML)."""
+    from buckets.schema import bucket_file_schema_json
+
+    typer.echo(bucket_file_schema_json(), nl=False)
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(width=200 if not sys.stdout.isatty() else None)
 
 
 def main() -> None:

@@ -11,7 +11,8 @@ collects all of them (``validate_universe``) before giving up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +45,25 @@ def _yaml() -> YAML:
     return yaml
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file with the round-trip loader; raise UniverseError on any problem."""
+def read_text(path: Path) -> str:
+    """A universe file's text (a leading BOM is dropped); UniverseError when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise UniverseError(path, None, "file not found") from None
     except UnicodeDecodeError as exc:
         raise UniverseError(path, None, f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise UniverseError(path, None, f"cannot read ({exc.strerror})") from None
+
+
+def read_yaml(path: Path, text: str | None = None) -> Any:
+    """Parse one YAML file (or ``text`` given for it) with the round-trip loader.
+
+    Raises UniverseError on any problem: unreadable, not YAML, duplicate keys, empty, not a mapping.
+    """
+    if text is None:
+        text = read_text(path)
     try:
         data = _yaml().load(text)
     except MarkedYAMLError as exc:
@@ -160,8 +170,8 @@ def bucket_files(directory: Path) -> list[Path]:
     )
 
 
-def load_bucket(path: Path) -> Bucket:
-    """Read and validate one bucket file; the bucket's name is the file's stem."""
+def load_bucket(path: Path, text: str | None = None) -> Bucket:
+    """Read and validate one bucket file (or ``text`` meant for it); the name is the file's stem."""
     name = path.stem
     if not BUCKET_NAME_PATTERN.fullmatch(name):
         raise UniverseError(
@@ -170,7 +180,7 @@ def load_bucket(path: Path) -> Bucket:
             f"{name!r} is not a bucket name: name bucket files in lower-case letters, digits "
             "and '_' (e.g. pipes.yaml)",
         )
-    data = read_yaml(path)
+    data = read_yaml(path, text)
     if "name" in data and data["name"] != name:
         raise UniverseError(
             path,
@@ -185,18 +195,18 @@ def load_bucket(path: Path) -> Bucket:
         raise UniverseErrors(_errors_from_validation(exc, path, data, Bucket)) from None
 
 
-def load_benchmarks(path: Path) -> BenchmarksConfig:
+def load_benchmarks(path: Path, text: str | None = None) -> BenchmarksConfig:
     """Read and validate ``benchmarks.yaml``."""
-    data = read_yaml(path)
+    data = read_yaml(path, text)
     try:
         return BenchmarksConfig.model_validate(_plain(data))
     except ValidationError as exc:
         raise UniverseErrors(_errors_from_validation(exc, path, data, BenchmarksConfig)) from None
 
 
-def load_claims(path: Path) -> ClaimsFile:
+def load_claims(path: Path, text: str | None = None) -> ClaimsFile:
     """Read and validate ``claims.yaml``."""
-    data = read_yaml(path)
+    data = read_yaml(path, text)
     try:
         return ClaimsFile.model_validate(_plain(data))
     except ValidationError as exc:
@@ -260,12 +270,16 @@ def _cross_reference_errors(
     return errors
 
 
-def validate_universe(directory: Path) -> tuple[Universe | None, list[UniverseError]]:
+def validate_universe(
+    directory: Path, overrides: Mapping[str, str] | None = None
+) -> tuple[Universe | None, list[UniverseError]]:
     """Load a universe folder, collecting every problem instead of stopping at the first.
 
-    Returns the universe (None when anything is wrong) and the list of problems. Buckets are
-    ordered by side (long, hedge, avoid, context), then by name.
+    ``overrides`` maps file names of the folder to text to validate in place of what is on disk
+    (an edit checked before it is written). Returns the universe (None when anything is wrong) and
+    the list of problems. Buckets are ordered by side (long, hedge, avoid, context), then by name.
     """
+    overrides = overrides or {}
     if not directory.is_dir():
         return None, [UniverseError(directory, None, "not a folder of universe files")]
     errors: list[UniverseError] = []
@@ -286,7 +300,7 @@ def validate_universe(directory: Path) -> tuple[Universe | None, list[UniverseEr
             continue
         seen_stems[path.stem] = path
         try:
-            buckets[path.stem] = load_bucket(path)
+            buckets[path.stem] = load_bucket(path, overrides.get(path.name))
         except UniverseErrors as exc:
             errors.extend(exc.errors)
         except UniverseError as exc:
@@ -294,7 +308,7 @@ def validate_universe(directory: Path) -> tuple[Universe | None, list[UniverseEr
     bench: BenchmarksConfig | None = None
     bench_path = directory / BENCHMARKS_FILE
     try:
-        bench = load_benchmarks(bench_path)
+        bench = load_benchmarks(bench_path, overrides.get(BENCHMARKS_FILE))
     except UniverseErrors as exc:
         errors.extend(exc.errors)
     except UniverseError as exc:
@@ -303,7 +317,7 @@ def validate_universe(directory: Path) -> tuple[Universe | None, list[UniverseEr
     claims_path = directory / CLAIMS_FILE
     if claims_path.exists():
         try:
-            claims = load_claims(claims_path)
+            claims = load_claims(claims_path, overrides.get(CLAIMS_FILE))
         except UniverseErrors as exc:
             errors.extend(exc.errors)
         except UniverseError as exc:
@@ -319,6 +333,45 @@ def validate_universe(directory: Path) -> tuple[Universe | None, list[UniverseEr
         claims=claims.claims if claims is not None else [],
     )
     return universe, []
+
+
+@dataclass
+class ValidationReport:
+    """What ``validate_paths`` found: problems (errors), warnings and a one-line summary."""
+
+    errors: list[UniverseError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
+def validate_paths(paths: Iterable[Path]) -> ValidationReport:
+    """Validate universe folders (whole universes) and single files (each on its own)."""
+    report = ValidationReport()
+    checked: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            universe, errors = validate_universe(path)
+            report.errors.extend(errors)
+            if universe is not None:
+                report.warnings.extend(universe.warnings())
+                members = sum(len(b.members) for b in universe.buckets.values())
+                checked.append(
+                    f"{path}: {len(universe.buckets)} buckets, {members} members, "
+                    f"{len(universe.benchmarks)} benchmarks, {len(universe.claims)} claims"
+                )
+            continue
+        loader: Any = {"benchmarks": load_benchmarks, "claims": load_claims}.get(
+            path.stem, load_bucket
+        )
+        try:
+            loader(path)
+            checked.append(str(path))
+        except UniverseErrors as exc:
+            report.errors.extend(exc.errors)
+        except UniverseError as exc:
+            report.errors.append(exc)
+    report.summary = "; ".join(checked)
+    return report
 
 
 def load_universe(directory: Path) -> Universe:

@@ -22,6 +22,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -58,9 +59,15 @@ def _check_bucket_name(value: str) -> str:
     return value
 
 
-Ticker = Annotated[str, BeforeValidator(_upper_ticker), AfterValidator(_check_ticker)]
+Ticker = Annotated[
+    str,
+    BeforeValidator(_upper_ticker),
+    AfterValidator(_check_ticker),
+    # for editors: lower case is accepted too (it is upper-cased on load)
+    WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z0-9^][A-Za-z0-9.\-^=]{0,14}$"}),
+]
 BucketName = Annotated[str, AfterValidator(_check_bucket_name)]
-NonEmptyText = Annotated[str, Field(min_length=1), AfterValidator(lambda s: s.strip() or _empty())]
+NonEmptyText = Annotated[str, AfterValidator(lambda s: s.strip() or _empty())]
 
 
 def _empty() -> str:
@@ -141,6 +148,22 @@ class Bucket(_Model):
                 raise ValueError(f"ticker {member.ticker} is listed twice")
             seen.add(member.ticker)
         return self
+
+    @model_validator(mode="after")
+    def _weights_for_all_or_none(self) -> Self:
+        usable = [m for m in self.members if m.usable]
+        without = [m.ticker for m in usable if m.weight is None]
+        if len(without) < len(usable) and without:
+            raise ValueError(
+                f"weights are given for {len(usable) - len(without)} of {len(usable)} members; "
+                f"give one to every member or to none (missing: {', '.join(without)})"
+            )
+        return self
+
+    def weight_sum(self) -> float | None:
+        """Sum of the usable members' custom weights, None when the bucket has none."""
+        weights = [m.weight for m in self.members if m.usable and m.weight is not None]
+        return sum(weights) if weights else None
 
     def tickers(self, *, verified_only: bool = False) -> list[str]:
         """Tickers that may be used in a backtest, in file order."""
@@ -235,6 +258,37 @@ class Universe(_Model):
     buckets: dict[str, Bucket]
     benchmarks: list[str]
     claims: list[Claim] = Field(default_factory=list)
+
+    def overlaps(self) -> dict[str, dict[str, list[str]]]:
+        """Tickers held in more than one long bucket: bucket → ticker → the other long buckets.
+
+        Allowed, but it blurs a comparison between those buckets, so runs report it.
+        """
+        out: dict[str, dict[str, list[str]]] = {}
+        for ticker, names in self._shared_long_tickers().items():
+            for name in names:
+                out.setdefault(name, {})[ticker] = [n for n in names if n != name]
+        return out
+
+    def _shared_long_tickers(self) -> dict[str, list[str]]:
+        holders: dict[str, list[str]] = {}
+        for bucket in self.buckets.values():
+            if bucket.side is Side.long:
+                for ticker in bucket.tickers():
+                    holders.setdefault(ticker, []).append(bucket.name)
+        return {t: names for t, names in holders.items() if len(names) > 1}
+
+    def warnings(self) -> list[str]:
+        """Things that are allowed but worth saying: overlaps, custom weights not summing to 1."""
+        out = [
+            f"{ticker} is in more than one long bucket ({', '.join(names)})"
+            for ticker, names in sorted(self._shared_long_tickers().items())
+        ]
+        for name, bucket in self.buckets.items():
+            total = bucket.weight_sum()
+            if total is not None and abs(total - 1.0) > 1e-9:
+                out.append(f"bucket {name}: weights sum to {total:g}; they are normalised to 1")
+        return out
 
     def benchmark_tickers(self) -> list[str]:
         """Benchmarks that are single tickers."""

@@ -27,6 +27,8 @@ td.text{text-align:left;white-space:normal}
 .neg{color:#b00020}.pos{color:#0a6d2c}.muted{color:#777}
 .meta{color:#555;font-size:.9em}
 .scroll{overflow-x:auto}
+.banner{background:#fff4e5;border-left:4px solid #e08a00;padding:8px 12px}
+.banner.ok{background:#eaf6ec;border-left-color:#0a6d2c}
 """
 
 
@@ -111,6 +113,12 @@ def coverage_table(result: RunResult) -> str:
         )
         if bucket.description:
             parts.append(f"<p class='meta'>{_e(bucket.description)}</p>")
+        if bucket.overlaps:
+            shared = "; ".join(
+                f"{_e(t)} (also in {_e(', '.join(others))})"
+                for t, others in bucket.overlaps.items()
+            )
+            parts.append(f"<p class='meta'>Shared with other long buckets: {shared}</p>")
         rows = [
             [
                 _e(m.ticker),
@@ -176,7 +184,17 @@ def render_report(result: RunResult, returns: pd.DataFrame) -> str:
         f"Returns are fractions shown as %, annualised with {run.annualisation_days} days; "
         f"risk-free rate {_e(run.risk_free)}."
     )
+    used = [m for b in result.buckets.values() for m in b.members if m.used]
+    unverified = sum(m.status != "verified" for m in used)
+    banner = (
+        f'<p class="banner">{unverified} of the {len(used)} members used in this run are '
+        "not verified (status proposed): treat every figure as provisional until they are, or "
+        "rerun with --verified-only.</p>"
+        if unverified
+        else f'<p class="banner ok">All {len(used)} members used in this run are verified.</p>'
+    )
     limitations = "".join(f"<li>{_e(x)}</li>" for x in run.limitations)
+    warnings = "".join(f"<li>{_e(x)}</li>" for x in run.warnings)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -186,6 +204,7 @@ def render_report(result: RunResult, returns: pd.DataFrame) -> str:
 </head><body>
 <h1>bucketmap: buckets against benchmarks</h1>
 <p class="meta">{meta}</p>
+{banner}
 <h2>Claims marked on the charts</h2><ul>{claims or "<li>none</li>"}</ul>
 <h2>Growth of $1</h2>
 {_figure_html(growth)}
@@ -198,6 +217,7 @@ return, in percentage points (pp). Every figure can be recomputed from returns.c
 <h2>Coverage</h2>
 {coverage_table(result)}
 <h2>Limitations</h2><ul>{limitations}</ul>
+{"<h2>Warnings</h2><ul>" + warnings + "</ul>" if warnings else ""}
 <p class="meta">bucketmap {_e(run.bucketmap_version)}, made {_e(run.created_at)}.</p>
 </body></html>
 """

@@ -291,3 +291,149 @@ def test_fetch_without_network_is_one_line(
         "error: cannot reach Yahoo Finance (no network or Yahoo refused the connection); use "
         "`--prices PATH` or `bucketmap prices import PATH` instead"
     )
+
+
+# --- universes: list, show, verify, reject, add, schema ------------------------------------------
+def test_verify_workflow_from_the_command_line(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    res = invoke(
+        "universes",
+        "verify",
+        "duo",
+        "aaa",
+        "--by",
+        "ana",
+        "--on",
+        "2026-11-20",
+        "--evidence",
+        "https://example.org/10-k",
+        "--universes",
+        str(tiny_universe),
+    )
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("duo: AAA verified by ana on 2026-11-20")
+    res = invoke("universes", "show", "duo", "--universes", str(tiny_universe))
+    assert "https://example.org/10-k" in res.output and "2026-11-20" in res.output
+    res = invoke("universes", "list", "--universes", str(tiny_universe))
+    row = next(line for line in res.output.splitlines() if "duo" in line)
+    # bucket, side, verified, proposed, rejected, members
+    assert [c.strip() for c in row.split("│")[1:-1]] == ["duo", "long", "1", "1", "0", "2"]
+
+    # --verified-only: the bucket is AAA alone, 10 → 40 = +300%
+    out = tmp_path / "out"
+    res = invoke(
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(out),
+        "--start",
+        "2024-01-01",
+        "--verified-only",
+    )
+    assert res.exit_code == 0, res.output
+    duo = json.loads((out / "results.json").read_text())["buckets"]["duo"]
+    assert duo["metrics"]["total_return"] == pytest.approx(3.0, abs=1e-9)
+    assert duo["members"][1]["reason"] == "not verified (--verified-only)"
+    assert duo["status_counts"] == {"proposed": 1, "verified": 1, "rejected": 0}
+    assert "1 of the 1 members used" not in (out / "report.html").read_text()
+    assert "All 1 members used in this run are verified." in (out / "report.html").read_text()
+
+    # rejected: never in a run
+    res = invoke(
+        "universes",
+        "reject",
+        "duo",
+        "AAA",
+        "--why",
+        "changed my mind",
+        "--universes",
+        str(tiny_universe),
+    )
+    assert res.exit_code == 0, res.output
+    res = invoke(
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(out),
+        "--start",
+        "2024-01-01",
+    )
+    duo = json.loads((out / "results.json").read_text())["buckets"]["duo"]
+    assert duo["metrics"]["total_return"] == pytest.approx(0.0, abs=1e-12)  # BBB is flat
+    assert duo["members"][0]["reason"] == "rejected: changed my mind"
+    assert (
+        "1 of the 1 members used in this run are not verified" in (out / "report.html").read_text()
+    )
+
+
+def test_add_and_overlap_is_reported(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    (tiny_universe / "solo.yaml").write_text(
+        "side: long\nmembers:\n  - ticker: BBB\n    rationale: r\n"
+    )
+    res = invoke(
+        "universes", "add", "solo", "AAA", "--why", "also here", "--universes", str(tiny_universe)
+    )
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out"
+    res = invoke(
+        "run",
+        "--universes",
+        str(tiny_universe),
+        "--prices",
+        str(tiny_prices),
+        "--out",
+        str(out),
+        "--start",
+        "2024-01-01",
+    )
+    assert res.exit_code == 0, res.output
+    assert "warning: AAA is in more than one long bucket (duo, solo)" in res.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["buckets"]["duo"]["overlaps"] == {"AAA": ["solo"], "BBB": ["solo"]}
+    assert "AAA is in more than one long bucket (duo, solo)" in results["run"]["warnings"]
+
+
+def test_edit_errors_are_one_line(tiny_universe: Path) -> None:
+    res = invoke(
+        "universes", "verify", "duo", "ZZZ", "--by", "ana", "--universes", str(tiny_universe)
+    )
+    assert res.exit_code == 2
+    assert (
+        res.stderr.strip() == f"error: {tiny_universe}/duo.yaml: ZZZ is not a member of this bucket"
+    )
+
+
+def test_validate_single_files_and_warnings(tiny_universe: Path) -> None:
+    res = invoke("universes", "validate", str(tiny_universe / "duo.yaml"))
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == f"ok: {tiny_universe / 'duo.yaml'}"
+    (tiny_universe / "duo.yaml").write_text(
+        "side: long\nmembers:\n  - ticker: AAA\n    rationale: r\n    weight: 2\n"
+        "  - ticker: BBB\n    rationale: r\n    weight: 2\n"
+    )
+    res = invoke("universes", "validate", str(tiny_universe))
+    assert res.exit_code == 0
+    assert "warning: bucket duo: weights sum to 4; they are normalised to 1" in res.stderr
+
+
+def test_schema_is_the_shipped_file() -> None:
+    from tests.conftest import ROOT
+
+    res = invoke("universes", "schema")
+    assert res.exit_code == 0
+    assert res.output == (ROOT / "universes" / "bucket.schema.json").read_text(), (
+        "universes/bucket.schema.json is stale: bucketmap universes schema > "
+        "universes/bucket.schema.json"
+    )
+    schema = json.loads(res.output)
+    assert "name" not in schema["properties"]
+    assert schema["required"] == ["side", "members"]

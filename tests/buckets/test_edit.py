@@ -1,0 +1,145 @@
+"""Editing bucket files: only the changed member changes; a failed or refused edit writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from buckets.edit import add_member, reject_member, verify_member
+from buckets.errors import UniverseError, UniverseErrors
+from buckets.files import load_universe
+from buckets.models import Status
+
+COMMENTED = """\
+# Header comment: why this bucket exists.
+side: long   # inline comment on side
+description: "quoted, with: colon"
+members:
+  # networking
+  - ticker: AAA
+    status: proposed
+    rationale: first one   # trailing note
+  - ticker: BBB
+    status: proposed
+    rationale: second one
+  # storage
+  - ticker: CCC
+    rationale: "no status key, so proposed by default"
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "duo.yaml").write_text(COMMENTED)
+    (tmp_path / "benchmarks.yaml").write_text("benchmarks:\n  - SPY\n")
+    return tmp_path
+
+
+def test_verify_twice_keeps_everything_outside_the_member_byte_for_byte(folder: Path) -> None:
+    verify_member(folder, "duo", "bbb", by="ana", on=dt.date(2026, 11, 20), evidence="10-K p.4")
+    verify_member(folder, "duo", "BBB", by="bo", on=dt.date(2026, 11, 23))
+    after = (folder / "duo.yaml").read_text()
+    expected = COMMENTED.replace(
+        "  - ticker: BBB\n    status: proposed\n",
+        "  - ticker: BBB\n    status: verified\n    verified_by: bo\n"
+        "    verified_on: 2026-11-23\n    evidence: 10-K p.4\n",
+    )
+    assert after == expected
+    member = load_universe(folder).buckets["duo"].members[1]
+    assert (member.status, member.verified_by, member.verified_on) == (
+        Status.verified,
+        "bo",
+        dt.date(2026, 11, 23),
+    )
+
+
+def test_verify_a_member_without_status_key_inserts_it_at_the_end(folder: Path) -> None:
+    verify_member(folder, "duo", "CCC", by="ana", on=dt.date(2026, 1, 2))
+    assert (
+        (folder / "duo.yaml")
+        .read_text()
+        .endswith(
+            '  - ticker: CCC\n    rationale: "no status key, so proposed by default"\n'
+            "    status: verified\n    verified_by: ana\n    verified_on: 2026-01-02\n"
+        )
+    )
+
+
+def test_reject_and_add(folder: Path) -> None:
+    reject_member(folder, "duo", "AAA", why="not a pure play")
+    add_member(folder, "duo", "ddd", why="new idea")
+    text = (folder / "duo.yaml").read_text()
+    assert "  - ticker: AAA\n    status: rejected\n    rejected_why: not a pure play\n" in text
+    assert text.endswith("  - ticker: DDD\n    status: proposed\n    rationale: new idea\n")
+    assert text.startswith("# Header comment: why this bucket exists.\nside: long   # inline")
+    bucket = load_universe(folder).buckets["duo"]
+    assert bucket.tickers() == ["BBB", "CCC", "DDD"]  # rejected members never enter a run
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda f: verify_member(f, "duo", "ZZZ", by="ana"),
+            "duo.yaml: ZZZ is not a member of this bucket",
+        ),
+        (
+            lambda f: verify_member(f, "nope", "AAA", by="ana"),
+            "no bucket named nope (no nope.yaml in",
+        ),
+        (
+            lambda f: verify_member(f, "duo", "AAA", by="  "),
+            "verified_by: say who verified it (--by NAME)",
+        ),
+        (
+            lambda f: reject_member(f, "duo", "AAA", why=""),
+            "rejected_why: say why it is rejected (--why TEXT)",
+        ),
+        (
+            lambda f: add_member(f, "duo", "AAA", why="x"),
+            "duo.yaml: AAA is already a member of duo",
+        ),
+        (lambda f: add_member(f, "duo", "A/B", why="x"), "'A/B' is not a ticker symbol"),
+    ],
+)
+def test_refused_edits_write_nothing(folder: Path, call: object, message: str) -> None:
+    before = (folder / "duo.yaml").read_bytes()
+    with pytest.raises(UniverseError) as err:
+        call(folder)  # type: ignore[operator]
+    assert message in str(err.value)
+    assert (folder / "duo.yaml").read_bytes() == before
+
+
+def test_an_edit_that_breaks_the_universe_writes_nothing(folder: Path) -> None:
+    (folder / "shorts.yaml").write_text(
+        "side: avoid\nmembers:\n  - ticker: EEE\n    rationale: r\n"
+    )
+    before = (folder / "duo.yaml").read_bytes()
+    with pytest.raises(UniverseErrors) as err:
+        add_member(folder, "duo", "EEE", why="contradiction")
+    assert "EEE is in long bucket duo and in avoid bucket shorts" in str(err.value)
+    assert (folder / "duo.yaml").read_bytes() == before
+
+
+def test_a_file_that_is_not_yaml_is_reported_not_edited(folder: Path) -> None:
+    (folder / "duo.yaml").write_text("side: long\nmembers:\n  - ticker: [AAA\n")
+    with pytest.raises(UniverseError, match=r"duo.yaml:4: not valid YAML"):
+        verify_member(folder, "duo", "AAA", by="ana")
+
+
+def test_interrupted_write_leaves_the_old_file_intact(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (folder / "duo.yaml").read_bytes()
+
+    def crash(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        verify_member(folder, "duo", "AAA", by="ana")
+    assert (folder / "duo.yaml").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["benchmarks.yaml", "duo.yaml"]

@@ -1,0 +1,116 @@
+"""Every validation rule of the models, with its exact message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from buckets.models import Bucket, Member, Universe
+
+OK = {"ticker": "AAA", "rationale": "r"}
+
+
+def message(model: type, data: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as err:
+        model.model_validate(data)
+    first = err.value.errors()[0]
+    return str(first["msg"]).removeprefix("Value error, ")
+
+
+@pytest.mark.parametrize(
+    ("ticker", "ok"),
+    [
+        ("NVDA", True),
+        ("brk-b", True),
+        ("^IRX", True),
+        ("EURUSD=X", True),
+        ("7203.T", True),
+        ("", False),
+        ("A" * 16, False),
+        ("A" * 200, False),
+        ("../../etc/passwd", False),
+        ("..", False),
+        (".A", False),
+        ("A B", False),
+        ("A\x00B", False),
+        ("A\nB", False),
+        ("A/B", False),
+        ("$X", False),
+    ],
+)
+def test_ticker_pattern(ticker: str, ok: bool) -> None:
+    if ok:
+        assert Member.model_validate({**OK, "ticker": ticker}).ticker == ticker.upper()
+    else:
+        assert (
+            "is not a ticker symbol (letters, digits, '.', '-', '^', '=', at most 15 "
+            "characters)" in message(Member, {**OK, "ticker": ticker})
+        )
+
+
+def test_numeric_symbols_from_yaml_stay_symbols() -> None:
+    assert Member.model_validate({**OK, "ticker": 7203}).ticker == "7203"
+
+
+def test_status_rules() -> None:
+    assert (
+        message(Member, {**OK, "status": "verified"})
+        == "a verified member needs verified_by (who checked it)"
+    )
+    assert (
+        message(Member, {**OK, "status": "verified", "verified_by": "ana"})
+        == "a verified member needs verified_on (the date it was checked)"
+    )
+    assert (
+        message(Member, {**OK, "status": "rejected"})
+        == "a rejected member needs rejected_why (why it was dropped)"
+    )
+    assert message(Member, {**OK, "rationale": "   "}) == "must not be empty"
+
+
+def test_weights() -> None:
+    assert message(Member, {**OK, "weight": -1}) == "Input should be greater than or equal to 0"
+    members = [
+        {**OK, "weight": 2},
+        {"ticker": "BBB", "rationale": "r"},
+        {"ticker": "CCC", "rationale": "r", "status": "rejected", "rejected_why": "x"},
+    ]
+    assert message(Bucket, {"name": "b", "side": "long", "members": members}) == (
+        "weights are given for 1 of 2 members; give one to every member or to none (missing: BBB)"
+    )
+    members[1]["weight"] = 1
+    bucket = Bucket.model_validate({"name": "b", "side": "long", "members": members})
+    assert bucket.weight_sum() == 3
+
+
+def test_bucket_names() -> None:
+    assert message(Bucket, {"name": "Pipes", "side": "long", "members": [OK]}) == (
+        "'Pipes' is not a bucket name (lower-case letters, digits and '_', starting with a letter)"
+    )
+
+
+def test_overlaps_and_warnings() -> None:
+    def bucket(name: str, side: str, tickers: list[str], **extra: Any) -> Bucket:
+        return Bucket.model_validate(
+            {
+                "name": name,
+                "side": side,
+                "members": [{"ticker": t, "rationale": "r", **extra} for t in tickers],
+            }
+        )
+
+    u = Universe(
+        buckets={
+            "a": bucket("a", "long", ["X", "Y"], weight=1),
+            "b": bucket("b", "long", ["X"]),
+            "h": bucket("h", "hedge", ["X"]),
+        },
+        benchmarks=["SPY"],
+    )
+    assert u.overlaps() == {"a": {"X": ["b"]}, "b": {"X": ["a"]}}  # hedges do not count
+    assert u.warnings() == [
+        "X is in more than one long bucket (a, b)",
+        "bucket a: weights sum to 2; they are normalised to 1",
+    ]
