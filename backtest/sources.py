@@ -120,9 +120,15 @@ def _read_csv_frame(path: Path) -> pd.DataFrame:
 
 
 def _date_column(frame: pd.DataFrame, path: Path) -> str:
-    for col in frame.columns:
-        if col.lower() in _DATE_NAMES:
-            return col
+    """The date column: the first column when it is named like one, else the first such name in
+    order of preference (so a ticker called ``TIME`` further right is never taken for it)."""
+    columns = list(frame.columns)
+    if columns and columns[0].lower() in _DATE_NAMES:
+        return str(columns[0])
+    for name in _DATE_NAMES:
+        for col in columns:
+            if col.lower() == name:
+                return str(col)
     raise PriceDataError(
         f"no date column (expected one of Date, date; found {', '.join(frame.columns) or 'none'})",
         file=path,
@@ -241,9 +247,20 @@ def read_wide_parquet(
     except (pa.ArrowInvalid, OSError) as exc:
         raise PriceDataError(f"not a readable parquet file ({exc})", file=path) from None
     names = [n for n in schema.names if not n.startswith("__index_level_")]
-    date_cols = [n for n in names if n.lower() in _DATE_NAMES]
     pandas_meta = schema.pandas_metadata or {}
     index_cols = [c for c in pandas_meta.get("index_columns", []) if isinstance(c, str)]
+    # dates: the stored pandas index, else columns typed as dates; never a name alone (a ticker
+    # may be called TIME or DATE)
+    date_cols = (
+        index_cols[:1]
+        or [
+            n
+            for n in names
+            if pa.types.is_timestamp(schema.field(n).type) or pa.types.is_date(schema.field(n).type)
+        ][:1]
+    )
+    if not date_cols:
+        raise PriceDataError("no date index or date-typed column", file=path, field="index")
     ticker_cols = [n for n in names if n not in date_cols and n not in index_cols]
     wanted = _wanted_columns(ticker_cols, tickers, path)
     columns = list(wanted) + date_cols
@@ -252,7 +269,7 @@ def read_wide_parquet(
     except (pa.ArrowInvalid, OSError) as exc:
         raise PriceDataError(f"not a readable parquet file ({exc})", file=path) from None
     frame = table.to_pandas()  # restores a stored pandas index by itself
-    if date_cols and date_cols[0] in frame.columns:
+    if date_cols[0] in frame.columns:
         frame = frame.set_index(date_cols[0])
     if not isinstance(frame.index, pd.DatetimeIndex):
         try:

@@ -195,3 +195,13 @@ def test_yahoo_without_network_is_one_clear_error() -> None:
 
     with pytest.raises(FetchError, match="cannot reach Yahoo Finance"):
         YahooSource(download).fetch(["AAA"])
+
+
+def test_a_ticker_named_like_a_date_column_is_a_ticker(tmp_path: Path) -> None:
+    # the real universe parquet has a ticker TIME beside its Date index
+    idx = pd.DatetimeIndex(pd.to_datetime(["2024-01-02", "2024-01-03"]), name="Date")
+    pd.DataFrame({"TIME": [1.0, 2.0], "AAA": [3.0, 4.0]}, index=idx).to_parquet(tmp_path / "w.pq")
+    got = read_price_path(tmp_path / "w.pq")
+    assert got["TIME"].to_list() == [1.0, 2.0]
+    text = "Date,TIME,AAA\n2024-01-02,1,3\n2024-01-03,2,4\n"
+    assert read_price_path(write(tmp_path / "w.csv", text))["TIME"].to_list() == [1.0, 2.0]
