@@ -22,6 +22,8 @@ are at least two rows.
 from __future__ import annotations
 
 import logging
+import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -404,26 +406,73 @@ _NETWORK_MARKERS = (
 
 
 def _reason_for(ticker: str, messages: list[str]) -> str:
+    """The failure reason yfinance logged for ``ticker``, in words a user can act on."""
     for message in messages:
         if ticker in message:
             text = message.split(":", 1)[-1].strip() if ":" in message else message
+            if "404" in text:
+                return "Yahoo Finance does not know this symbol (HTTP 404); check its spelling"
             return text.splitlines()[0][:200]
     return "Yahoo Finance returned no prices"
+
+
+_TRANSIENT_MARKERS = (
+    "too many requests",
+    "ratelimit",
+    "rate limit",
+    "timed out",
+    "timeout",
+    "502",
+    "503",
+    "504",
+    "connection reset",
+    "temporarily",
+)
+
+
+def is_transient(reason: str) -> bool:
+    """True when a failure reason looks like it may pass on a retry (rate limit, timeout, 5xx)."""
+    text = reason.lower()
+    return any(marker in text for marker in _TRANSIENT_MARKERS)
+
+
+def _yfinance_debug_config() -> Any:
+    """yfinance's debug settings object (``YfConfig.debug``), or None in versions without it."""
+    try:
+        from yfinance.config import YfConfig
+    except ImportError:
+        return None
+    return getattr(YfConfig, "debug", None)
 
 
 class YahooSource:
     """Adjusted daily closes from Yahoo Finance through yfinance.
 
-    ``download`` is the function that talks to Yahoo (``yfinance.download`` by default); tests pass
-    one that replays recorded responses. Prices are requested with ``auto_adjust=True``, so
-    ``Close`` is the split- and dividend-adjusted close (the same series as the snapshot's).
+    ``session`` is handed to ``yfinance.download`` (a ``requests`` or ``curl_cffi`` session); tests
+    pass a ``requests`` session whose transport replays recorded responses, so yfinance's own
+    request and parsing code runs with no network. ``download`` replaces ``yfinance.download``
+    itself (for callers that bring their own source). Prices are requested with
+    ``auto_adjust=True``: ``Close`` is the split- and dividend-adjusted close, the same series as
+    the snapshot's. Transient failures (rate limits, timeouts, 5xx) are retried ``retries`` times
+    with exponential backoff (1 s, 2 s, 4 s, ...).
     """
 
     name = "yahoo"
 
-    def __init__(self, download: Download | None = None, *, batch_size: int = 50) -> None:
+    def __init__(
+        self,
+        download: Download | None = None,
+        *,
+        session: Any = None,
+        batch_size: int = 50,
+        retries: int = 3,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self._download = download
+        self.session = session
         self.batch_size = batch_size
+        self.retries = retries
+        self._sleep = sleep or time.sleep
 
     def _download_fn(self) -> Download:
         if self._download is None:
@@ -446,39 +495,20 @@ class YahooSource:
         a missing network, so the user learns that once instead of once per ticker.
         """
         outcome = FetchOutcome()
-        download = self._download_fn()
-        logger = logging.getLogger("yfinance")
-        handler = _CaptureYfinanceLog()
-        previous_level, previous_propagate = logger.level, logger.propagate
-        logger.addHandler(handler)
-        logger.propagate = False
-        logger.setLevel(logging.WARNING)
-        try:
-            for i in range(0, len(tickers), self.batch_size):
-                batch = list(tickers[i : i + self.batch_size])
-                handler.messages.clear()
-                try:
-                    frame = download(
-                        batch,
-                        start=None if start is None else start.strftime("%Y-%m-%d"),
-                        end=None if end is None else end.strftime("%Y-%m-%d"),
-                        auto_adjust=True,
-                        progress=False,
-                        threads=True,
-                        group_by="column",
-                        multi_level_index=True,
-                    )
-                except Exception as exc:  # yfinance raises many types; each is a failure
-                    for t in batch:
-                        outcome.failed[t] = f"{type(exc).__name__}: {exc}"[:200]
-                else:
-                    self._collect(frame, batch, handler.messages, outcome)
-                if on_batch is not None:
-                    on_batch(len(batch))
-        finally:
-            logger.removeHandler(handler)
-            logger.setLevel(previous_level)
-            logger.propagate = previous_propagate
+        for i in range(0, len(tickers), self.batch_size):
+            batch = list(tickers[i : i + self.batch_size])
+            pending = batch
+            for attempt in range(self.retries + 1):
+                if attempt:
+                    self._sleep(2.0 ** (attempt - 1))
+                for t in pending:
+                    outcome.failed.pop(t, None)
+                self._fetch_batch(pending, start, end, outcome)
+                pending = [t for t in pending if is_transient(outcome.failed.get(t, ""))]
+                if not pending:
+                    break
+            if on_batch is not None:
+                on_batch(len(batch))
         if tickers and not outcome.prices:
             reasons = " ".join(outcome.failed.values()).lower()
             if any(marker in reasons for marker in _NETWORK_MARKERS):
@@ -487,6 +517,54 @@ class YahooSource:
                     "use `--prices PATH` or `bucketmap prices import PATH` instead"
                 )
         return outcome
+
+    def _fetch_batch(
+        self,
+        batch: list[str],
+        start: pd.Timestamp | None,
+        end: pd.Timestamp | None,
+        outcome: FetchOutcome,
+    ) -> None:
+        download = self._download_fn()
+        logger = logging.getLogger("yfinance")
+        handler = _CaptureYfinanceLog()
+        previous_level, previous_propagate = logger.level, logger.propagate
+        logger.addHandler(handler)
+        logger.propagate = False
+        logger.setLevel(logging.WARNING)
+        kwargs: dict[str, Any] = {
+            "start": None if start is None else start.strftime("%Y-%m-%d"),
+            "end": None if end is None else end.strftime("%Y-%m-%d"),
+            "auto_adjust": True,
+            "progress": False,
+            "threads": True,
+            "group_by": "column",
+            "multi_level_index": True,
+        }
+        if self.session is not None:
+            kwargs["session"] = self.session
+        debug = _yfinance_debug_config() if self._download is None else None
+        hidden = getattr(debug, "hide_exceptions", None)
+        try:
+            if debug is not None:
+                # by default yfinance swallows a request's exception and reports "possibly
+                # delisted"; with this off it reports the real cause (no network, HTTP 404, ...)
+                debug.hide_exceptions = False
+            with warnings.catch_warnings():
+                # yfinance's own pandas deprecations are not the user's to read
+                warnings.simplefilter("ignore")
+                frame = download(batch, **kwargs)
+        except Exception as exc:  # yfinance raises many types; each is a failure
+            for t in batch:
+                outcome.failed[t] = f"{type(exc).__name__}: {exc}"[:200]
+        else:
+            self._collect(frame, batch, handler.messages, outcome)
+        finally:
+            if debug is not None:
+                debug.hide_exceptions = hidden
+            logger.removeHandler(handler)
+            logger.setLevel(previous_level)
+            logger.propagate = previous_propagate
 
     @staticmethod
     def _collect(frame: Any, batch: list[str], messages: list[str], outcome: FetchOutcome) -> None:

@@ -203,15 +203,32 @@ class PriceStore:
         return pd.Series(table.column("close").to_numpy(), index=index, name=ticker)
 
     def read(self, tickers: Iterable[str]) -> tuple[dict[str, pd.Series], list[str]]:
-        """Stored series of the wanted tickers, and the wanted tickers the store lacks."""
+        """Stored series of the wanted tickers, and the wanted tickers the store lacks.
+
+        Raises :class:`StoreError` naming the first damaged file: damaged data is never used.
+        """
+        found, missing, damaged = self.read_checked(tickers)
+        if damaged:
+            raise StoreError(next(iter(damaged.values())))
+        return found, missing
+
+    def read_checked(
+        self, tickers: Iterable[str]
+    ) -> tuple[dict[str, pd.Series], list[str], dict[str, str]]:
+        """Like :meth:`read`, but damaged files are returned (ticker → message), not raised, so a
+        fetch can download them again."""
+        found: dict[str, pd.Series] = {}
+        missing: list[str] = []
+        damaged: dict[str, str] = {}
         with self._locked():
             manifest = self._read_manifest()
-            found: dict[str, pd.Series] = {}
-            missing: list[str] = []
             for ticker in tickers:
                 record = manifest.get(ticker)
                 if record is None:
                     missing.append(ticker)
                     continue
-                found[ticker] = self._read_one(ticker, record)
-        return found, missing
+                try:
+                    found[ticker] = self._read_one(ticker, record)
+                except StoreError as exc:
+                    damaged[ticker] = str(exc)
+        return found, missing, damaged

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from backtest.refresh import StoredState, join_fetched, plan_fetch
 from backtest.run import RunOptions, RunOutput, run_backtest
-from backtest.sources import FetchOutcome, YahooSource, read_price_path
+from backtest.sources import YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries
 from bucketmap import __version__
 from buckets.errors import PriceDataError
@@ -41,7 +42,7 @@ class PricesForRun:
 
     series: dict[str, pd.Series]
     source: str
-    fetched: FetchOutcome | None = None
+    fetched: FetchReport | None = None
 
 
 def prices_for_run(
@@ -63,12 +64,13 @@ def prices_for_run(
     if prices is not None:
         return PricesForRun(read_price_path(prices, tickers), f"files: {prices}")
     found, missing = store.read(tickers)
-    outcome = None
+    report = None
     if missing and fetch_missing:
-        outcome = fetch_prices(missing, store, yahoo=yahoo)
-        found.update(outcome.prices)
+        report = fetch_prices(missing, store, yahoo=yahoo)
+        fetched, _ = store.read(report.stored)
+        found.update(fetched)
     sources = sorted({rec.source for t, rec in store.records().items() if t in found})
-    return PricesForRun(found, f"store: {store.root} ({', '.join(sources) or 'empty'})", outcome)
+    return PricesForRun(found, f"store: {store.root} ({', '.join(sources) or 'empty'})", report)
 
 
 def run(
@@ -128,18 +130,68 @@ def import_prices(path: Path, store: PriceStore) -> ImportReport:
     return ImportReport(stored=stored, problems=problems)
 
 
+@dataclass
+class FetchReport:
+    """What ``fetch_prices`` did: stored, skipped (fetched today already), refetched in full
+    (the overlap with the store disagreed, or the stored file was damaged), and failures."""
+
+    stored: list[str] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    refetched: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
 def fetch_prices(
     tickers: Sequence[str],
     store: PriceStore,
     *,
     start: dt.date = DEFAULT_FETCH_START,
     yahoo: YahooSource | None = None,
+    today: dt.date | None = None,
     on_batch: Callable[[int], None] | None = None,
-) -> FetchOutcome:
-    """Download ``tickers`` from Yahoo Finance into the store; failures are returned, not raised
-    (except a missing network, raised as :class:`FetchError`)."""
+) -> FetchReport:
+    """Bring the store up to date for ``tickers`` from Yahoo Finance, downloading only what it
+    lacks.
+
+    Tickers stored today are skipped; others are fetched from a few days before their last stored
+    date and joined when the overlap agrees (see :mod:`backtest.refresh`), else fetched again in
+    full; damaged files are fetched again in full. What succeeds is stored even when other tickers
+    fail; a missing network raises :class:`FetchError`.
+    """
     source = yahoo or YahooSource()
-    outcome = source.fetch(list(tickers), pd.Timestamp(start), on_batch=on_batch)
-    if outcome.prices:
-        store.write(outcome.prices, source="yahoo", merge=True)
-    return outcome
+    today = today or dt.datetime.now(dt.UTC).date()
+    report = FetchReport()
+    found, _, damaged = store.read_checked(tickers)
+    records = store.records()
+    states = {
+        t: StoredState(
+            last=dt.date.fromisoformat(records[t].last),
+            stored_on=dt.date.fromisoformat(records[t].stored_at[:10]),
+        )
+        for t in found
+    }
+    report.refetched.update(dict.fromkeys(damaged, "the stored file was damaged"))
+    plan, report.up_to_date = plan_fetch(tickers, states, start, today)
+    results: dict[str, pd.Series] = {}
+    full_again: list[str] = []
+    for since, batch in sorted(plan.items()):
+        outcome = source.fetch(batch, pd.Timestamp(since), on_batch=on_batch)
+        report.failed.update(outcome.failed)
+        for ticker, series in outcome.prices.items():
+            if ticker not in found:
+                results[ticker] = series
+                continue
+            joined = join_fetched(found[ticker], series)
+            if joined is None:
+                full_again.append(ticker)
+                report.refetched[ticker] = "adjusted closes changed since they were stored"
+            else:
+                results[ticker] = joined
+    if full_again:
+        outcome = source.fetch(full_again, pd.Timestamp(start))
+        report.failed.update(outcome.failed)
+        results.update(outcome.prices)
+    if results:
+        store.write(results, source="yahoo")
+    report.stored = sorted(results)
+    return report

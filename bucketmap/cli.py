@@ -245,18 +245,24 @@ def prices_fetch(
                 from buckets.errors import RunConfigError
 
                 raise RunConfigError(f"{t!r} is not a ticker symbol")
-        with Progress(transient=True) as progress:
-            task = progress.add_task("fetching", total=len(wanted))
-            outcome = fetch_prices(
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task("fetching from Yahoo Finance", total=len(wanted))
+            report = fetch_prices(
                 wanted,
                 _store(store),
                 start=start.date(),
                 on_batch=lambda n: progress.advance(task, n),
             )
-        typer.echo(f"stored {len(outcome.prices)} ticker(s) in {store}")
-        for ticker, reason in sorted(outcome.failed.items()):
+        typer.echo(
+            f"stored {len(report.stored)} ticker(s) in {store}; "
+            f"{len(report.up_to_date)} already fetched today"
+        )
+        for ticker, reason in sorted(report.refetched.items()):
+            typer.echo(f"fetched again in full: {ticker}: {reason}")
+        for ticker, reason in sorted(report.failed.items()):
             typer.echo(f"failed: {ticker}: {_one_line(reason)}", err=True)
-        if outcome.failed:
+        if report.failed:
+            typer.echo(f"{len(report.failed)} ticker(s) failed; the others were stored", err=True)
             raise typer.Exit(1)
 
 
