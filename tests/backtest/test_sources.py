@@ -205,3 +205,12 @@ def test_a_ticker_named_like_a_date_column_is_a_ticker(tmp_path: Path) -> None:
     assert got["TIME"].to_list() == [1.0, 2.0]
     text = "Date,TIME,AAA\n2024-01-02,1,3\n2024-01-03,2,4\n"
     assert read_price_path(write(tmp_path / "w.csv", text))["TIME"].to_list() == [1.0, 2.0]
+
+
+def test_to_price_frame_mixes_time_units() -> None:
+    a = pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2024-01-02", "2024-01-04"]).as_unit("s"))
+    b = pd.Series([5.0, 6.0], index=pd.DatetimeIndex(["2024-01-03", "2024-01-04"]).as_unit("ns"))
+    f = to_price_frame({"A": a, "B": b})
+    assert list(f.index.strftime("%Y-%m-%d")) == ["2024-01-02", "2024-01-03", "2024-01-04"]
+    assert f["A"].tolist()[0] == 1.0 and math.isnan(f["A"].tolist()[1])
+    assert f["B"].tolist()[1:] == [5.0, 6.0]

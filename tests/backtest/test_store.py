@@ -54,3 +54,37 @@ def test_a_ticker_never_becomes_a_path_outside_the_store(tmp_path: Path) -> None
     with pytest.raises(StoreError, match="not a ticker symbol"):
         store.write({"../../etc/passwd": s([1.0, 2.0])}, source="x")
     assert not (tmp_path / "manifest.json").exists()
+
+
+WRITER = """
+import sys
+from pathlib import Path
+import pandas as pd
+from backtest.store import PriceStore
+store = PriceStore(Path(sys.argv[1]))
+prefix = sys.argv[2]
+for i in range(25):
+    idx = pd.bdate_range("2024-01-02", periods=50 + i, name="date")
+    store.write({f"{prefix}{i}": pd.Series(range(1, 51 + i), index=idx, dtype="float64")},
+                source=prefix)
+"""
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    root = tmp_path / "shared-store"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(root), prefix], cwd=ROOT)
+        for prefix in ("A", "B")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    store = PriceStore(root)
+    expected = sorted(f"{p}{i}" for p in "AB" for i in range(25))
+    assert store.tickers() == expected
+    got, missing = store.read(expected)  # every file matches its checksum
+    assert missing == []
+    assert [len(got[f"A{i}"]) for i in range(25)] == [50 + i for i in range(25)]
