@@ -59,12 +59,7 @@ def sharpe(returns: pd.Series, risk_free_daily: pd.Series | float = 0.0) -> floa
     the same dates.
     """
     r = _clean(returns)
-    excess = r - (
-        risk_free_daily.reindex(r.index)
-        if isinstance(risk_free_daily, pd.Series)
-        else risk_free_daily
-    )
-    excess = excess.dropna()
+    excess = (r - _aligned(risk_free_daily, r)).dropna()
     if len(excess) < 2:
         return math.nan
     sd = float(excess.std(ddof=1))
@@ -99,3 +94,138 @@ def excess_total_return(returns: pd.Series, benchmark: pd.Series) -> float:
     if len(a) == 0:
         return math.nan
     return total_return(a) - total_return(b)
+
+
+def sortino(returns: pd.Series, risk_free_daily: pd.Series | float = 0.0) -> float:
+    """Annualised Sortino ratio: ``mean(x) / sqrt(mean(min(x, 0)^2)) * sqrt(252)``, x = r - rf.
+
+    The downside deviation averages over *all* days (empyrical's convention), not only losing ones.
+    """
+    r = _clean(returns)
+    x = (r - _aligned(risk_free_daily, r)).dropna()
+    if len(x) < 2:
+        return math.nan
+    downside = math.sqrt(float(np.mean(np.minimum(x.to_numpy(), 0.0) ** 2)))
+    if downside == 0:
+        return math.nan
+    return float(x.mean() / downside * math.sqrt(TRADING_DAYS))
+
+
+def _aligned(rate: pd.Series | float, like: pd.Series) -> pd.Series | float:
+    return rate.reindex(like.index) if isinstance(rate, pd.Series) else rate
+
+
+def drawdown_dates(returns: pd.Series) -> tuple[pd.Timestamp | None, ...]:
+    """Dates of the deepest drawdown: (peak, trough, recovery). The peak is the last close at the
+    running maximum before the trough (None when it is the starting value, before the first
+    return); recovery is the first close back at or above the peak (None if not recovered)."""
+    dd = drawdown(returns)
+    if len(dd) == 0 or dd.min() >= 0:
+        return (None, None, None)
+    trough = pd.Timestamp(dd.index[int(np.argmin(dd.to_numpy()))])
+    before = dd.loc[:trough]
+    at_peak = before[before >= 0]
+    peak = pd.Timestamp(at_peak.index[-1]) if len(at_peak) else None
+    after = dd.loc[trough:]
+    recovered = after[after >= 0]
+    recovery = pd.Timestamp(recovered.index[0]) if len(recovered) else None
+    return (peak, trough, recovery)
+
+
+def calmar(returns: pd.Series) -> float:
+    """CAGR divided by the absolute maximum drawdown (nan when there was no drawdown)."""
+    mdd = max_drawdown(returns)
+    if not mdd or math.isnan(mdd):
+        return math.nan
+    return cagr(returns) / abs(mdd)
+
+
+def monthly_returns(returns: pd.Series) -> pd.Series:
+    """Compounded return of each calendar month, over the days of that month with a return.
+
+    Months cut by the window's edges count with the days they have.
+    """
+    r = _clean(returns)
+    if r.empty:
+        return pd.Series(dtype="float64")
+    months = pd.DatetimeIndex(r.index).to_period("M")
+    return (1.0 + r).groupby(months).prod() - 1.0
+
+
+def annualised_active_return(returns: pd.Series, benchmark: pd.Series) -> float:
+    """``mean(r - b) * 252`` over shared days: the arithmetic annualised active return."""
+    a, b = shared_days(returns, benchmark)
+    return float((a - b).mean() * TRADING_DAYS) if len(a) else math.nan
+
+
+def tracking_error(returns: pd.Series, benchmark: pd.Series) -> float:
+    """``std(r - b, ddof=1) * sqrt(252)`` over shared days."""
+    a, b = shared_days(returns, benchmark)
+    return float((a - b).std(ddof=1) * math.sqrt(TRADING_DAYS)) if len(a) > 1 else math.nan
+
+
+def information_ratio(returns: pd.Series, benchmark: pd.Series) -> float:
+    """Annualised: ``mean(r - b) / std(r - b) * sqrt(252)`` = active return / tracking error.
+
+    (vectorbt and empyrical report the daily, unannualised ratio: divide by sqrt(252) to compare.)
+    """
+    te = tracking_error(returns, benchmark)
+    if not te or math.isnan(te):
+        return math.nan
+    return annualised_active_return(returns, benchmark) / te
+
+
+def beta_alpha(returns: pd.Series, benchmark: pd.Series) -> tuple[float, float]:
+    """OLS of daily ``r = alpha_d + beta * b`` over shared days; alpha annualised as alpha_d * 252.
+
+    beta = cov(r, b) / var(b). Raw returns (no risk-free rate subtracted).
+    """
+    a, b = shared_days(returns, benchmark)
+    if len(a) < 2:
+        return (math.nan, math.nan)
+    x = b.to_numpy()
+    y = a.to_numpy()
+    var = float(np.var(x, ddof=1))
+    if var == 0:
+        return (math.nan, math.nan)
+    beta = float(np.cov(y, x, ddof=1)[0, 1] / var)
+    alpha = float((y.mean() - beta * x.mean()) * TRADING_DAYS)
+    return (beta, alpha)
+
+
+def correlation(returns: pd.Series, benchmark: pd.Series) -> float:
+    """Pearson correlation of daily returns over shared days."""
+    a, b = shared_days(returns, benchmark)
+    if len(a) < 2:
+        return math.nan
+    return float(np.corrcoef(a.to_numpy(), b.to_numpy())[0, 1])
+
+
+def _capture(returns: pd.Series, benchmark: pd.Series, up: bool) -> float:
+    a, b = shared_days(returns, benchmark)
+    mask = b > 0 if up else b < 0
+    if mask.sum() == 0:
+        return math.nan
+    bench = cagr(b[mask])
+    return cagr(a[mask]) / bench if bench else math.nan
+
+
+def up_capture(returns: pd.Series, benchmark: pd.Series) -> float:
+    """CAGR of the bucket over the days the benchmark rose ÷ the benchmark's CAGR over those days
+    (empyrical's convention). Above 1: it gained more than the benchmark on up days."""
+    return _capture(returns, benchmark, up=True)
+
+
+def down_capture(returns: pd.Series, benchmark: pd.Series) -> float:
+    """The same over the days the benchmark fell. Below 1: it lost less on down days."""
+    return _capture(returns, benchmark, up=False)
+
+
+def share_of_months_beaten(returns: pd.Series, benchmark: pd.Series) -> float:
+    """Share of calendar months (over shared days) in which the bucket's compounded return was
+    above the benchmark's."""
+    a, b = shared_days(returns, benchmark)
+    ma, mb = monthly_returns(a), monthly_returns(b)
+    if len(ma) == 0:
+        return math.nan
+    return float((ma > mb).mean())

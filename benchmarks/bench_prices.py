@@ -78,26 +78,39 @@ def main() -> None:
         rows.append(("import 115 CSVs (folder)", *timed(fresh_import(CSV), args.small)))
         import_prices(CSV, PriceStore(small))
         store = PriceStore(small)
-        rows.append(("load 115 tickers from the store", *timed(load(store, store.tickers()),
-                                                               args.small)))
+        rows.append(
+            ("load 115 tickers from the store", *timed(load(store, store.tickers()), args.small))
+        )
         rows.append(("import 12,466-ticker parquet", *timed(fresh_import(PARQUET), args.big)))
         import_prices(PARQUET, PriceStore(big))
         big_store = PriceStore(big)
         everything = big_store.tickers()
-        rows.append((f"load all {len(everything):,} tickers from the store",
-                     *timed(load(big_store, everything), args.big)))
-        rows.append(("load 115 of them from the big store",
-                     *timed(load(big_store, everything[:115]), args.small)))
+        rows.append(
+            (
+                f"load all {len(everything):,} tickers from the store",
+                *timed(load(big_store, everything), args.big),
+            )
+        )
+        rows.append(
+            (
+                "load 115 of them from the big store",
+                *timed(load(big_store, everything[:115]), args.small),
+            )
+        )
     finally:
         shutil.rmtree(small, ignore_errors=True)
         shutil.rmtree(big, ignore_errors=True)
 
-    print(f"bucketmap price store benchmark, {dt.date.today()}, {os.cpu_count()} cores, "
-          f"Python {sys.version.split()[0]}")
+    print(
+        f"bucketmap price store benchmark, {dt.date.today()}, {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}"
+    )
     print(f"{'case':44} {'runs':>4} {'median s':>9} {'min s':>7} {'max s':>7}  result")
     for name, times, result in rows:
-        print(f"{name:44} {len(times):>4} {statistics.median(times):>9.3f} {min(times):>7.3f} "
-              f"{max(times):>7.3f}  {result}")
+        print(
+            f"{name:44} {len(times):>4} {statistics.median(times):>9.3f} {min(times):>7.3f} "
+            f"{max(times):>7.3f}  {result}"
+        )
 
 
 if __name__ == "__main__":

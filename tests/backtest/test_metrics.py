@@ -73,3 +73,57 @@ def test_statistics_that_cannot_be_computed_are_nan() -> None:
     assert math.isnan(m.total_return(series([])))
     assert math.isnan(m.volatility(series([0.01])))
     assert math.isnan(m.sharpe(series([0.01, 0.01])))  # zero variance
+
+
+@pytest.fixture
+def pair() -> tuple[pd.Series, pd.Series]:
+    rng = np.random.default_rng(11)
+    b = series(list(rng.normal(0.0005, 0.012, 700)))
+    a = 0.0002 + 1.3 * b + pd.Series(rng.normal(0, 0.008, 700), index=b.index)
+    return a, b
+
+
+def test_relative_metrics_against_empyrical(pair: tuple[pd.Series, pd.Series]) -> None:
+    a, b = pair
+    beta, alpha = m.beta_alpha(a, b)
+    assert beta == pytest.approx(empyrical.beta(a, b), rel=1e-10)
+    # OLS intercept (numpy's least squares) × 252: arithmetic, as documented
+    slope, intercept = np.polyfit(b.to_numpy(), a.to_numpy(), 1)
+    assert beta == pytest.approx(slope, rel=1e-10)
+    assert alpha == pytest.approx(intercept * 252, rel=1e-10)
+    assert m.up_capture(a, b) == pytest.approx(empyrical.up_capture(a, b), rel=1e-10)
+    assert m.down_capture(a, b) == pytest.approx(empyrical.down_capture(a, b), rel=1e-10)
+    # empyrical's excess_sharpe is the daily IR: ours is annualised by sqrt(252)
+    assert m.information_ratio(a, b) == pytest.approx(
+        empyrical.excess_sharpe(a, b) * np.sqrt(252), rel=1e-10
+    )
+    assert m.tracking_error(a, b) == pytest.approx((a - b).std(ddof=1) * np.sqrt(252), rel=1e-12)
+    assert m.correlation(a, b) == pytest.approx(a.corr(b), rel=1e-12)
+    assert m.sortino(a) == pytest.approx(empyrical.sortino_ratio(a), rel=1e-10)
+    assert m.calmar(a) == pytest.approx(empyrical.calmar_ratio(a), rel=1e-10)
+
+
+def test_risk_free_series_is_subtracted_day_by_day() -> None:
+    r = series([0.01, 0.02, 0.03])
+    rf = pd.Series([0.01, 0.01, 0.01], index=r.index)
+    # excess 0, 0.01, 0.02: mean 0.01, std 0.01 → sharpe √252
+    assert m.sharpe(r, rf) == pytest.approx(np.sqrt(252), rel=1e-12)
+
+
+def test_drawdown_dates_and_months_by_hand() -> None:
+    r = pd.Series(
+        [0.1, -0.2, 0.05, 0.3],
+        index=pd.to_datetime(["2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02"]),
+    )
+    # wealth 1.1 (peak 01-30), 0.88 (trough 01-31), 0.924, 1.2012 (recovered 02-02)
+    assert m.drawdown_dates(r) == (
+        pd.Timestamp("2024-01-30"),
+        pd.Timestamp("2024-01-31"),
+        pd.Timestamp("2024-02-02"),
+    )
+    months = m.monthly_returns(r)
+    assert months.tolist() == pytest.approx([1.1 * 0.8 - 1, 1.05 * 1.3 - 1])
+    b = pd.Series([0.0, 0.0, 0.5, 0.0], index=r.index)
+    # January: bucket -12% vs 0% → lost; February: +36.5% vs +50% → lost
+    assert m.share_of_months_beaten(r, b) == 0.0
+    assert m.share_of_months_beaten(b, r) == 1.0
