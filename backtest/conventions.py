@@ -20,3 +20,4 @@ class Weighting(StrEnum):
 
     equal = "equal"
     custom = "custom"
+    inverse_vol = "inverse_vol"

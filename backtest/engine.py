@@ -72,12 +72,45 @@ class Simulation:
     weights: pd.DataFrame
     members: dict[str, dict[str, MemberSpan]] = field(default_factory=dict)
     inception: dict[str, pd.Timestamp | None] = field(default_factory=dict)
+    contributions: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Bucket → date × (ticker…, ``costs``): each member's part of the day's return,
+    ``shares_{t-1} × (p_t − p_{t-1}) / V_{t-1}``, and costs as what is left; each row sums to the
+    bucket's return that day."""
 
 
 INIT_CASH = 1e9
 """Cash each bucket starts with inside vectorbt. vectorbt ignores orders under 1e-12 shares; with
 1 unit of cash and $100+ prices, the small trades of daily rebalancing fall under that and the
 bucket drifts from its rule by ~1e-8. Values are divided by it again, so results are per $1."""
+
+
+VOL_LOOKBACK = 63
+"""Trading days of returns behind an inverse-volatility weight."""
+
+
+def trailing_volatility(prices: pd.DataFrame, lookback: int = VOL_LOOKBACK) -> pd.DataFrame:
+    """Standard deviation (ddof=1) of each ticker's last ``lookback`` daily returns, up to and
+    including each day (known at that close; no look-ahead). NaN with fewer than ``lookback``."""
+    returns = prices / prices.shift(1) - 1.0
+    return returns.rolling(lookback, min_periods=lookback).std(ddof=1)
+
+
+def _inverse_vol_weights(live: np.ndarray, vol: np.ndarray) -> np.ndarray:
+    """1/σ weights over live members; members without a σ (too little history) get the average
+    weight 1/n, and the others share the rest in proportion to 1/σ."""
+    w = np.zeros(live.shape, dtype="float64")
+    n = int(live.sum())
+    if n == 0:
+        return w
+    known = live & np.isfinite(vol) & (vol > 0)
+    k = int(known.sum())
+    if k == 0:
+        w[live] = 1.0 / n
+        return w
+    w[live & ~known] = 1.0 / n
+    inverse = 1.0 / vol[known]
+    w[known] = (k / n) * inverse / inverse.sum()
+    return w
 
 
 def _base_weights(live: np.ndarray, custom: np.ndarray | None) -> np.ndarray:
@@ -100,6 +133,7 @@ def target_weights(
     prices: pd.DataFrame,
     rebalance: Rebalance,
     custom: Mapping[str, float] | None = None,
+    volatility: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, MemberSpan]]:
     """Target weights of one bucket at each event day, and each member's span.
 
@@ -121,6 +155,9 @@ def target_weights(
     alive = (day >= first) & (day <= last) & has_any
     filled = np.where(alive, filled, np.nan)
 
+    vol_arr = None
+    if volatility is not None:
+        vol_arr = volatility.reindex(index=index, columns=tickers).to_numpy(dtype="float64")
     custom_arr = None
     if custom is not None:
         custom_arr = np.array([float(custom.get(t, 0.0)) for t in tickers], dtype="float64")
@@ -143,7 +180,10 @@ def target_weights(
     joined = np.full(n_members, -1)
     for pos in events:
         if pos == events[0] or pos in rebal_pos:
-            w = _base_weights(can_hold[pos], custom_arr)
+            if vol_arr is not None:
+                w = _inverse_vol_weights(can_hold[pos], vol_arr[pos])
+            else:
+                w = _base_weights(can_hold[pos], custom_arr)
         else:
             held = prev_w > 0
             grown = np.zeros(n_members)
@@ -197,6 +237,7 @@ def simulate_buckets(
     rebalance: Rebalance = Rebalance.monthly,
     weighting: Weighting = Weighting.equal,
     cost_bps: float = 0.0,
+    volatility: pd.DataFrame | None = None,
 ) -> Simulation:
     """Simulate every bucket over ``prices`` (window × tickers) in one vectorbt call.
 
@@ -216,7 +257,11 @@ def simulate_buckets(
     for spec in buckets:
         sub = prices.loc[:, list(spec.tickers)]
         custom = spec.weights if weighting is Weighting.custom else None
-        targets, spans = target_weights(sub, rebalance, custom)
+        vol = None
+        if weighting is Weighting.inverse_vol:
+            # trailing σ from the history handed in (it may start before the window)
+            vol = volatility if volatility is not None else trailing_volatility(prices)
+        targets, spans = target_weights(sub, rebalance, custom, vol)
         members[spec.name] = spans
         held = [s for s in spans.values() if s.joined is not None]
         inception[spec.name] = targets.index[0] if len(targets) else None
@@ -243,6 +288,7 @@ def simulate_buckets(
             weight_rows.append(long)
 
     returns = pd.DataFrame(index=index, columns=[b.name for b in buckets], dtype="float64")
+    contributions: dict[str, pd.DataFrame] = {}
     returns.index.name = "date"
     if closes:
         close = pd.concat(closes, axis=1)
@@ -261,6 +307,8 @@ def simulate_buckets(
         value = pf.value()
         if isinstance(value, pd.Series):  # vectorbt squeezes a single group to a Series
             value = value.to_frame(str(close.columns.get_level_values("bucket")[0]))
+        shares = pd.DataFrame(pf.assets(), index=index, columns=close.columns)
+        pnl = (shares.shift(1) * close.diff()).fillna(0.0)
         for name in returns.columns:
             start = inception[name]
             end = last_live[name]
@@ -274,12 +322,23 @@ def simulate_buckets(
             r.loc[first_day[0]] = v.loc[first_day[0]] - 1.0  # against the cash invested
             r[(r.index <= start) | (r.index > end)] = np.nan
             returns[name] = r
+            previous = v.shift(1)
+            previous.loc[first_day[0]] = 1.0
+            parts = pnl[name].div(previous * INIT_CASH, axis=0).where(r.notna(), axis=0)
+            parts["costs"] = r - parts.sum(axis=1, min_count=1)
+            contributions[name] = parts
     weights = (
         pd.concat(weight_rows, ignore_index=True)
         if weight_rows
         else pd.DataFrame(columns=["date", "bucket", "ticker", "weight"])
     )
-    return Simulation(returns=returns, weights=weights, members=members, inception=inception)
+    return Simulation(
+        returns=returns,
+        weights=weights,
+        members=members,
+        inception=inception,
+        contributions=contributions,
+    )
 
 
 def ticker_returns(prices: pd.DataFrame) -> pd.DataFrame:

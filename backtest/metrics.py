@@ -196,8 +196,8 @@ def beta_alpha(returns: pd.Series, benchmark: pd.Series) -> tuple[float, float]:
 def correlation(returns: pd.Series, benchmark: pd.Series) -> float:
     """Pearson correlation of daily returns over shared days."""
     a, b = shared_days(returns, benchmark)
-    if len(a) < 2:
-        return math.nan
+    if len(a) < 2 or a.std(ddof=1) == 0 or b.std(ddof=1) == 0:
+        return math.nan  # undefined when either series never moves
     return float(np.corrcoef(a.to_numpy(), b.to_numpy())[0, 1])
 
 

@@ -33,10 +33,27 @@ class Metrics(_Result):
     cagr: float | None
     volatility: float | None
     sharpe: float | None
+    sortino: float | None
     max_drawdown: float | None
+    max_drawdown_peak: dt.date | None
+    max_drawdown_trough: dt.date | None
+    max_drawdown_recovery: dt.date | None
+    """First close back at the peak; None when not recovered inside the window."""
+    calmar: float | None
+    best_month: float | None
+    worst_month: float | None
 
     _finite_floats = field_validator(
-        "total_return", "cagr", "volatility", "sharpe", "max_drawdown", mode="before"
+        "total_return",
+        "cagr",
+        "volatility",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "calmar",
+        "best_month",
+        "worst_month",
+        mode="before",
     )(_finite)
 
 
@@ -49,10 +66,42 @@ class Relative(_Result):
     bucket_total_return: float | None
     benchmark_total_return: float | None
     excess_total_return: float | None
+    annualised_active_return: float | None
+    tracking_error: float | None
+    information_ratio: float | None
+    beta: float | None
+    alpha: float | None
+    correlation: float | None
+    up_capture: float | None
+    down_capture: float | None
+    months: int
+    months_beaten_share: float | None
 
     _finite_floats = field_validator(
-        "bucket_total_return", "benchmark_total_return", "excess_total_return", mode="before"
+        "bucket_total_return",
+        "benchmark_total_return",
+        "excess_total_return",
+        "annualised_active_return",
+        "tracking_error",
+        "information_ratio",
+        "beta",
+        "alpha",
+        "correlation",
+        "up_capture",
+        "down_capture",
+        "months_beaten_share",
+        mode="before",
     )(_finite)
+
+
+class WindowResult(_Result):
+    """A bucket over one named window: its metrics, its relative metrics and who carried it."""
+
+    metrics: Metrics
+    vs: dict[str, Relative]
+    contributions: dict[str, float | None]
+    """Ticker → its share of the bucket's total return over the window (fractions that sum, with
+    ``costs``, to ``metrics.total_return``)."""
 
 
 class MemberResult(_Result):
@@ -85,6 +134,9 @@ class BucketResult(_Result):
     """Tickers this long bucket shares with other long buckets (ticker → those buckets)."""
     metrics: Metrics
     vs: dict[str, Relative]
+    windows: dict[str, WindowResult]
+    """Per named window (``whole``, ``pre``, ``post``, custom); ``metrics``/``vs`` above are
+    ``whole``'s, kept at the top for convenience."""
 
 
 class BenchmarkResult(_Result):
@@ -92,6 +144,17 @@ class BenchmarkResult(_Result):
 
     kind: str
     metrics: Metrics
+    windows: dict[str, Metrics]
+
+
+class Window(_Result):
+    """A named analysis window: the returns of the days ``start < t <= end`` (growth from the
+    close of ``start`` to the close of ``end``)."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+    description: str
 
 
 class ClaimDate(_Result):
@@ -124,6 +187,9 @@ class RunInfo(_Result):
     data_last_date: dt.date
     annualisation_days: int
     risk_free: str
+    claim_date: dt.date | None
+    """The date ``pre`` and ``post`` are split at (the earliest claim start unless given)."""
+    windows: list[Window]
     warnings: list[str]
     """Allowed but worth knowing: overlaps between long buckets, custom weights not summing to 1."""
     limitations: list[str]

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from backtest import metrics as m
 from backtest.calendar import shared_trading_days
 from backtest.conventions import Rebalance, Weighting
-from backtest.engine import BucketSpec, MemberSpan, Simulation, simulate_buckets
+from backtest.engine import (
+    BucketSpec,
+    MemberSpan,
+    Simulation,
+    simulate_buckets,
+    trailing_volatility,
+)
 from backtest.engine import ticker_returns as to_ticker_returns
 from backtest.results import (
     BenchmarkResult,
@@ -26,12 +32,15 @@ from backtest.results import (
     Relative,
     RunInfo,
     RunResult,
+    Window,
+    WindowResult,
 )
 from backtest.sources import to_price_frame
 from buckets.errors import PriceDataError, RunConfigError
 from buckets.models import Status, Universe
 
 DEFAULT_START = dt.date(2023, 1, 1)
+RISK_FREE_TICKER = "^IRX"
 LIMITATIONS = [
     "Survivorship: the price data holds only tickers still listed when it was taken; "
     "delisted names are absent, which flatters any basket picked today.",
@@ -53,6 +62,10 @@ class RunOptions:
     verified_only: bool = False
     max_missing: float = 0.0
     """Largest share of a bucket's usable members that may lack prices before the run stops."""
+    claim_date: dt.date | None = None
+    """Where ``pre`` and ``post`` split; default: the earliest claim start."""
+    windows: Mapping[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
+    """Custom analysis windows: name → (start, end)."""
 
 
 @dataclass
@@ -64,10 +77,15 @@ class RunOutput:
     """date × (bucket | benchmark ticker) daily returns, from the first return day."""
     weights: pd.DataFrame
     """Long table date, bucket, ticker, weight: the target weights set at each event."""
+    contributions: pd.DataFrame
+    """Long table date, bucket, ticker (or ``costs``), contribution: each member's part of the
+    bucket's daily return (they sum to it)."""
 
 
-def _metrics(returns: pd.Series) -> Metrics:
+def _metrics(returns: pd.Series, risk_free: pd.Series | float = 0.0) -> Metrics:
     r = returns.dropna()
+    peak, trough, recovery = m.drawdown_dates(r)
+    months = m.monthly_returns(r)
     return Metrics(
         first_date=r.index[0].date() if len(r) else None,
         last_date=r.index[-1].date() if len(r) else None,
@@ -75,13 +93,21 @@ def _metrics(returns: pd.Series) -> Metrics:
         total_return=m.total_return(r),
         cagr=m.cagr(r),
         volatility=m.volatility(r),
-        sharpe=m.sharpe(r),
+        sharpe=m.sharpe(r, risk_free),
+        sortino=m.sortino(r, risk_free),
         max_drawdown=m.max_drawdown(r),
+        max_drawdown_peak=_date(peak),
+        max_drawdown_trough=_date(trough),
+        max_drawdown_recovery=_date(recovery),
+        calmar=m.calmar(r),
+        best_month=float(months.max()) if len(months) else None,
+        worst_month=float(months.min()) if len(months) else None,
     )
 
 
 def _relative(bucket: pd.Series, benchmark: pd.Series) -> Relative:
     a, b = m.shared_days(bucket, benchmark)
+    beta, alpha = m.beta_alpha(a, b)
     return Relative(
         first_date=a.index[0].date() if len(a) else None,
         last_date=a.index[-1].date() if len(a) else None,
@@ -89,7 +115,87 @@ def _relative(bucket: pd.Series, benchmark: pd.Series) -> Relative:
         bucket_total_return=m.total_return(a),
         benchmark_total_return=m.total_return(b),
         excess_total_return=m.excess_total_return(a, b),
+        annualised_active_return=m.annualised_active_return(a, b),
+        tracking_error=m.tracking_error(a, b),
+        information_ratio=m.information_ratio(a, b),
+        beta=beta,
+        alpha=alpha,
+        correlation=m.correlation(a, b),
+        up_capture=m.up_capture(a, b),
+        down_capture=m.down_capture(a, b),
+        months=len(m.monthly_returns(a)),
+        months_beaten_share=m.share_of_months_beaten(a, b),
     )
+
+
+def window_contributions(daily: pd.DataFrame, returns: pd.Series) -> dict[str, float | None]:
+    """Each member's (and ``costs``') part of the compounded return over the rows given.
+
+    ``sum_t c_{i,t} × W_{t-1}`` with W the bucket's growth of 1 since the window's start: the
+    parts add up to the window's total return exactly.
+    """
+    r = returns.dropna()
+    if r.empty:
+        return {}
+    grown_before = (1.0 + r).cumprod().shift(1).fillna(1.0)
+    parts = daily.loc[r.index].mul(grown_before, axis=0).sum()
+    return {str(k): float(v) for k, v in parts.items()}
+
+
+def risk_free_daily(irx: pd.Series | None, calendar: pd.DatetimeIndex) -> pd.Series | float:
+    """Daily risk-free rate from the 13-week T-bill yield ``^IRX`` (percent, annualised):
+    ``IRX_{t-1} / 100 / 252`` applies to day t (the yield known at the previous close). 0 when
+    ``^IRX`` is not in the price source."""
+    if irx is None:
+        return 0.0
+    # a yield is a level, not a return: carrying it over a missing day is the right reading
+    # shift on the full history, so the first day of the window gets the close before it
+    level = irx.reindex(irx.index.union(calendar)).sort_index().ffill()
+    return level.shift(1).reindex(calendar) / 100.0 / m.TRADING_DAYS
+
+
+def analysis_windows(
+    calendar: pd.DatetimeIndex,
+    claim_date: dt.date | None,
+    custom: Mapping[str, tuple[dt.date, dt.date]],
+) -> list[Window]:
+    """``whole`` (the run), ``pre`` (the 12 months up to the claim date's close), ``post`` (after
+    it), then the custom windows. Each covers the returns of days ``start < t <= end``."""
+    start, end = calendar[0].date(), calendar[-1].date()
+    out = [Window(name="whole", start=start, end=end, description="the whole run")]
+    if claim_date is not None and start < claim_date < end:
+        pre_start = max(start, (pd.Timestamp(claim_date) - pd.DateOffset(years=1)).date())
+        out.append(
+            Window(
+                name="pre",
+                start=pre_start,
+                end=claim_date,
+                description=f"the 12 months up to the claim date {claim_date}",
+            )
+        )
+        out.append(
+            Window(
+                name="post",
+                start=claim_date,
+                end=end,
+                description=f"after the claim date {claim_date}",
+            )
+        )
+    for name, (w_start, w_end) in custom.items():
+        out.append(
+            Window(
+                name=name,
+                start=max(start, w_start),
+                end=min(end, w_end),
+                description=f"--window {name}={w_start}:{w_end}",
+            )
+        )
+    return out
+
+
+def _in(window: Window, r: pd.Series) -> pd.Series:
+    idx = pd.DatetimeIndex(r.index)
+    return r[(idx > pd.Timestamp(window.start)) & (idx <= pd.Timestamp(window.end))]
 
 
 def _window(universe: Universe, prices: pd.DataFrame, options: RunOptions) -> pd.DatetimeIndex:
@@ -204,12 +310,19 @@ def run_backtest(
             custom_weights = {t: float(w) for t, w in given.items() if w is not None}
         specs.append(BucketSpec(name, priced, custom_weights))
 
+    volatility = None
+    if options.weighting is Weighting.inverse_vol:
+        # σ from all the history on the run's calendar up to each rebalance, so members are
+        # weighted from the first day of the window (the window itself does not limit it)
+        history = prices.reindex(shared_trading_days(prices, universe.benchmark_tickers()))
+        volatility = trailing_volatility(history.loc[: calendar[-1]]).reindex(calendar)
     sim: Simulation = simulate_buckets(
         window,
         specs,
         rebalance=options.rebalance,
         weighting=options.weighting,
         cost_bps=options.cost_bps,
+        volatility=volatility,
     )
     for spec in specs:
         if sim.inception[spec.name] is None:
@@ -222,14 +335,29 @@ def run_backtest(
     ticker_rets = to_ticker_returns(window[bench_tickers])
     returns = pd.concat([sim.returns, ticker_rets], axis=1).iloc[1:]
     returns.index.name = "date"
+    rf = risk_free_daily(series.get(RISK_FREE_TICKER), pd.DatetimeIndex(returns.index))
+    claim_date = options.claim_date or min((c.start for c in universe.claims), default=None)
+    windows = analysis_windows(calendar, claim_date, options.windows)
 
-    def series_of(name: str) -> pd.Series:
-        return returns[name]
+    def metrics_in(w: Window, name: str) -> Metrics:
+        r = _in(w, returns[name])
+        return _metrics(r, _in(w, rf) if isinstance(rf, pd.Series) else rf)
 
     overlaps = universe.overlaps()
     bucket_results: dict[str, BucketResult] = {}
     for name, bucket in universe.buckets.items():
-        r = series_of(name)
+        per_window = {
+            w.name: WindowResult(
+                metrics=metrics_in(w, name),
+                vs={
+                    b: _relative(_in(w, returns[name]), _in(w, returns[b]))
+                    for b in universe.benchmarks
+                    if b != name
+                },
+                contributions=window_contributions(sim.contributions[name], _in(w, returns[name])),
+            )
+            for w in windows
+        }
         bucket_results[name] = BucketResult(
             side=bucket.side.value,
             description=bucket.description,
@@ -239,12 +367,15 @@ def run_backtest(
             ),
             inception=_date(sim.inception[name]),
             overlaps=overlaps.get(name, {}),
-            metrics=_metrics(r),
-            vs={b: _relative(r, series_of(b)) for b in universe.benchmarks if b != name},
+            metrics=per_window["whole"].metrics,
+            vs=per_window["whole"].vs,
+            windows=per_window,
         )
     benchmarks = {
         b: BenchmarkResult(
-            kind="bucket" if b in universe.buckets else "ticker", metrics=_metrics(series_of(b))
+            kind="bucket" if b in universe.buckets else "ticker",
+            metrics=metrics_in(windows[0], b),
+            windows={w.name: metrics_in(w, b) for w in windows},
         )
         for b in universe.benchmarks
     }
@@ -264,7 +395,13 @@ def run_backtest(
         price_source=price_source,
         data_last_date=data_last,
         annualisation_days=m.TRADING_DAYS,
-        risk_free="0 (Sharpe is of raw returns)",
+        risk_free=(
+            "^IRX (13-week T-bill yield): IRX_{t-1} / 100 / 252 per day"
+            if isinstance(rf, pd.Series)
+            else "0 (no ^IRX in the price source)"
+        ),
+        claim_date=claim_date,
+        windows=windows,
         warnings=universe.warnings(),
         limitations=LIMITATIONS,
     )
@@ -276,4 +413,25 @@ def run_backtest(
     weights = sim.weights.copy()
     if len(weights):
         weights["date"] = pd.DatetimeIndex(weights["date"]).strftime("%Y-%m-%d")
-    return RunOutput(result=result, returns=returns, weights=weights)
+    contributions = _contributions_long(sim.contributions, pd.DatetimeIndex(returns.index))
+    return RunOutput(result=result, returns=returns, weights=weights, contributions=contributions)
+
+
+def _contributions_long(daily: Mapping[str, pd.DataFrame], index: pd.DatetimeIndex) -> pd.DataFrame:
+    """date, bucket, ticker, contribution: the daily parts (rows with a bucket return only)."""
+    frames = []
+    for bucket, parts in daily.items():
+        long = (
+            parts.reindex(index)
+            .rename_axis("date")
+            .reset_index()
+            .melt(id_vars="date", var_name="ticker", value_name="contribution")
+        )
+        long = long.dropna(subset=["contribution"])
+        long.insert(1, "bucket", bucket)
+        frames.append(long.sort_values(["date"], kind="stable"))
+    if not frames:
+        return pd.DataFrame(columns=["date", "bucket", "ticker", "contribution"])
+    out = pd.concat(frames, ignore_index=True)
+    out["date"] = pd.DatetimeIndex(out["date"]).strftime("%Y-%m-%d")
+    return out

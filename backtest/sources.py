@@ -437,6 +437,8 @@ _TRANSIENT_MARKERS = (
     "504",
     "connection reset",
     "temporarily",
+    # yfinance's SQLite timezone cache, hit by two of its download threads at once
+    "database is locked",
 )
 
 

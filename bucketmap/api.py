@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from backtest.refresh import StoredState, join_fetched, plan_fetch
-from backtest.run import RunOptions, RunOutput, run_backtest
+from backtest.run import RISK_FREE_TICKER, RunOptions, RunOutput, run_backtest
 from backtest.sources import YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries
 from bucketmap import __version__
@@ -22,6 +22,7 @@ from buckets.errors import PriceDataError
 from buckets.files import load_universe
 from buckets.models import Universe
 from reports.exports import (
+    CONTRIBUTIONS_CSV,
     REPORT_HTML,
     RESULTS_JSON,
     RETURNS_CSV,
@@ -60,7 +61,8 @@ def prices_for_run(
     stored; otherwise from the store, first fetching from Yahoo what the store lacks (unless
     ``fetch_missing`` is False).
     """
-    tickers = universe.tickers(verified_only=verified_only)
+    # the risk-free proxy is read when the source has it; a run does not need it
+    tickers = [*universe.tickers(verified_only=verified_only), RISK_FREE_TICKER]
     if prices is not None:
         return PricesForRun(read_price_path(prices, tickers), f"files: {prices}")
     found, missing = store.read(tickers)
@@ -86,7 +88,7 @@ def run(
     """The main job: backtest every bucket of ``universes`` and write the run's files to ``out``.
 
     Everything is computed before anything is written; the files are then written atomically
-    (``results.json``, ``returns.csv``, ``weights.csv``, ``report.html``).
+    (``results.json``, ``returns.csv``, ``weights.csv``, ``contributions.csv``, ``report.html``).
     """
     universe = load_universe(universes)
     store = store or PriceStore(Path(".bucketmap"))
@@ -105,6 +107,7 @@ def run(
         RESULTS_JSON: results_json(output.result),
         RETURNS_CSV: returns_csv(output.returns),
         WEIGHTS_CSV: weights_csv(output.weights),
+        CONTRIBUTIONS_CSV: output.contributions.to_csv(index=False, lineterminator="\n"),
         REPORT_HTML: render_report(output.result, output.returns),
     }
     return output, write_files_atomically(out, files)

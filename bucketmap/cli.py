@@ -132,6 +132,18 @@ def run(
     fetch: Annotated[
         bool, typer.Option("--fetch/--no-fetch", help="Fetch tickers the store lacks.")
     ] = True,
+    claim_date: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--claim-date",
+            formats=DateFormats,
+            help="Split pre/post here (default: the earliest claim start).",
+        ),
+    ] = None,
+    window: Annotated[
+        list[str] | None,
+        typer.Option("--window", help="Extra analysis window NAME=START:END (repeatable)."),
+    ] = None,
 ) -> None:
     """Backtest every bucket against the benchmarks and write results, returns and report."""
     with _errors_to_exit():
@@ -141,6 +153,7 @@ def run(
 
         if end is not None and end <= start:
             raise RunConfigError(f"--end {end.date()} is not after --start {start.date()}")
+        windows = dict(_parse_window(w) for w in window or [])
         options = RunOptions(
             start=start.date(),
             end=_date(end),
@@ -149,6 +162,8 @@ def run(
             cost_bps=cost_bps,
             verified_only=verified_only,
             max_missing=max_missing,
+            claim_date=_date(claim_date),
+            windows=windows,
         )
         output, written = run_job(
             universes, out, options, prices=prices, store=_store(store), fetch_missing=fetch
@@ -158,6 +173,26 @@ def run(
         _print_run_summary(output)
         for path in written:
             typer.echo(f"wrote {path}")
+
+
+def _parse_window(text: str) -> tuple[str, tuple[dt.date, dt.date]]:
+    """``NAME=START:END`` → (name, (start, end)); RunConfigError naming the option otherwise."""
+    from buckets.errors import RunConfigError
+
+    name, _, span = text.partition("=")
+    first, _, last = span.partition(":")
+    try:
+        start, end = dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
+    except ValueError:
+        raise RunConfigError(f"--window {text!r}: expected NAME=YYYY-MM-DD:YYYY-MM-DD") from None
+    name = name.strip()
+    if not name.isidentifier() or name in ("whole", "pre", "post"):
+        raise RunConfigError(
+            f"--window {text!r}: the name must be an identifier other than whole, pre, post"
+        )
+    if end <= start:
+        raise RunConfigError(f"--window {text!r}: {end} is not after {start}")
+    return name, (start, end)
 
 
 def _print_run_summary(output: object) -> None:

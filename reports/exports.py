@@ -20,6 +20,7 @@ from backtest.results import RunResult
 RESULTS_JSON = "results.json"
 RETURNS_CSV = "returns.csv"
 WEIGHTS_CSV = "weights.csv"
+CONTRIBUTIONS_CSV = "contributions.csv"
 REPORT_HTML = "report.html"
 
 

@@ -365,6 +365,7 @@ def test_verify_workflow_from_the_command_line(
         "--start",
         "2024-01-01",
     )
+    assert res.exit_code == 0, res.output
     duo = json.loads((out / "results.json").read_text())["buckets"]["duo"]
     assert duo["metrics"]["total_return"] == pytest.approx(0.0, abs=1e-12)  # BBB is flat
     assert duo["members"][0]["reason"] == "rejected: changed my mind"

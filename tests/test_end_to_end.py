@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import empyrical
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,12 +18,14 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.e2e
 
 
-def reference_bucket_returns(prices: pd.DataFrame) -> pd.Series:
-    """Equal weight, monthly rebalance, written from the README's rules with share counts.
+def reference_bucket_returns(
+    prices: pd.DataFrame, weigh: Callable[[pd.Timestamp, list[str]], dict[str, float]] | None = None
+) -> pd.Series:
+    """Monthly rebalance, written from the README's rules with share counts.
 
-    No vectorbt, no code of the project: buy equal values of the members priced on the first
-    day; at each month's last trading day (not the final day) sell everything and buy equal
-    values of the members priced that day; value = sum(shares × price).
+    No vectorbt, no code of the project: buy the members priced on the first day at their target
+    weights (equal unless ``weigh`` says otherwise); at each month's last trading day (not the
+    final day) sell everything and buy again; value = sum(shares × price).
     """
     days = prices.index
     month = days.to_period("M")
@@ -37,7 +41,8 @@ def reference_bucket_returns(prices: pd.DataFrame) -> pd.Series:
             value_prev = value
         if i == 0 or month_end[i]:
             live = [t for t in prices.columns if not np.isnan(row[t])]
-            shares = {t: value_prev / len(live) / row[t] for t in live}
+            target = weigh(day, live) if weigh else {t: 1 / len(live) for t in live}
+            shares = {t: value_prev * target[t] / row[t] for t in live}
     return pd.Series(out)
 
 
@@ -119,3 +124,117 @@ def test_late_listing_is_reported_and_never_back_filled(demo_run: Path) -> None:
     assert any("Survivorship" in x for x in results["run"]["limitations"])
     counts = results["buckets"]["pipes"]["status_counts"]
     assert counts == {"proposed": 16, "verified": 0, "rejected": 0}
+
+
+def snapshot_closes(tickers: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t: pd.read_csv(
+                ROOT.parent / "shared" / "prices" / "csv" / f"{t}.csv",
+                index_col="Date",
+                parse_dates=True,
+            )["Close"]
+            for t in tickers
+        }
+    )
+
+
+def test_windows_and_contributions_recompute_from_the_csv_files(demo_run: Path) -> None:
+    returns = pd.read_csv(demo_run / "returns.csv", index_col="date", parse_dates=True)
+    daily = pd.read_csv(demo_run / "contributions.csv", parse_dates=["date"])
+    results = json.loads((demo_run / "results.json").read_text())
+    windows = {w["name"]: w for w in results["run"]["windows"]}
+    assert list(windows) == ["whole", "pre", "post"]
+    assert (windows["pre"]["start"], windows["pre"]["end"]) == ("2025-01-27", "2026-01-27")
+    assert windows["post"]["start"] == "2026-01-27"
+    for name in ("pipes", "inference_efficiency", "gpu_merchant"):
+        for w in ("pre", "post"):
+            lo, hi = pd.Timestamp(windows[w]["start"]), pd.Timestamp(windows[w]["end"])
+            r = returns.loc[(returns.index > lo) & (returns.index <= hi), name].dropna()
+            got = results["buckets"][name]["windows"][w]
+            assert got["metrics"]["total_return"] == pytest.approx((1 + r).prod() - 1, abs=1e-12)
+            # contributions: Σ c_it × W_{t-1} per member, from contributions.csv
+            c = (
+                daily[(daily["bucket"] == name)]
+                .pivot(index="date", columns="ticker", values="contribution")
+                .loc[r.index]
+            )
+            grown = (1 + r).cumprod().shift(1).fillna(1.0)
+            expect = c.mul(grown, axis=0).sum()
+            for ticker, value in got["contributions"].items():
+                assert value == pytest.approx(expect[ticker], abs=1e-12)
+            assert sum(got["contributions"].values()) == pytest.approx(
+                got["metrics"]["total_return"], abs=1e-12
+            )
+
+
+def test_relative_metrics_match_empyrical_on_the_snapshot(demo_run: Path) -> None:
+    returns = pd.read_csv(demo_run / "returns.csv", index_col="date", parse_dates=True)
+    results = json.loads((demo_run / "results.json").read_text())
+    both = returns[["pipes", "SMH"]].dropna()
+    rel = results["buckets"]["pipes"]["vs"]["SMH"]
+    assert rel["beta"] == pytest.approx(empyrical.beta(both["pipes"], both["SMH"]), rel=1e-10)
+    te = (both["pipes"] - both["SMH"]).std(ddof=1) * np.sqrt(252)
+    assert rel["tracking_error"] == pytest.approx(te, rel=1e-10)
+    assert rel["up_capture"] == pytest.approx(
+        empyrical.up_capture(both["pipes"], both["SMH"]), rel=1e-10
+    )
+    # Sharpe with the T-bill rate: IRX of the previous close / 100 / 252
+    assert results["run"]["risk_free"].startswith("^IRX")
+    irx = (
+        snapshot_closes(["^IRX"])["^IRX"]
+        .reindex(returns.index.union(snapshot_closes(["^IRX"]).index))
+        .ffill()
+        .shift(1)
+        .reindex(returns.index)
+        / 100
+        / 252
+    )
+    x = (returns["pipes"] - irx).dropna()
+    sharpe = x.mean() / x.std(ddof=1) * np.sqrt(252)
+    assert results["buckets"]["pipes"]["metrics"]["sharpe"] == pytest.approx(sharpe, rel=1e-10)
+    assert results["buckets"]["pipes"]["metrics"]["sharpe"] == pytest.approx(
+        empyrical.sharpe_ratio(returns["pipes"].dropna(), risk_free=irx.dropna()), rel=1e-10
+    )
+
+
+def test_inverse_vol_matches_an_independent_simulation(tmp_path: Path) -> None:
+    out = tmp_path / "iv"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bucketmap",
+            "run",
+            "--prices",
+            "../shared/prices/csv",
+            "--out",
+            str(out),
+            "--weighting",
+            "inverse_vol",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    returns = pd.read_csv(out / "returns.csv", index_col="date", parse_dates=True)
+    results = json.loads((out / "results.json").read_text())
+    assert results["run"]["weighting"] == "inverse_vol"
+    tickers = [m["ticker"] for m in results["buckets"]["pipes"]["members"]]
+    full = snapshot_closes(tickers)
+    sigma = full.pct_change(fill_method=None).rolling(63, min_periods=63).std()
+
+    def weigh(day: pd.Timestamp, live: list[str]) -> dict[str, float]:
+        s = sigma.loc[day, live]
+        known = s.dropna()
+        w = {t: 1 / len(live) for t in live if t not in known.index}
+        rest = len(known) / len(live)
+        w.update((1 / known) / (1 / known).sum() * rest)
+        return w
+
+    start, end = pd.Timestamp(results["run"]["start"]), pd.Timestamp(results["run"]["end"])
+    ref = reference_bucket_returns(full.loc[start:end], weigh)
+    got = returns["pipes"].loc[ref.index]
+    assert np.max(np.abs(got.to_numpy() - ref.to_numpy())) < 1e-9

@@ -176,3 +176,50 @@ def test_several_buckets_in_one_simulation_do_not_interact() -> None:
     )
     assert sim.returns["x"].iloc[1] == pytest.approx(0.2, abs=1e-12)
     assert sim.returns["y"].iloc[1] == pytest.approx(0.05, abs=1e-12)  # (0.2 - 0.1) / 2
+
+
+def test_contributions_sum_to_the_daily_return_and_split_by_member() -> None:
+    # 50/50 monthly; day 1: A +20%, B -10% → A adds 0.5*0.2 = 0.10, B −0.05, r = 0.05
+    p = frame(["2024-01-02", "2024-01-03", "2024-01-04"], A=[10, 12, 12], B=[10, 9, 9])
+    sim = simulate_buckets(p, [BucketSpec("x", ["A", "B"])], rebalance=Rebalance.monthly)
+    c = sim.contributions["x"]
+    assert c.loc["2024-01-03", "A"] == pytest.approx(0.10, abs=1e-12)
+    assert c.loc["2024-01-03", "B"] == pytest.approx(-0.05, abs=1e-12)
+    assert c.loc["2024-01-03", "costs"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_with_costs_the_rest_is_costs_and_rows_still_sum() -> None:
+    p = frame(["2024-01-02", "2024-01-03", "2024-01-04"], A=[10, 12, 12], B=[10, 9, 9])
+    sim = simulate_buckets(
+        p, [BucketSpec("x", ["A", "B"])], rebalance=Rebalance.monthly, cost_bps=10
+    )
+    c = sim.contributions["x"]
+    # the initial purchase's fees (≈ 10 bps of 1) fall on the first return day
+    assert c.loc["2024-01-03", "costs"] == pytest.approx(-0.001, rel=1e-3)
+    assert c.loc["2024-01-04", "costs"] == 0.0  # no trade that day
+    np.testing.assert_allclose(c.sum(axis=1).iloc[1:], sim.returns["x"].iloc[1:], atol=1e-15)
+
+
+def test_inverse_vol_weights_by_hand() -> None:
+    from backtest.engine import _inverse_vol_weights
+
+    live = np.array([True, True, True, False])
+    vol = np.array([0.01, 0.02, np.nan, 0.5])
+    # n = 3 live; C has no σ → 1/3; A and B share 2/3 by 1/σ = 100 : 50 → 4/9 and 2/9
+    np.testing.assert_allclose(_inverse_vol_weights(live, vol), [4 / 9, 2 / 9, 1 / 3, 0.0])
+
+
+def test_inverse_vol_uses_only_the_past_lookback() -> None:
+    from backtest.engine import trailing_volatility
+
+    # A alternates ±2%, B ±1% for 4 days: with a 3-day lookback σ_A = 2σ_B → weights 1/3, 2/3
+    p = frame(
+        ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08"],
+        A=[100, 102, 99.96, 101.9592, 50],
+        B=[100, 101, 99.99, 100.9899, 100],
+    )
+    vol = trailing_volatility(p, lookback=3)
+    targets, _ = target_weights(p.iloc[3:], Rebalance.none, volatility=vol)
+    np.testing.assert_allclose(targets.iloc[0].to_numpy(), [1 / 3, 2 / 3], rtol=1e-9)
+    # the crash on 01-08 comes after the weights were set: it does not change them
+    assert np.isnan(vol.iloc[:3].to_numpy()).all()

@@ -53,7 +53,8 @@ def snapshot(ticker: str) -> pd.Series:
 def test_yfinance_parses_the_replayed_adjusted_closes(replay: YahooReplay, tmp_path: Path) -> None:
     store = PriceStore(tmp_path / "st")
     report = fetch_prices(["SPY", "NVDA"], store, start=START, yahoo=source(replay))
-    assert report.stored == ["NVDA", "SPY"] and not report.failed
+    assert not report.failed, report.failed
+    assert report.stored == ["NVDA", "SPY"]
     got, _ = store.read(["SPY"])
     assert len(got["SPY"]) == 31
     # adjusted close (not the raw close, which the recording sets 0.4% higher), to 6 decimals

@@ -127,3 +127,11 @@ def test_drawdown_dates_and_months_by_hand() -> None:
     # January: bucket -12% vs 0% → lost; February: +36.5% vs +50% → lost
     assert m.share_of_months_beaten(r, b) == 0.0
     assert m.share_of_months_beaten(b, r) == 1.0
+
+
+def test_flat_series_give_nan_not_warnings() -> None:
+    flat = series([0.0, 0.0, 0.0])
+    moving = series([0.01, -0.02, 0.03])
+    assert math.isnan(m.correlation(flat, moving))
+    assert math.isnan(m.beta_alpha(moving, flat)[0])
+    assert math.isnan(m.information_ratio(flat, flat))

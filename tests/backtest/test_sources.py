@@ -214,3 +214,20 @@ def test_to_price_frame_mixes_time_units() -> None:
     assert list(f.index.strftime("%Y-%m-%d")) == ["2024-01-02", "2024-01-03", "2024-01-04"]
     assert f["A"].tolist()[0] == 1.0 and math.isnan(f["A"].tolist()[1])
     assert f["B"].tolist()[1:] == [5.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    ("reason", "transient"),
+    [
+        ("YFRateLimitError('Too Many Requests')", True),
+        ("OperationalError('database is locked')", True),
+        ("HTTPError('503 Server Error')", True),
+        ("Read timed out", True),
+        ("Yahoo Finance does not know this symbol (HTTP 404); check its spelling", False),
+        ("possibly delisted; no price data found", False),
+    ],
+)
+def test_which_failures_are_retried(reason: str, transient: bool) -> None:
+    from backtest.sources import is_transient
+
+    assert is_transient(reason) is transient
