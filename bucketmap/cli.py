@@ -211,27 +211,33 @@ def _print_run_summary(output: object) -> None:
         return "n/a" if x is None else f"{x * 100:+.1f} pp"
 
     run = result.run
-    table = Table(
-        title=f"{run.start} → {run.end}, {run.weighting} weight, rebalance {run.rebalance}",
-        caption="total return of each bucket; vs X = its total return minus X's over the same "
-        "days, in percentage points",
-    )
-    table.add_column("bucket")
-    table.add_column("used", justify="right")
-    table.add_column("verified", justify="right")
-    table.add_column("total", justify="right")
-    for b in benches:
-        table.add_column(f"vs {b}", justify="right")
-    for name, bucket in result.buckets.items():
-        used = sum(m.used for m in bucket.members)
-        table.add_row(
-            name,
-            f"{used}/{len(bucket.members)}",
-            f"{bucket.status_counts['verified']}/{len(bucket.members)}",
-            pct(bucket.metrics.total_return),
-            *[pp(bucket.vs[b].excess_total_return) if b in bucket.vs else "—" for b in benches],
+    shown = [w for w in run.windows if w.name in ("whole", "post")]
+    for w in shown:
+        table = Table(
+            title=f"{w.name}: {w.start} → {w.end} ({w.description}), {run.weighting} weight, "
+            f"rebalance {run.rebalance}",
+            caption="total return of each bucket; vs X = its total return minus X's over the "
+            "same days, in percentage points"
+            if w is shown[-1]
+            else None,
         )
-    _console().print(table)
+        table.add_column("bucket")
+        table.add_column("used", justify="right")
+        table.add_column("verified", justify="right")
+        table.add_column("total", justify="right")
+        for b in benches:
+            table.add_column(f"vs {b}", justify="right")
+        for name, bucket in result.buckets.items():
+            used = sum(m.used for m in bucket.members)
+            window = bucket.windows[w.name]
+            table.add_row(
+                name,
+                f"{used}/{len(bucket.members)}",
+                f"{bucket.status_counts['verified']}/{len(bucket.members)}",
+                pct(window.metrics.total_return),
+                *[pp(window.vs[b].excess_total_return) if b in window.vs else "—" for b in benches],
+            )
+        _console().print(table)
 
 
 @prices_app.command("import")

@@ -68,35 +68,47 @@ def _metric_cells(metrics: Metrics) -> list[str]:
         _pct(metrics.cagr, signed=True),
         _pct(metrics.volatility),
         _num(metrics.sharpe),
+        _num(metrics.sortino),
         _pct(metrics.max_drawdown),
-        _e(metrics.first_date),
+        _num(metrics.calmar),
+        _pct(metrics.best_month, signed=True),
+        _pct(metrics.worst_month, signed=True),
         _e(metrics.days),
     ]
 
 
-def metrics_table(result: RunResult) -> str:
-    """Whole-window metrics of every bucket and benchmark, then excess return vs each benchmark."""
+_METRIC_HEADERS = ["total return", "CAGR", "volatility", "Sharpe", "Sortino", "max drawdown",
+                   "Calmar", "best month", "worst month", "days"]
+
+
+def metrics_table(result: RunResult, window: str = "whole") -> str:
+    """One window's metrics of every bucket and benchmark, then the bucket's excess total return
+    over each benchmark (pp) in that window."""
     benches = list(result.benchmarks)
-    headers = [
-        "series",
-        "side",
-        "total return",
-        "CAGR",
-        "volatility",
-        "Sharpe",
-        "max drawdown",
-        "first return",
-        "days",
-    ] + [f"excess vs {b}" for b in benches]
+    headers = ["series", "side", *_METRIC_HEADERS, *(f"excess vs {b}" for b in benches)]
     rows = []
     for name, bucket in result.buckets.items():
-        excess = [_pp(bucket.vs[b].excess_total_return) if b in bucket.vs else "—" for b in benches]
-        rows.append([_e(name), _e(bucket.side), *_metric_cells(bucket.metrics), *excess])
+        w = bucket.windows[window]
+        excess = [_pp(w.vs[b].excess_total_return) if b in w.vs else "—" for b in benches]
+        rows.append([_e(name), _e(bucket.side), *_metric_cells(w.metrics), *excess])
     for name, bench in result.benchmarks.items():
         if bench.kind == "bucket":
             continue
-        rows.append([_e(name), "benchmark", *_metric_cells(bench.metrics), *(["—"] * len(benches))])
+        cells = _metric_cells(bench.windows[window])
+        rows.append([_e(name), "benchmark", *cells, *(["—"] * len(benches))])
     return _table(headers, rows)
+
+
+def window_tables(result: RunResult) -> str:
+    """A metrics table per analysis window, each headed by its dates."""
+    parts = []
+    for w in result.run.windows:
+        parts.append(
+            f"<h3>{_e(w.name)} <span class='meta'>({_e(w.description)}: returns after the close "
+            f"of {_e(w.start)} up to the close of {_e(w.end)})</span></h3>"
+            f'<div class="scroll">{metrics_table(result, w.name)}</div>'
+        )
+    return "\n".join(parts)
 
 
 def coverage_table(result: RunResult) -> str:
@@ -210,8 +222,8 @@ def render_report(result: RunResult, returns: pd.DataFrame) -> str:
 {_figure_html(growth)}
 <h2>Relative strength</h2>
 {_figure_html(ratio)}
-<h2>Metrics, whole window</h2>
-<div class="scroll">{metrics_table(result)}</div>
+<h2>Metrics by window</h2>
+{window_tables(result)}
 <p class="meta">Excess = bucket total return − benchmark total return over the days both have a
 return, in percentage points (pp). Every figure can be recomputed from returns.csv.</p>
 <h2>Coverage</h2>
