@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -32,6 +32,8 @@ from buckets.models import (
     Universe,
     is_bucket_name,
 )
+
+M = TypeVar("M", bound=BaseModel)
 
 BENCHMARKS_FILE = "benchmarks.yaml"
 CLAIMS_FILE = "claims.yaml"
@@ -195,22 +197,22 @@ def load_bucket(path: Path, text: str | None = None) -> Bucket:
         raise UniverseErrors(_errors_from_validation(exc, path, data, Bucket)) from None
 
 
-def load_benchmarks(path: Path, text: str | None = None) -> BenchmarksConfig:
-    """Read and validate ``benchmarks.yaml``."""
+def _load_model(path: Path, text: str | None, model: type[M]) -> M:
     data = read_yaml(path, text)
     try:
-        return BenchmarksConfig.model_validate(_plain(data))
+        return model.model_validate(_plain(data))
     except ValidationError as exc:
-        raise UniverseErrors(_errors_from_validation(exc, path, data, BenchmarksConfig)) from None
+        raise UniverseErrors(_errors_from_validation(exc, path, data, model)) from None
+
+
+def load_benchmarks(path: Path, text: str | None = None) -> BenchmarksConfig:
+    """Read and validate ``benchmarks.yaml``."""
+    return _load_model(path, text, BenchmarksConfig)
 
 
 def load_claims(path: Path, text: str | None = None) -> ClaimsFile:
     """Read and validate ``claims.yaml``."""
-    data = read_yaml(path, text)
-    try:
-        return ClaimsFile.model_validate(_plain(data))
-    except ValidationError as exc:
-        raise UniverseErrors(_errors_from_validation(exc, path, data, ClaimsFile)) from None
+    return _load_model(path, text, ClaimsFile)
 
 
 def _cross_reference_errors(

@@ -77,8 +77,18 @@ def _metric_cells(metrics: Metrics) -> list[str]:
     ]
 
 
-_METRIC_HEADERS = ["total return", "CAGR", "volatility", "Sharpe", "Sortino", "max drawdown",
-                   "Calmar", "best month", "worst month", "days"]
+_METRIC_HEADERS = [
+    "total return",
+    "CAGR",
+    "volatility",
+    "Sharpe",
+    "Sortino",
+    "max drawdown",
+    "Calmar",
+    "best month",
+    "worst month",
+    "days",
+]
 
 
 def metrics_table(result: RunResult, window: str = "whole") -> str:

@@ -28,21 +28,18 @@ def invoke(*args: str) -> object:
     return runner.invoke(app, list(args))
 
 
+def run_tiny(universe: Path, prices: Path, out: Path, *extra: str) -> object:
+    """``bucketmap run`` on a test universe and price folder."""
+    return invoke(
+        "run", "--universes", str(universe), "--prices", str(prices), "--out", str(out), *extra
+    )
+
+
 def test_run_writes_files_with_the_hand_computed_numbers(
     tiny_universe: Path, tiny_prices: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    res = invoke(
-        "run",
-        "--universes",
-        str(tiny_universe),
-        "--prices",
-        str(tiny_prices),
-        "--out",
-        str(out),
-        "--start",
-        "2024-01-01",
-    )
+    res = run_tiny(tiny_universe, tiny_prices, out, "--start", "2024-01-01")
     assert res.exit_code == 0, res.output
     results = json.loads((out / "results.json").read_text())
     duo = results["buckets"]["duo"]
@@ -98,15 +95,7 @@ def test_bad_universe_is_one_line_exit_2_nothing_written(
 ) -> None:
     path = tiny_universe / "duo.yaml"
     path.write_text(edit(path.read_text()))  # type: ignore[operator]
-    res = invoke(
-        "run",
-        "--universes",
-        str(tiny_universe),
-        "--prices",
-        str(tiny_prices),
-        "--out",
-        str(tmp_path / "out"),
-    )
+    res = run_tiny(tiny_universe, tiny_prices, tmp_path / "out")
     assert_one_line_error(res, f"error: {tiny_universe}/{expected}", tmp_path)
 
 
@@ -144,15 +133,7 @@ def test_missing_member_prices_stop_the_run_unless_allowed(
 
 def test_missing_benchmark_prices(tiny_universe: Path, tiny_prices: Path, tmp_path: Path) -> None:
     (tiny_prices / "SPY.csv").unlink()
-    res = invoke(
-        "run",
-        "--universes",
-        str(tiny_universe),
-        "--prices",
-        str(tiny_prices),
-        "--out",
-        str(tmp_path / "out"),
-    )
+    res = run_tiny(tiny_universe, tiny_prices, tmp_path / "out")
     assert_one_line_error(
         res,
         f"error: benchmark SPY has no prices in files: {tiny_prices}; add them (`bucketmap "
@@ -165,15 +146,7 @@ def test_bad_price_file_names_file_and_field(
     tiny_universe: Path, tiny_prices: Path, tmp_path: Path
 ) -> None:
     (tiny_prices / "AAA.csv").write_text("Date,Close\n2024-01-30,10\n2024-01-31,-1\n")
-    res = invoke(
-        "run",
-        "--universes",
-        str(tiny_universe),
-        "--prices",
-        str(tiny_prices),
-        "--out",
-        str(tmp_path / "out"),
-    )
+    res = run_tiny(tiny_universe, tiny_prices, tmp_path / "out")
     assert_one_line_error(
         res,
         f"error: {tiny_prices}/AAA.csv: Close: price -1 on 2024-01-31 is not positive",
@@ -182,17 +155,7 @@ def test_bad_price_file_names_file_and_field(
 
 
 def test_window_after_the_data(tiny_universe: Path, tiny_prices: Path, tmp_path: Path) -> None:
-    res = invoke(
-        "run",
-        "--universes",
-        str(tiny_universe),
-        "--prices",
-        str(tiny_prices),
-        "--out",
-        str(tmp_path / "out"),
-        "--start",
-        "2030-01-01",
-    )
+    res = run_tiny(tiny_universe, tiny_prices, tmp_path / "out", "--start", "2030-01-01")
     assert res.exit_code == 2
     assert "has 0 shared trading day(s) of SPY (their prices end 2024-03-28)" in res.stderr
 
@@ -322,18 +285,7 @@ def test_verify_workflow_from_the_command_line(
 
     # --verified-only: the bucket is AAA alone, 10 → 40 = +300%
     out = tmp_path / "out"
-    res = invoke(
-        "run",
-        "--universes",
-        str(tiny_universe),
-        "--prices",
-        str(tiny_prices),
-        "--out",
-        str(out),
-        "--start",
-        "2024-01-01",
-        "--verified-only",
-    )
+    res = run_tiny(tiny_universe, tiny_prices, out, "--start", "2024-01-01", "--verified-only")
     assert res.exit_code == 0, res.output
     duo = json.loads((out / "results.json").read_text())["buckets"]["duo"]
     assert duo["metrics"]["total_return"] == pytest.approx(3.0, abs=1e-9)
@@ -354,17 +306,7 @@ def test_verify_workflow_from_the_command_line(
         str(tiny_universe),
     )
     assert res.exit_code == 0, res.output
-    res = invoke(
-        "run",
-        "--universes",
-        str(tiny_universe),
-        "--prices",
-        str(tiny_prices),
-        "--out",
-        str(out),
-        "--start",
-        "2024-01-01",
-    )
+    res = run_tiny(tiny_universe, tiny_prices, out, "--start", "2024-01-01")
     assert res.exit_code == 0, res.output
     duo = json.loads((out / "results.json").read_text())["buckets"]["duo"]
     assert duo["metrics"]["total_return"] == pytest.approx(0.0, abs=1e-12)  # BBB is flat
@@ -385,17 +327,7 @@ def test_add_and_overlap_is_reported(
     )
     assert res.exit_code == 0, res.output
     out = tmp_path / "out"
-    res = invoke(
-        "run",
-        "--universes",
-        str(tiny_universe),
-        "--prices",
-        str(tiny_prices),
-        "--out",
-        str(out),
-        "--start",
-        "2024-01-01",
-    )
+    res = run_tiny(tiny_universe, tiny_prices, out, "--start", "2024-01-01")
     assert res.exit_code == 0, res.output
     assert "warning: AAA is in more than one long bucket (duo, solo)" in res.stderr
     results = json.loads((out / "results.json").read_text())

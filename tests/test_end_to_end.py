@@ -52,6 +52,11 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("../shared/prices/csv is not beside the repository")
     out = tmp_path_factory.mktemp("e2e") / "demo"
     # the README's command, as a user runs it
+    return run_snapshot(out)
+
+
+def run_snapshot(out: Path, *extra: str) -> Path:
+    """``bucketmap run --prices ../shared/prices/csv --out OUT`` in a fresh interpreter."""
     proc = subprocess.run(
         [
             sys.executable,
@@ -62,6 +67,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "../shared/prices/csv",
             "--out",
             str(out),
+            *extra,
         ],
         cwd=ROOT,
         capture_output=True,
@@ -199,26 +205,7 @@ def test_relative_metrics_match_empyrical_on_the_snapshot(demo_run: Path) -> Non
 
 
 def test_inverse_vol_matches_an_independent_simulation(tmp_path: Path) -> None:
-    out = tmp_path / "iv"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bucketmap",
-            "run",
-            "--prices",
-            "../shared/prices/csv",
-            "--out",
-            str(out),
-            "--weighting",
-            "inverse_vol",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
+    out = run_snapshot(tmp_path / "iv", "--weighting", "inverse_vol")
     returns = pd.read_csv(out / "returns.csv", index_col="date", parse_dates=True)
     results = json.loads((out / "results.json").read_text())
     assert results["run"]["weighting"] == "inverse_vol"
