@@ -113,6 +113,12 @@ def _inverse_vol_weights(live: np.ndarray, vol: np.ndarray) -> np.ndarray:
     return w
 
 
+def fill_within_life(prices: pd.DataFrame) -> pd.DataFrame:
+    """Each ticker's closes with a missing day inside its life (between its first and last price)
+    valued at the previous close; NaN before the first and after the last price."""
+    return prices.ffill().where(prices.bfill().notna())
+
+
 def _base_weights(live: np.ndarray, custom: np.ndarray | None) -> np.ndarray:
     """Target weights over the live members: equal, or custom weights renormalised over them."""
     w = np.zeros(live.shape, dtype="float64")
@@ -149,11 +155,9 @@ def target_weights(
     has_any = priced.any(axis=0)
     first = np.where(has_any, priced.argmax(axis=0), -1)
     last = np.where(has_any, n_days - 1 - priced[::-1].argmax(axis=0), -1)
-    # value a gap day inside a member's life at the previous close
-    filled = pd.DataFrame(values).ffill().to_numpy()
+    filled = fill_within_life(prices).to_numpy(dtype="float64")
     day = np.arange(n_days)[:, None]
     alive = (day >= first) & (day <= last) & has_any
-    filled = np.where(alive, filled, np.nan)
 
     vol_arr = None
     if volatility is not None:
@@ -266,8 +270,7 @@ def simulate_buckets(
         held = [s for s in spans.values() if s.joined is not None]
         inception[spec.name] = targets.index[0] if len(targets) else None
         last_live[spec.name] = max((s.last_price for s in held if s.last_price), default=None)
-        # value gap days at the previous close (within each member's life only)
-        filled = sub.ffill().where(sub.bfill().notna())
+        filled = fill_within_life(sub)
         size = pd.DataFrame(np.nan, index=index, columns=sub.columns)
         size.loc[targets.index] = targets.to_numpy()
         size = size.where(filled.notna())  # no order where there is no price

@@ -76,14 +76,25 @@ def _normalise_ticker(ticker: str) -> str:
     return ticker
 
 
-def _find_member(path: Path, data: Any, ticker: str) -> CommentedMap:
+def _members(path: Path, data: Any) -> CommentedSeq:
     members = data.get("members") if isinstance(data, CommentedMap) else None
     if not isinstance(members, CommentedSeq):
         raise UniverseError(path, "members", "no members list to edit")
+    return members
+
+
+def _member(members: CommentedSeq, ticker: str) -> CommentedMap | None:
     for member in members:
         if isinstance(member, CommentedMap) and str(member.get("ticker", "")).upper() == ticker:
             return member
-    raise UniverseError(path, None, f"{ticker} is not a member of this bucket")
+    return None
+
+
+def _find_member(path: Path, data: Any, ticker: str) -> CommentedMap:
+    member = _member(_members(path, data), ticker)
+    if member is None:
+        raise UniverseError(path, None, f"{ticker} is not a member of this bucket")
+    return member
 
 
 def _set_after(member: CommentedMap, anchor: str, updates: dict[str, Any]) -> None:
@@ -163,12 +174,9 @@ def add_member(directory: Path, bucket: str, ticker: str, *, why: str) -> EditRe
         raise UniverseError(None, "rationale", "say why it belongs (--why TEXT)")
 
     def change(path: Path, data: Any) -> str:
-        members = data.get("members") if isinstance(data, CommentedMap) else None
-        if not isinstance(members, CommentedSeq):
-            raise UniverseError(path, "members", "no members list to add to")
-        for member in members:
-            if isinstance(member, CommentedMap) and str(member.get("ticker", "")).upper() == ticker:
-                raise UniverseError(path, None, f"{ticker} is already a member of {bucket}")
+        members = _members(path, data)
+        if _member(members, ticker) is not None:
+            raise UniverseError(path, None, f"{ticker} is already a member of {bucket}")
         new = CommentedMap()
         new["ticker"] = ticker
         new["status"] = Status.proposed.value
