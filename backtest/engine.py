@@ -91,8 +91,7 @@ VOL_LOOKBACK = 63
 def trailing_volatility(prices: pd.DataFrame, lookback: int = VOL_LOOKBACK) -> pd.DataFrame:
     """Standard deviation (ddof=1) of each ticker's last ``lookback`` daily returns, up to and
     including each day (known at that close; no look-ahead). NaN with fewer than ``lookback``."""
-    returns = prices / prices.shift(1) - 1.0
-    return returns.rolling(lookback, min_periods=lookback).std(ddof=1)
+    return ticker_returns(prices).rolling(lookback, min_periods=lookback).std(ddof=1)
 
 
 def _inverse_vol_weights(live: np.ndarray, vol: np.ndarray) -> np.ndarray:

@@ -198,10 +198,12 @@ def _in(window: Window, r: pd.Series) -> pd.Series:
     return r[(idx > pd.Timestamp(window.start)) & (idx <= pd.Timestamp(window.end))]
 
 
-def _window(universe: Universe, prices: pd.DataFrame, options: RunOptions) -> pd.DatetimeIndex:
-    """The run's calendar: shared trading days of the benchmark tickers in [start, end]."""
+def _window(
+    universe: Universe, prices: pd.DataFrame, shared: pd.DatetimeIndex, options: RunOptions
+) -> pd.DatetimeIndex:
+    """The run's calendar: the shared trading days of the benchmark tickers in [start, end]."""
     bench = universe.benchmark_tickers()
-    calendar = shared_trading_days(prices, bench)
+    calendar = shared
     start = pd.Timestamp(options.start)
     calendar = calendar[calendar >= start]
     if options.end is not None:
@@ -277,7 +279,8 @@ def run_backtest(
                 ticker=None,
             )
     prices = to_price_frame(dict(series))
-    calendar = _window(universe, prices, options)
+    shared = shared_trading_days(prices, universe.benchmark_tickers())
+    calendar = _window(universe, prices, shared, options)
     window = prices.reindex(calendar)
 
     specs: list[BucketSpec] = []
@@ -314,7 +317,7 @@ def run_backtest(
     if options.weighting is Weighting.inverse_vol:
         # σ from all the history on the run's calendar up to each rebalance, so members are
         # weighted from the first day of the window (the window itself does not limit it)
-        history = prices.reindex(shared_trading_days(prices, universe.benchmark_tickers()))
+        history = prices.reindex(shared)
         volatility = trailing_volatility(history.loc[: calendar[-1]]).reindex(calendar)
     sim: Simulation = simulate_buckets(
         window,
@@ -346,18 +349,14 @@ def run_backtest(
     overlaps = universe.overlaps()
     bucket_results: dict[str, BucketResult] = {}
     for name, bucket in universe.buckets.items():
-        per_window = {
-            w.name: WindowResult(
+        per_window: dict[str, WindowResult] = {}
+        for w in windows:
+            r = _in(w, returns[name])
+            per_window[w.name] = WindowResult(
                 metrics=metrics_in(w, name),
-                vs={
-                    b: _relative(_in(w, returns[name]), _in(w, returns[b]))
-                    for b in universe.benchmarks
-                    if b != name
-                },
-                contributions=window_contributions(sim.contributions[name], _in(w, returns[name])),
+                vs={b: _relative(r, _in(w, returns[b])) for b in universe.benchmarks if b != name},
+                contributions=window_contributions(sim.contributions[name], r),
             )
-            for w in windows
-        }
         bucket_results[name] = BucketResult(
             side=bucket.side.value,
             description=bucket.description,
