@@ -78,7 +78,7 @@ def _series_to_parquet_bytes(series: pd.Series) -> bytes:
 class PriceStore:
     """Adjusted closes per ticker on disk, with provenance.
 
-    ``write`` replaces or merges series (atomic per file, manifest last, under a lock); ``read``
+    ``write`` replaces series (atomic per file, manifest last, under a lock); ``read``
     returns a price frame and the tickers it does not hold; ``records`` the provenance.
     """
 
@@ -142,13 +142,10 @@ class PriceStore:
         """Tickers the store holds, sorted."""
         return sorted(self._read_manifest())
 
-    def write(
-        self, series: Mapping[str, pd.Series], source: str, *, merge: bool = False
-    ) -> list[StoredSeries]:
-        """Store validated series (``sources.validate_series``) under ``source``.
-
-        With ``merge`` the new rows are added to what is stored (new values win on shared dates);
-        otherwise each ticker's series is replaced whole.
+    def write(self, series: Mapping[str, pd.Series], source: str) -> list[StoredSeries]:
+        """Store validated series (``sources.validate_series``) under ``source``, each replacing
+        what the store held for that ticker. (Extending a stored series is the caller's job:
+        ``backtest.refresh.join_fetched`` does it only where the adjusted closes agree.)
         """
         written: list[StoredSeries] = []
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
@@ -156,9 +153,6 @@ class PriceStore:
             manifest = self._read_manifest()
             for ticker, values in series.items():
                 path = self._file_for(ticker)
-                if merge and ticker in manifest:
-                    old = self._read_one(ticker, manifest[ticker])
-                    values = pd.concat([old[~old.index.isin(values.index)], values]).sort_index()
                 data = _series_to_parquet_bytes(values)
                 atomic_write_bytes(path, data)
                 record = StoredSeries(

@@ -16,7 +16,7 @@ import pandas as pd
 from backtest.refresh import StoredState, join_fetched, plan_fetch
 from backtest.run import RISK_FREE_TICKER, RunOptions, RunOutput, run_backtest
 from backtest.sources import YahooSource, read_price_path
-from backtest.store import PriceStore, StoredSeries
+from backtest.store import PriceStore, StoredSeries, default_store_path
 from bucketmap import __version__
 from buckets.errors import PriceDataError
 from buckets.files import load_universe
@@ -69,8 +69,7 @@ def prices_for_run(
     report = None
     if missing and fetch_missing:
         report = fetch_prices(missing, store, yahoo=yahoo)
-        fetched, _ = store.read(report.stored)
-        found.update(fetched)
+        found.update(report.prices)
     sources = sorted({rec.source for t, rec in store.records().items() if t in found})
     return PricesForRun(found, f"store: {store.root} ({', '.join(sources) or 'empty'})", report)
 
@@ -91,7 +90,7 @@ def run(
     (``results.json``, ``returns.csv``, ``weights.csv``, ``contributions.csv``, ``report.html``).
     """
     universe = load_universe(universes)
-    store = store or PriceStore(Path(".bucketmap"))
+    store = store or PriceStore(default_store_path())
     gathered = prices_for_run(
         universe,
         prices=prices,
@@ -139,6 +138,8 @@ class FetchReport:
     (the overlap with the store disagreed, or the stored file was damaged), and failures."""
 
     stored: list[str] = field(default_factory=list)
+    prices: dict[str, pd.Series] = field(default_factory=dict)
+    """The series written to the store, as written."""
     up_to_date: list[str] = field(default_factory=list)
     refetched: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
@@ -197,4 +198,5 @@ def fetch_prices(
     if results:
         store.write(results, source="yahoo")
     report.stored = sorted(results)
+    report.prices = results
     return report

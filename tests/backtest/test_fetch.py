@@ -136,3 +136,20 @@ def test_damaged_file_is_fetched_again(replay: YahooReplay, tmp_path: Path) -> N
     assert report.refetched == {"SPY": "the stored file was damaged"}
     got, _ = store.read(["SPY"])
     assert len(got["SPY"]) == 31
+
+
+def test_a_run_fetches_what_the_store_lacks(replay: YahooReplay, tmp_path: Path) -> None:
+    from bucketmap.api import prices_for_run
+    from buckets.models import Bucket, Universe
+
+    bucket = Bucket.model_validate(
+        {"name": "gpu", "side": "long", "members": [{"ticker": "NVDA", "rationale": "r"}]}
+    )
+    universe = Universe(buckets={"gpu": bucket}, benchmarks=["SPY"])
+    store = PriceStore(tmp_path / "st")
+    got = prices_for_run(universe, prices=None, store=store, yahoo=source(replay))
+    assert sorted(got.series) == ["NVDA", "SPY"]  # ^IRX is not in the recording: optional
+    assert got.fetched is not None and set(got.fetched.failed) == {"^IRX"}
+    stored, _ = store.read(["NVDA"])
+    assert got.series["NVDA"].to_list() == stored["NVDA"].to_list()
+    assert got.source == f"store: {tmp_path / 'st'} (yahoo)"

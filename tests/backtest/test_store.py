@@ -32,12 +32,16 @@ def test_round_trip_and_provenance(tmp_path: Path) -> None:
     )
 
 
-def test_merge_adds_new_rows_and_new_values_win(tmp_path: Path) -> None:
+def test_write_replaces_a_stored_series_whole(tmp_path: Path) -> None:
     store = PriceStore(tmp_path)
-    store.write({"AAA": s([1.0, 2.0])}, source="yahoo")
-    store.write({"AAA": s([9.0, 3.0], start="2024-01-03")}, source="yahoo", merge=True)
+    store.write({"AAA": s([1.0, 2.0, 3.0])}, source="yahoo")
+    store.write({"AAA": s([9.0, 3.0], start="2024-01-03")}, source="import:x")
     got, _ = store.read(["AAA"])
-    assert got["AAA"].to_list() == [1.0, 9.0, 3.0]
+    assert got["AAA"].to_list() == [9.0, 3.0]
+    assert (store.records()["AAA"].first, store.records()["AAA"].source) == (
+        "2024-01-03",
+        "import:x",
+    )
 
 
 def test_damaged_file_is_reported_by_name(tmp_path: Path) -> None:
