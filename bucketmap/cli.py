@@ -22,6 +22,7 @@ from buckets.errors import BucketmapError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from backtest.run import RunOutput
     from backtest.store import PriceStore
 
 app = typer.Typer(
@@ -195,12 +196,9 @@ def _parse_window(text: str) -> tuple[str, tuple[dt.date, dt.date]]:
     return name, (start, end)
 
 
-def _print_run_summary(output: object) -> None:
+def _print_run_summary(output: RunOutput) -> None:
     from rich.table import Table
 
-    from backtest.run import RunOutput
-
-    assert isinstance(output, RunOutput)
     result = output.result
     benches = list(result.benchmarks)
 

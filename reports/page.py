@@ -36,24 +36,28 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _pct(value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return '<span class="muted">n/a</span>'
-    text = f"{value:+.1%}" if signed else f"{value:.1%}"
+_NA = '<span class="muted">n/a</span>'
+
+
+def _coloured(value: float, text: str, signed: bool) -> str:
+    """``text`` red when ``value`` is negative; green when positive and ``signed``."""
     cls = "neg" if value < 0 else "pos" if signed and value > 0 else ""
     return f'<span class="{cls}">{_e(text)}</span>' if cls else _e(text)
 
 
+def _pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return _NA
+    return _coloured(value, f"{value:+.1%}" if signed else f"{value:.1%}", signed)
+
+
 def _pp(value: float | None) -> str:
     """A difference of two returns, in percentage points."""
-    if value is None:
-        return '<span class="muted">n/a</span>'
-    cls = "neg" if value < 0 else "pos" if value > 0 else ""
-    return f'<span class="{cls}">{_e(f"{value * 100:+.1f} pp")}</span>'
+    return _NA if value is None else _coloured(value, f"{value * 100:+.1f} pp", signed=True)
 
 
 def _num(value: float | None) -> str:
-    return '<span class="muted">n/a</span>' if value is None else _e(f"{value:.2f}")
+    return _NA if value is None else _e(f"{value:.2f}")
 
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "") -> str:
