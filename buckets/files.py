@@ -11,7 +11,7 @@ collects all of them (``validate_universe``) before giving up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +34,7 @@ from buckets.models import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 BENCHMARKS_FILE = "benchmarks.yaml"
 CLAIMS_FILE = "claims.yaml"
@@ -272,6 +273,22 @@ def _cross_reference_errors(
     return errors
 
 
+def _collecting(
+    errors: list[UniverseError],
+    load: Callable[[Path, str | None], T],
+    path: Path,
+    text: str | None,
+) -> T | None:
+    """``load(path, text)``, or None with its problems appended to ``errors``."""
+    try:
+        return load(path, text)
+    except UniverseErrors as exc:
+        errors.extend(exc.errors)
+    except UniverseError as exc:
+        errors.append(exc)
+    return None
+
+
 def validate_universe(
     directory: Path, overrides: Mapping[str, str] | None = None
 ) -> tuple[Universe | None, list[UniverseError]]:
@@ -301,29 +318,16 @@ def validate_universe(
             )
             continue
         seen_stems[path.stem] = path
-        try:
-            buckets[path.stem] = load_bucket(path, overrides.get(path.name))
-        except UniverseErrors as exc:
-            errors.extend(exc.errors)
-        except UniverseError as exc:
-            errors.append(exc)
-    bench: BenchmarksConfig | None = None
-    bench_path = directory / BENCHMARKS_FILE
-    try:
-        bench = load_benchmarks(bench_path, overrides.get(BENCHMARKS_FILE))
-    except UniverseErrors as exc:
-        errors.extend(exc.errors)
-    except UniverseError as exc:
-        errors.append(exc)
+        bucket = _collecting(errors, load_bucket, path, overrides.get(path.name))
+        if bucket is not None:
+            buckets[path.stem] = bucket
+    bench = _collecting(
+        errors, load_benchmarks, directory / BENCHMARKS_FILE, overrides.get(BENCHMARKS_FILE)
+    )
     claims: ClaimsFile | None = None
     claims_path = directory / CLAIMS_FILE
     if claims_path.exists():
-        try:
-            claims = load_claims(claims_path, overrides.get(CLAIMS_FILE))
-        except UniverseErrors as exc:
-            errors.extend(exc.errors)
-        except UniverseError as exc:
-            errors.append(exc)
+        claims = _collecting(errors, load_claims, claims_path, overrides.get(CLAIMS_FILE))
     errors.extend(_cross_reference_errors(directory, buckets, bench, claims))
     if errors or bench is None:
         return None, errors
@@ -365,13 +369,8 @@ def validate_paths(paths: Iterable[Path]) -> ValidationReport:
         loader: Any = {"benchmarks": load_benchmarks, "claims": load_claims}.get(
             path.stem, load_bucket
         )
-        try:
-            loader(path)
+        if _collecting(report.errors, loader, path, None) is not None:
             checked.append(str(path))
-        except UniverseErrors as exc:
-            report.errors.extend(exc.errors)
-        except UniverseError as exc:
-            report.errors.append(exc)
     report.summary = "; ".join(checked)
     return report
 
