@@ -38,11 +38,17 @@ from backtest.conventions import Rebalance, Weighting
 
 @dataclass(frozen=True)
 class BucketSpec:
-    """What to simulate for one bucket: its tickers and, for custom weighting, their weights."""
+    """What to simulate for one bucket: its tickers and, for custom weighting, their weights.
+
+    ``rebalance`` and ``weighting`` override the simulation's own for this bucket, so variants of
+    a bucket under different rules run as columns of one simulation.
+    """
 
     name: str
     tickers: Sequence[str]
     weights: Mapping[str, float] | None = None
+    rebalance: Rebalance | None = None
+    weighting: Weighting | None = None
 
 
 @dataclass(frozen=True)
@@ -259,12 +265,15 @@ def simulate_buckets(
     last_live: dict[str, pd.Timestamp | None] = {}
     for spec in buckets:
         sub = prices.loc[:, list(spec.tickers)]
-        custom = spec.weights if weighting is Weighting.custom else None
+        spec_weighting = spec.weighting or weighting
+        custom = spec.weights if spec_weighting is Weighting.custom else None
         vol = None
-        if weighting is Weighting.inverse_vol:
+        if spec_weighting is Weighting.inverse_vol:
             # trailing σ from the history handed in (it may start before the window)
-            vol = volatility if volatility is not None else trailing_volatility(prices)
-        targets, spans = target_weights(sub, rebalance, custom, vol)
+            if volatility is None:
+                volatility = trailing_volatility(prices)
+            vol = volatility
+        targets, spans = target_weights(sub, spec.rebalance or rebalance, custom, vol)
         members[spec.name] = spans
         held = [s for s in spans.values() if s.joined is not None]
         inception[spec.name] = targets.index[0] if len(targets) else None

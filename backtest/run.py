@@ -7,7 +7,7 @@ accounts for every member that was not used. It does no I/O.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -257,18 +257,49 @@ def _date(ts: pd.Timestamp | None) -> dt.date | None:
     return None if ts is None else ts.date()
 
 
-def run_backtest(
-    universe: Universe,
-    series: Mapping[str, pd.Series],
-    options: RunOptions,
-    *,
-    price_source: str,
-    version: str = "0",
-) -> RunOutput:
-    """Backtest every bucket and benchmark of ``universe`` on ``series`` (ticker → closes).
+@dataclass(frozen=True)
+class PreparedRun:
+    """A run's inputs checked and laid out: what the simulation and the claims both start from."""
+
+    universe: Universe
+    options: RunOptions
+    series: Mapping[str, pd.Series]
+    price_source: str
+    prices: pd.DataFrame
+    """date × ticker closes of every series, on the union of their dates."""
+    shared: pd.DatetimeIndex
+    """Shared trading days of the benchmark tickers over all the history."""
+    calendar: pd.DatetimeIndex
+    """The run's window of ``shared``: its first close is the purchase, the rest return days."""
+    specs: list[BucketSpec]
+    unpriced: dict[str, set[str]]
+    """Bucket → usable members with no prices in the source."""
+
+    @property
+    def window(self) -> pd.DataFrame:
+        """Closes on the run's calendar (NaN where a ticker has no price)."""
+        return self.prices.reindex(self.calendar)
+
+    def volatility(self) -> pd.DataFrame:
+        """Trailing σ on the run's calendar, from all the shared history up to each day (so
+        members are weighted from the first day of the window; the window does not limit it)."""
+        history = self.prices.reindex(self.shared)
+        return trailing_volatility(history.loc[: self.calendar[-1]]).reindex(self.calendar)
+
+    def ticker_returns(self, tickers: Sequence[str]) -> pd.DataFrame:
+        """Daily returns of single tickers on the run's return days (after the first close);
+        tickers without prices are left out."""
+        have = [t for t in dict.fromkeys(tickers) if t in self.prices.columns]
+        return to_ticker_returns(self.window[have]).iloc[1:]
+
+
+def prepare_run(
+    universe: Universe, series: Mapping[str, pd.Series], options: RunOptions, *, price_source: str
+) -> PreparedRun:
+    """Check that the prices can carry the run and lay them out on its calendar.
 
     Raises :class:`PriceDataError` when a benchmark ticker has no prices,
-    :class:`RunConfigError` when the window is empty, a bucket has no priced member, or more
+    :class:`RunConfigError` when the window is empty, a bucket has no usable member, or more
     of a bucket's members lack prices than ``options.max_missing`` allows.
     """
     for ticker in universe.benchmark_tickers():
@@ -281,7 +312,6 @@ def run_backtest(
     prices = to_price_frame(dict(series))
     shared = shared_trading_days(prices, universe.benchmark_tickers())
     calendar = _window(universe, prices, shared, options)
-    window = prices.reindex(calendar)
 
     specs: list[BucketSpec] = []
     unpriced: dict[str, set[str]] = {}
@@ -312,20 +342,49 @@ def run_backtest(
                 )
             custom_weights = {t: float(w) for t, w in given.items() if w is not None}
         specs.append(BucketSpec(name, priced, custom_weights))
+    return PreparedRun(
+        universe=universe,
+        options=options,
+        series=series,
+        price_source=price_source,
+        prices=prices,
+        shared=shared,
+        calendar=calendar,
+        specs=specs,
+        unpriced=unpriced,
+    )
 
-    volatility = None
-    if options.weighting is Weighting.inverse_vol:
-        # σ from all the history on the run's calendar up to each rebalance, so members are
-        # weighted from the first day of the window (the window itself does not limit it)
-        history = prices.reindex(shared)
-        volatility = trailing_volatility(history.loc[: calendar[-1]]).reindex(calendar)
+
+def run_backtest(
+    universe: Universe,
+    series: Mapping[str, pd.Series],
+    options: RunOptions,
+    *,
+    price_source: str,
+    version: str = "0",
+) -> RunOutput:
+    """Backtest every bucket and benchmark of ``universe`` on ``series`` (ticker → closes).
+
+    Raises what :func:`prepare_run` raises, and :class:`RunConfigError` when a bucket has no
+    member priced inside the window.
+    """
+    return simulate_run(
+        prepare_run(universe, series, options, price_source=price_source), version=version
+    )
+
+
+def simulate_run(prepared: PreparedRun, *, version: str = "0") -> RunOutput:
+    """Simulate a prepared run and compute every bucket's and benchmark's metrics."""
+    universe, options, series = prepared.universe, prepared.options, prepared.series
+    calendar, specs, unpriced = prepared.calendar, prepared.specs, prepared.unpriced
+    price_source = prepared.price_source
     sim: Simulation = simulate_buckets(
-        window,
+        prepared.window,
         specs,
         rebalance=options.rebalance,
         weighting=options.weighting,
         cost_bps=options.cost_bps,
-        volatility=volatility,
+        volatility=prepared.volatility() if options.weighting is Weighting.inverse_vol else None,
     )
     for spec in specs:
         if sim.inception[spec.name] is None:
@@ -335,8 +394,7 @@ def run_backtest(
             )
 
     bench_tickers = universe.benchmark_tickers()
-    ticker_rets = to_ticker_returns(window[bench_tickers])
-    returns = pd.concat([sim.returns, ticker_rets], axis=1).iloc[1:]
+    returns = pd.concat([sim.returns.iloc[1:], prepared.ticker_returns(bench_tickers)], axis=1)
     returns.index.name = "date"
     rf = risk_free_daily(series.get(RISK_FREE_TICKER), pd.DatetimeIndex(returns.index))
     claim_date = options.claim_date or min((c.start for c in universe.claims), default=None)
