@@ -202,3 +202,174 @@ class RunResult(_Result):
     buckets: dict[str, BucketResult]
     benchmarks: dict[str, BenchmarkResult]
     claims: list[ClaimDate]
+
+
+# --- claims.json -------------------------------------------------------------------------------
+
+
+class ExcessTest(_Result):
+    """A bucket against a benchmark over one window, with its bootstrap interval and verdict.
+
+    ``excess_return`` is ``(1 + bucket_return) / (1 + benchmark_return) - 1``: the change of the
+    ratio line bucket / benchmark, i.e. ``exp(sum of daily excess log returns) - 1``. ``low`` and
+    ``high`` bound it with the run's confidence (moving-block bootstrap; see ``ClaimSettings``).
+    """
+
+    start: dt.date | None
+    """Close the window is measured from (returns of the days after it)."""
+    end: dt.date | None
+    days: int
+    """Days on which both the bucket and the benchmark have a return."""
+    bucket_return: float | None
+    benchmark_return: float | None
+    excess_return: float | None
+    low: float | None
+    high: float | None
+    verdict: str
+    """supported / refuted / inconclusive / insufficient_data."""
+    reason: str | None = None
+    """Why the verdict is insufficient_data."""
+
+    _finite_floats = field_validator(
+        "bucket_return", "benchmark_return", "excess_return", "low", "high", mode="before"
+    )(_finite)
+
+
+class Placebo(_Result):
+    """The same test over the equally long window that ends at the claim date."""
+
+    test: ExcessTest
+    difference: float | None
+    """Claim window's excess return minus the placebo's."""
+    difference_low: float | None
+    difference_high: float | None
+    passes: bool | None
+    """False when the placebo is itself supported and the difference is not significantly
+    positive: the move was already under way before the note."""
+
+    _finite_floats = field_validator(
+        "difference", "difference_low", "difference_high", mode="before"
+    )(_finite)
+
+
+class LeftOut(_Result):
+    """The claim's test with one member dropped from the bucket."""
+
+    ticker: str
+    column: str
+    """Column of ``variants.csv`` holding the bucket without this member."""
+    excess_return: float | None
+    low: float | None
+    high: float | None
+    verdict: str
+
+    _finite_floats = field_validator("excess_return", "low", "high", mode="before")(_finite)
+
+
+class LeaveOneOut(_Result):
+    members: list[LeftOut]
+    flips: list[str]
+    """Members whose removal changes the verdict."""
+    fragile: bool | None
+    """True when any removal changes the verdict (None: the bucket has one member)."""
+
+
+class BetaAdjusted(_Result):
+    """OLS of the bucket's daily returns on the factors' daily returns, over the claim window:
+    ``r_bucket = a + sum_k b_k r_k + e``; alpha = ``a × 252``, with a bootstrap interval."""
+
+    factors: list[str]
+    days: int
+    alpha: float | None
+    alpha_low: float | None
+    alpha_high: float | None
+    betas: dict[str, float | None]
+    r_squared: float | None
+    verdict: str
+    """The claim's verdict rule applied to alpha against 0."""
+    reason: str | None = None
+
+    _finite_floats = field_validator(
+        "alpha", "alpha_low", "alpha_high", "r_squared", mode="before"
+    )(_finite)
+
+
+class Variant(_Result):
+    """One cell of the robustness grid."""
+
+    weighting: str
+    rebalance: str
+    shift: int
+    """Trading days the window's start is moved after the claim date."""
+    start: dt.date | None
+    bucket_column: str
+    benchmark_column: str
+    """Columns of ``variants.csv`` (or ``returns.csv`` for a ticker benchmark)."""
+    excess_return: float | None
+    low: float | None
+    high: float | None
+    verdict: str
+
+    _finite_floats = field_validator("excess_return", "low", "high", mode="before")(_finite)
+
+
+class Robustness(_Result):
+    variants: list[Variant]
+    agree: int
+    """Variants whose verdict is the claim's."""
+    share: float | None
+
+
+class ClaimResult(_Result):
+    """One claim, its verdict and its controls."""
+
+    id: str
+    source: str
+    statement: str
+    bucket: str
+    benchmark: str
+    direction: str
+    threshold: float
+    start: dt.date
+    end: dt.date | None
+    test: ExcessTest
+    placebo: Placebo | None
+    leave_one_out: LeaveOneOut | None
+    beta_adjusted: BetaAdjusted | None
+    robustness: Robustness | None
+    caveats: list[str]
+    """The controls the verdict does not survive, one line each."""
+    survives_controls: bool | None
+    """For a supported or refuted verdict: whether every control that applies to it passes."""
+
+
+class ClaimSettings(_Result):
+    """How claims are tested: stated in ``claims.json`` so the numbers can be reproduced."""
+
+    confidence: float
+    block_length: int
+    resamples: int
+    seed: int
+    min_days: int
+    factors: list[str]
+    grid_weightings: list[str]
+    grid_rebalances: list[str]
+    grid_shifts: list[int]
+    robust_share: float
+    """Share of grid variants that must agree for the verdict to count as robust."""
+    method: str
+
+
+class ClaimsResult(_Result):
+    """Everything ``claims.json`` holds."""
+
+    created_at: str
+    price_source: str
+    data_last_date: dt.date
+    run_start: dt.date
+    run_end: dt.date
+    weighting: str
+    rebalance: str
+    cost_bps: float
+    settings: ClaimSettings
+    claims: list[ClaimResult]

@@ -191,7 +191,9 @@ class Direction(StrEnum):
 class Claim(_Model):
     """A dated, falsifiable statement: ``bucket`` vs ``benchmark`` from ``start`` (to ``end``).
 
-    ``threshold`` is the excess total return (a fraction) the statement needs; 0 by default.
+    ``threshold`` (a fraction, 0 by default) is the excess return the statement needs to
+    ``outperform``, or the lag it tolerates for ``not_underperform``; the excess return is
+    ``(1 + bucket return) / (1 + benchmark return) - 1`` (see :mod:`backtest.claims`).
     """
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]

@@ -1,0 +1,430 @@
+"""Claims: the bootstrap, the verdict rule and every control, on series whose answer is known."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from arch.bootstrap import MovingBlockBootstrap
+
+from backtest.claims import (
+    ClaimOptions,
+    Verdict,
+    block_bootstrap_mean,
+    block_bootstrap_sums,
+    check_claims,
+    drop_column,
+    excess_test,
+    factor_alpha,
+    paired_days,
+    rule_column,
+    verdict,
+)
+from backtest.conventions import Rebalance, Weighting
+from backtest.run import RunOptions, prepare_run, simulate_run
+from buckets.files import load_universe
+from buckets.models import Claim, Direction
+
+# --- the bootstrap --------------------------------------------------------------------------------
+
+
+def test_block_bootstrap_matches_arch_draw_for_draw() -> None:
+    # arch's MovingBlockBootstrap draws block starts uniformly in 0..n-L from the same generator;
+    # with the same seed every resample's sum must be the same
+    x = np.random.default_rng(5).normal(size=37)
+    ours = block_bootstrap_sums(x, 5, 400, np.random.default_rng(42))
+    theirs = MovingBlockBootstrap(5, x, seed=np.random.default_rng(42)).apply(np.sum, 400)[:, 0]
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+
+
+def test_block_bootstrap_by_hand_on_four_days() -> None:
+    # n=4, L=2: two blocks per resample, starts in {0, 1, 2}
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    starts = np.random.default_rng(7).integers(0, 3, size=(6, 2))
+    block = {0: 1 + 2, 1: 2 + 3, 2: 3 + 4}
+    expected = [block[a] + block[b] for a, b in starts]
+    got = block_bootstrap_sums(x, 2, 6, np.random.default_rng(7))
+    assert got.tolist() == expected
+
+
+def test_block_bootstrap_resamples_columns_with_the_same_rows() -> None:
+    x = np.random.default_rng(1).normal(size=(30, 3))
+    x[:, 2] = 2 * x[:, 0]
+    sums = block_bootstrap_sums(x, 4, 200, np.random.default_rng(3))
+    assert sums.shape == (200, 3)
+    np.testing.assert_allclose(sums[:, 2], 2 * sums[:, 0])
+    single = block_bootstrap_sums(x[:, 1], 4, 200, np.random.default_rng(3))
+    np.testing.assert_allclose(single, sums[:, 1])
+
+
+def test_block_length_is_capped_at_half_the_days() -> None:
+    # 6 days, asked for 10: blocks of 3, so a resample is two 3-day blocks starting in 0..3
+    x = np.arange(6.0)
+    starts = np.random.default_rng(0).integers(0, 4, size=(5, 2))
+    expected = [sum(x[a : a + 3]) + sum(x[b : b + 3]) for a, b in starts]
+    np.testing.assert_allclose(block_bootstrap_sums(x, 10, 5, np.random.default_rng(0)), expected)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "direction", "threshold", "expected"),
+    [
+        (0.01, 0.2, Direction.outperform, 0.0, Verdict.supported),
+        (-0.2, -0.01, Direction.outperform, 0.0, Verdict.refuted),
+        (-0.1, 0.1, Direction.outperform, 0.0, Verdict.inconclusive),
+        (0.01, 0.2, Direction.outperform, 0.05, Verdict.inconclusive),  # needs +5%
+        (0.01, 0.04, Direction.outperform, 0.05, Verdict.refuted),
+        (-0.03, 0.1, Direction.not_underperform, 0.05, Verdict.supported),  # tolerates −5%
+        (-0.2, -0.06, Direction.not_underperform, 0.05, Verdict.refuted),
+        (-0.1, 0.1, Direction.not_underperform, 0.0, Verdict.inconclusive),
+    ],
+)
+def test_verdict_rule(
+    low: float, high: float, direction: Direction, threshold: float, expected: Verdict
+) -> None:
+    assert verdict(low, high, direction, threshold) is expected
+
+
+# --- one test on synthetic pairs ------------------------------------------------------------------
+
+
+def _days(n: int, start: str = "2024-01-02") -> pd.DatetimeIndex:
+    return pd.bdate_range(start, periods=n, name="date")
+
+
+def _pair(bucket: np.ndarray, bench: np.ndarray) -> pd.DataFrame:
+    idx = _days(len(bucket))
+    return paired_days(pd.Series(bucket, idx), pd.Series(bench, idx))
+
+
+def test_constant_daily_margin_is_supported_and_the_excess_is_the_ratio_of_growth() -> None:
+    rng = np.random.default_rng(11)
+    bench = rng.normal(0.0005, 0.02, 120)
+    bucket = bench + 0.002
+    tested = excess_test(_pair(bucket, bench), Direction.outperform, 0.0, ClaimOptions())
+    r = tested.result
+    assert r.verdict == "supported"
+    growth_b, growth_m = np.prod(1 + bucket), np.prod(1 + bench)
+    assert r.bucket_return == pytest.approx(growth_b - 1, abs=1e-12)
+    assert r.benchmark_return == pytest.approx(growth_m - 1, abs=1e-12)
+    assert r.excess_return == pytest.approx(growth_b / growth_m - 1, abs=1e-12)
+    assert r.low is not None and r.high is not None and 0 < r.low < r.excess_return < r.high
+
+
+def test_pure_noise_is_inconclusive_in_most_seeds() -> None:
+    verdicts = []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        a, b = rng.normal(0, 0.02, 250), rng.normal(0, 0.02, 250)
+        options = ClaimOptions(resamples=2000)
+        verdicts.append(excess_test(_pair(a, b), Direction.outperform, 0.0, options).result.verdict)
+    share = verdicts.count("inconclusive") / len(verdicts)
+    assert share >= 0.75, verdicts  # a 90% interval: about 1 in 10 noise series "finds" a result
+    assert set(verdicts) <= {"inconclusive", "supported", "refuted"}
+
+
+def test_fewer_than_twenty_days_is_insufficient_data() -> None:
+    a = np.full(19, 0.01)
+    r = excess_test(_pair(a, a * 0), Direction.outperform, 0.0, ClaimOptions()).result
+    assert r.verdict == "insufficient_data" and r.excess_return is None
+    assert r.reason == "19 trading days with both returns (fewer than 20)"
+
+
+def test_the_same_seed_gives_the_same_interval_and_another_seed_another() -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(0.001, 0.02, 60), rng.normal(0, 0.02, 60)
+    one = excess_test(_pair(a, b), Direction.outperform, 0.0, ClaimOptions(seed=1)).result
+    again = excess_test(_pair(a, b), Direction.outperform, 0.0, ClaimOptions(seed=1)).result
+    other = excess_test(_pair(a, b), Direction.outperform, 0.0, ClaimOptions(seed=2)).result
+    assert (one.low, one.high) == (again.low, again.high)
+    assert (one.low, one.high) != (other.low, other.high)
+
+
+def test_alpha_and_betas_on_an_exact_factor_model() -> None:
+    # r = 0.0004 + 1.2 SPY + 0.5 SMH exactly: alpha = 0.0004 × 252 = 0.1008, R² = 1
+    rng = np.random.default_rng(4)
+    idx = _days(80)
+    factors = pd.DataFrame({"SPY": rng.normal(0, 0.01, 80), "SMH": rng.normal(0, 0.02, 80)}, idx)
+    bucket = 0.0004 + 1.2 * factors["SPY"] + 0.5 * factors["SMH"]
+    claim = _claim("duo", "SPY", "2024-01-01")
+    b = factor_alpha(bucket, factors, claim, ClaimOptions())
+    assert b.alpha == pytest.approx(0.1008, abs=1e-12)
+    assert b.betas["SPY"] == pytest.approx(1.2, abs=1e-12)
+    assert b.betas["SMH"] == pytest.approx(0.5, abs=1e-12)
+    assert b.r_squared == pytest.approx(1.0, abs=1e-12)
+    assert b.alpha_low == pytest.approx(0.1008, abs=1e-9)  # no noise: every resample agrees
+    assert b.verdict == "supported"
+
+
+def test_alpha_agrees_with_statsmodels_ols_on_noisy_data() -> None:
+    rng = np.random.default_rng(9)
+    idx = _days(150)
+    factors = pd.DataFrame({"SPY": rng.normal(0, 0.01, 150), "SMH": rng.normal(0, 0.02, 150)}, idx)
+    bucket = 0.001 + 0.9 * factors["SPY"] + 0.7 * factors["SMH"] + rng.normal(0, 0.01, 150)
+    b = factor_alpha(bucket, factors, _claim("duo", "SPY", "2024-01-01"), ClaimOptions())
+    fit = sm.OLS(bucket.to_numpy(), sm.add_constant(factors.to_numpy())).fit()
+    assert b.alpha == pytest.approx(fit.params[0] * 252, rel=1e-9)
+    assert b.betas["SPY"] == pytest.approx(fit.params[1], rel=1e-9)
+    assert b.betas["SMH"] == pytest.approx(fit.params[2], rel=1e-9)
+    assert b.r_squared == pytest.approx(fit.rsquared, rel=1e-9)
+    assert b.alpha_low is not None and b.alpha_high is not None
+    assert b.alpha_low < b.alpha < b.alpha_high
+
+
+# --- whole claims through a run -------------------------------------------------------------------
+
+
+def _claim(bucket: str, benchmark: str, start: str, **extra: object) -> Claim:
+    return Claim.model_validate(
+        {
+            "id": "c",
+            "source": "test",
+            "statement": "s",
+            "bucket": bucket,
+            "benchmark": benchmark,
+            "start": start,
+            **extra,
+        }
+    )
+
+
+def _universe(tmp_path: Path, members: list[str], claims: str) -> Path:
+    folder = tmp_path / "universes"
+    folder.mkdir()
+    listed = "".join(f"  - ticker: {t}\n    status: proposed\n    rationale: r\n" for t in members)
+    (folder / "trio.yaml").write_text(f"side: long\nmembers:\n{listed}")
+    (folder / "benchmarks.yaml").write_text("benchmarks:\n  - SPY\n  - SMH\n")
+    (folder / "claims.yaml").write_text(claims)
+    return folder
+
+
+CLAIM_2024_07 = """\
+claims:
+  - id: trio-beats-spy
+    source: test
+    statement: trio beats SPY
+    bucket: trio
+    benchmark: SPY
+    start: 2024-07-01
+"""
+
+
+def _prices(returns: dict[str, np.ndarray], index: pd.DatetimeIndex) -> dict[str, pd.Series]:
+    """Closes from daily returns, the first close 100 (the first return is never used)."""
+    return {t: pd.Series(100 * np.cumprod(1 + r), index) for t, r in returns.items()}
+
+
+def _check(
+    tmp_path: Path,
+    returns: dict[str, np.ndarray],
+    members: list[str],
+    claims: str = CLAIM_2024_07,
+    options: RunOptions | None = None,
+) -> tuple[object, pd.DataFrame]:
+    idx = _days(len(next(iter(returns.values()))), "2023-06-01")
+    universe = load_universe(_universe(tmp_path, members, claims))
+    prepared = prepare_run(
+        universe,
+        _prices(returns, idx),
+        options or RunOptions(start=dt.date(2023, 6, 1)),
+        price_source="test",
+    )
+    out = simulate_run(prepared)
+    checked = check_claims(prepared, out.returns, ClaimOptions(resamples=2000))
+    return checked, out.returns
+
+
+def _market(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    spy = rng.normal(0.0004, 0.01, n)
+    return {"SPY": spy, "SMH": 1.3 * spy + rng.normal(0, 0.01, n)}
+
+
+N = 400  # business days from 2023-06-01: to late 2024
+
+
+def test_a_bucket_beating_spy_by_a_margin_is_supported_with_all_controls(tmp_path: Path) -> None:
+    market = _market(N)
+    after = np.arange(N) >= N // 2  # the margin starts around the claim date
+    margin = np.where(after, 0.003, 0.0)
+    rng = np.random.default_rng(5)
+    members = {t: market["SPY"] + margin + rng.normal(0, 0.002, N) for t in ("AAA", "BBB", "CCC")}
+    checked, returns = _check(tmp_path, {**market, **members}, list(members))
+    (claim,) = checked.result.claims  # type: ignore[attr-defined]
+    assert claim.test.verdict == "supported"
+    # recomputed from the run's returns: growth ratio over the days after 2024-07-01
+    window = returns.loc[returns.index > "2024-07-01", ["trio", "SPY"]].dropna()
+    growth = (1 + window).prod()
+    assert claim.test.excess_return == pytest.approx(growth["trio"] / growth["SPY"] - 1, abs=1e-12)
+    assert claim.test.days == len(window)
+    # placebo: as many days up to 2024-07-01; the margin began at row 200 (2024-03-07), inside
+    # that window, so the placebo is supported too and the verdict does not survive it
+    assert claim.placebo.test.days == claim.test.days
+    assert claim.placebo.test.end == dt.date(2024, 7, 1)
+    assert claim.placebo.test.verdict == "supported" and claim.placebo.passes is False
+    assert claim.leave_one_out.fragile is False
+    assert [m.ticker for m in claim.leave_one_out.members] == ["AAA", "BBB", "CCC"]
+    assert claim.beta_adjusted.verdict == "supported"
+    assert len(claim.robustness.variants) == 16
+    assert claim.robustness.agree == 16
+
+
+def test_a_result_carried_by_one_member_is_fragile(tmp_path: Path) -> None:
+    market = _market(N, seed=1)
+    rng = np.random.default_rng(6)
+    members = {
+        "AAA": market["SPY"] + 0.012 + rng.normal(0, 0.01, N),  # carries the bucket
+        "BBB": market["SPY"] + rng.normal(0, 0.02, N),
+        "CCC": market["SPY"] + rng.normal(0, 0.02, N),
+    }
+    checked, _ = _check(tmp_path, {**market, **members}, list(members))
+    (claim,) = checked.result.claims  # type: ignore[attr-defined]
+    assert claim.test.verdict == "supported"
+    loo = {m.ticker: m for m in claim.leave_one_out.members}
+    assert loo["AAA"].verdict != "supported"
+    assert loo["BBB"].verdict == loo["CCC"].verdict == "supported"
+    assert claim.leave_one_out.flips == ["AAA"]
+    assert claim.leave_one_out.fragile is True
+    assert claim.survives_controls is False
+    assert any(c.startswith("fragile: dropping AAA") for c in claim.caveats)
+
+
+def test_a_rotation_under_way_before_the_claim_shows_in_the_placebo(tmp_path: Path) -> None:
+    market = _market(N, seed=2)
+    rng = np.random.default_rng(7)
+    members = {t: market["SPY"] + 0.003 + rng.normal(0, 0.002, N) for t in ("AAA", "BBB")}
+    checked, _ = _check(tmp_path, {**market, **members}, list(members))
+    (claim,) = checked.result.claims  # type: ignore[attr-defined]
+    assert claim.test.verdict == "supported"
+    assert claim.placebo.test.verdict == "supported"
+    assert claim.placebo.difference_low < 0 < claim.placebo.difference_high
+    assert claim.placebo.passes is False
+    assert claim.survives_controls is False
+    assert claim.caveats[0].startswith("placebo:")
+
+
+def test_a_rotation_that_starts_at_the_claim_date_passes_the_placebo(tmp_path: Path) -> None:
+    market = _market(N, seed=3)
+    rng = np.random.default_rng(8)
+    # 2024-07-01 is business day 283 after 2023-06-01
+    start = list(_days(N, "2023-06-01")).index(pd.Timestamp("2024-07-01"))
+    margin = np.where(np.arange(N) > start, 0.004, 0.0)
+    members = {t: market["SPY"] + margin + rng.normal(0, 0.002, N) for t in ("AAA", "BBB")}
+    checked, _ = _check(tmp_path, {**market, **members}, list(members))
+    (claim,) = checked.result.claims  # type: ignore[attr-defined]
+    assert claim.test.verdict == "supported"
+    assert claim.placebo.test.verdict != "supported"
+    assert claim.placebo.difference_low > 0
+    assert claim.placebo.passes is True
+    assert claim.survives_controls is True and claim.caveats == []
+
+
+def test_leave_one_out_and_grid_columns_are_the_buckets_they_name(tmp_path: Path) -> None:
+    # daily rebalancing, equal weight: the bucket without a member is the plain mean of the others
+    market = _market(N, seed=4)
+    rng = np.random.default_rng(9)
+    members = {t: market["SPY"] + rng.normal(0, 0.01, N) for t in ("AAA", "BBB", "CCC")}
+    options = RunOptions(start=dt.date(2023, 6, 1), rebalance=Rebalance.daily)
+    checked, returns = _check(tmp_path, {**market, **members}, list(members), options=options)
+    variants = checked.variants  # type: ignore[attr-defined]
+    idx = variants.index
+    expected = (members["AAA"][1:] + members["CCC"][1:]) / 2
+    np.testing.assert_allclose(
+        variants[drop_column("trio", "BBB")].to_numpy(), expected, atol=1e-12
+    )
+    # the grid's equal/monthly column is a monthly run of the same bucket
+    monthly = rule_column("trio", Weighting.equal, Rebalance.monthly)
+    assert monthly in variants.columns
+    assert rule_column("trio", Weighting.inverse_vol, Rebalance.quarterly) in variants.columns
+    assert list(idx) == list(returns.index)
+
+
+def test_claim_windows_without_enough_data_say_so(tmp_path: Path) -> None:
+    market = _market(N, seed=5)
+    members = {"AAA": market["SPY"], "BBB": market["SPY"]}
+    last = _days(N, "2023-06-01")[-1].date()
+    claims = f"""\
+claims:
+  - id: too-late
+    source: test
+    statement: ten days only
+    bucket: trio
+    benchmark: SPY
+    start: {(_days(N, "2023-06-01")[-11]).date()}
+  - id: too-early
+    source: test
+    statement: before the run
+    bucket: trio
+    benchmark: SPY
+    start: 2023-01-02
+  - id: after-the-data
+    source: test
+    statement: after the last price
+    bucket: trio
+    benchmark: SPY
+    start: {last}
+"""
+    checked, _ = _check(tmp_path, {**market, **members}, list(members), claims=claims)
+    late, early, after = checked.result.claims  # type: ignore[attr-defined]
+    assert late.test.verdict == "insufficient_data"
+    assert late.test.reason == "10 trading days with both returns (fewer than 20)"
+    assert early.test.verdict == "insufficient_data"
+    assert "after the claim's start" in (early.test.reason or "")
+    assert after.test.verdict == "insufficient_data" and after.test.days == 0
+    for c in (late, early, after):
+        assert c.placebo is None and c.robustness is None and c.survives_controls is None
+
+
+def test_a_benchmark_bucket_is_varied_with_the_claims_bucket(tmp_path: Path) -> None:
+    market = _market(N, seed=6)
+    rng = np.random.default_rng(10)
+    members = {t: market["SPY"] + rng.normal(0, 0.01, N) for t in ("AAA", "BBB", "CCC")}
+    folder = _universe(tmp_path, ["AAA", "BBB"], "claims: []\n")
+    (folder / "other.yaml").write_text(
+        "side: context\nmembers:\n  - ticker: CCC\n    status: proposed\n    rationale: r\n"
+    )
+    (folder / "claims.yaml").write_text(CLAIM_2024_07.replace("benchmark: SPY", "benchmark: other"))
+    idx = _days(N, "2023-06-01")
+    prepared = prepare_run(
+        load_universe(folder),
+        _prices({**market, **members}, idx),
+        RunOptions(start=dt.date(2023, 6, 1)),
+        price_source="test",
+    )
+    out = simulate_run(prepared)
+    checked = check_claims(prepared, out.returns, ClaimOptions(resamples=500))
+    (claim,) = checked.result.claims
+    columns = {(v.bucket_column, v.benchmark_column) for v in claim.robustness.variants}
+    assert ("trio|inverse_vol|quarterly", "other|inverse_vol|quarterly") in columns
+    # one member: leave-one-out does not apply to the benchmark, and trio has two
+    assert [m.ticker for m in claim.leave_one_out.members] == ["AAA", "BBB"]
+
+
+def test_block_bootstrap_mean_is_the_exact_average_over_every_start() -> None:
+    # n=5, L=2: blocks of 2, 2 and a last block of 1; starts 0..3 equally likely
+    x = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    full = np.mean([1 + 2, 2 + 4, 4 + 8, 8 + 16])  # 11.25
+    single = np.mean([1, 2, 4, 8])  # 3.75
+    assert block_bootstrap_mean(x, 2) == pytest.approx(2 * full + single)  # 26.25, not sum 31
+    # and it is what arch's resamples average to
+    draws = MovingBlockBootstrap(2, x, seed=np.random.default_rng(0)).apply(np.sum, 20_000)
+    assert draws.mean() == pytest.approx(26.25, rel=0.01)
+
+
+def test_the_interval_is_recomputable_with_arch_and_centred_on_the_sample() -> None:
+    # all the outperformance in the first 5 days: blocks reach them less often than the middle,
+    # so uncentred resamples would sit below the estimate
+    bench = np.zeros(60)
+    bucket = np.where(np.arange(60) < 5, 0.04, 0.0) + np.random.default_rng(1).normal(0, 0.001, 60)
+    r = excess_test(_pair(bucket, bench), Direction.outperform, 0.0, ClaimOptions()).result
+    x = np.log1p(bucket) - np.log1p(bench)
+    raw = MovingBlockBootstrap(10, x, seed=np.random.default_rng(0)).apply(np.sum, 10_000)[:, 0]
+    # E*[sum] by hand: 6 full blocks of 10, starts 0..50 equally likely
+    expected_mean = 6 * np.mean([x[j : j + 10].sum() for j in range(51)])
+    assert raw.mean() < x.sum()  # the drift the shift removes
+    shifted = raw - expected_mean + x.sum()
+    low, high = np.quantile(np.expm1(shifted), [0.05, 0.95])
+    assert (r.low, r.high) == (pytest.approx(low, abs=1e-12), pytest.approx(high, abs=1e-12))
