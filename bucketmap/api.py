@@ -13,20 +13,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from backtest.claims import ClaimOptions, ClaimsOutput, check_claims
 from backtest.refresh import StoredState, join_fetched, plan_fetch
-from backtest.run import RISK_FREE_TICKER, RunOptions, RunOutput, run_backtest
+from backtest.run import RISK_FREE_TICKER, RunOptions, RunOutput, prepare_run, simulate_run
 from backtest.sources import YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries, default_store_path
 from bucketmap import __version__
-from buckets.errors import PriceDataError
-from buckets.files import load_universe
+from buckets.errors import PriceDataError, RunConfigError
+from buckets.files import CLAIMS_FILE, load_universe
 from buckets.models import Universe
 from reports.exports import (
+    CLAIMS_JSON,
     CONTRIBUTIONS_CSV,
     REPORT_HTML,
     RESULTS_JSON,
     RETURNS_CSV,
+    VARIANTS_CSV,
     WEIGHTS_CSV,
+    claims_json,
     results_json,
     returns_csv,
     weights_csv,
@@ -61,8 +65,10 @@ def prices_for_run(
     stored; otherwise from the store, first fetching from Yahoo what the store lacks (unless
     ``fetch_missing`` is False).
     """
-    # the risk-free proxy is read when the source has it; a run does not need it
-    tickers = [*universe.tickers(verified_only=verified_only), RISK_FREE_TICKER]
+    # the risk-free proxy and the claims' factors are read when the source has them; a run
+    # does not need them
+    optional = [RISK_FREE_TICKER, *ClaimOptions().factors]
+    tickers = list(dict.fromkeys([*universe.tickers(verified_only=verified_only), *optional]))
     if prices is not None:
         return PricesForRun(read_price_path(prices, tickers), f"files: {prices}")
     found, missing = store.read(tickers)
@@ -74,20 +80,31 @@ def prices_for_run(
     return PricesForRun(found, f"store: {store.root} ({', '.join(sources) or 'empty'})", report)
 
 
+@dataclass
+class RunJob:
+    """What ``run`` computed: the backtest and the claims."""
+
+    output: RunOutput
+    claims: ClaimsOutput
+
+
 def run(
     universes: Path,
     out: Path,
     options: RunOptions,
     *,
+    claim_options: ClaimOptions | None = None,
     prices: Path | None = None,
     store: PriceStore | None = None,
     fetch_missing: bool = True,
     yahoo: YahooSource | None = None,
-) -> tuple[RunOutput, list[Path]]:
-    """The main job: backtest every bucket of ``universes`` and write the run's files to ``out``.
+) -> tuple[RunJob, list[Path]]:
+    """The main job: backtest every bucket of ``universes``, test its claims, and write the run's
+    files to ``out``.
 
     Everything is computed before anything is written; the files are then written atomically
-    (``results.json``, ``returns.csv``, ``weights.csv``, ``contributions.csv``, ``report.html``).
+    (``results.json``, ``claims.json``, ``returns.csv``, ``variants.csv``, ``weights.csv``,
+    ``contributions.csv``, ``report.html``).
     """
     universe = load_universe(universes)
     store = store or PriceStore(default_store_path())
@@ -99,17 +116,62 @@ def run(
         fetch_missing=fetch_missing,
         yahoo=yahoo,
     )
-    output = run_backtest(
-        universe, gathered.series, options, price_source=gathered.source, version=__version__
-    )
+    prepared = prepare_run(universe, gathered.series, options, price_source=gathered.source)
+    output = simulate_run(prepared, version=__version__)
+    claims = check_claims(prepared, output.returns, claim_options)
     files = {
         RESULTS_JSON: results_json(output.result),
-        RETURNS_CSV: returns_csv(output.returns),
+        CLAIMS_JSON: claims_json(claims.result),
+        RETURNS_CSV: returns_csv(claims.returns),
+        VARIANTS_CSV: returns_csv(claims.variants),
         WEIGHTS_CSV: weights_csv(output.weights),
         CONTRIBUTIONS_CSV: output.contributions.to_csv(index=False, lineterminator="\n"),
-        REPORT_HTML: render_report(output.result, output.returns),
+        REPORT_HTML: render_report(output.result, output.returns, claims.result),
     }
-    return output, write_files_atomically(out, files)
+    return RunJob(output, claims), write_files_atomically(out, files)
+
+
+def check_claims_job(
+    universes: Path,
+    out: Path,
+    options: RunOptions,
+    claim_options: ClaimOptions | None = None,
+    *,
+    only: Sequence[str] = (),
+    prices: Path | None = None,
+    store: PriceStore | None = None,
+    fetch_missing: bool = True,
+    yahoo: YahooSource | None = None,
+) -> tuple[ClaimsOutput, list[Path]]:
+    """Test the claims of ``universes`` (those named in ``only``, or all) and write
+    ``claims.json`` with the series its numbers come from (``returns.csv``, ``variants.csv``)."""
+    universe = load_universe(universes)
+    known = [c.id for c in universe.claims]
+    unknown = [c for c in only if c not in known]
+    if unknown:
+        raise RunConfigError(
+            f"{universes / CLAIMS_FILE}: no claim {', '.join(unknown)} "
+            f"(claims: {', '.join(known) or 'none'})"
+        )
+    store = store or PriceStore(default_store_path())
+    gathered = prices_for_run(
+        universe,
+        prices=prices,
+        store=store,
+        verified_only=options.verified_only,
+        fetch_missing=fetch_missing,
+        yahoo=yahoo,
+    )
+    prepared = prepare_run(universe, gathered.series, options, price_source=gathered.source)
+    output = simulate_run(prepared, version=__version__)
+    chosen = [c for c in universe.claims if not only or c.id in only]
+    claims = check_claims(prepared, output.returns, claim_options, claims=chosen)
+    files = {
+        CLAIMS_JSON: claims_json(claims.result),
+        RETURNS_CSV: returns_csv(claims.returns),
+        VARIANTS_CSV: returns_csv(claims.variants),
+    }
+    return claims, write_files_atomically(out, files)
 
 
 @dataclass

@@ -22,7 +22,9 @@ from buckets.errors import BucketmapError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from backtest.run import RunOutput
+    from backtest.claims import ClaimOptions
+    from backtest.results import ClaimsResult
+    from backtest.run import RunOptions, RunOutput
     from backtest.store import PriceStore
 
 app = typer.Typer(
@@ -35,7 +37,9 @@ prices_app = typer.Typer(help="Fill and inspect the local price store.", no_args
 universes_app = typer.Typer(
     help="Inspect, check and edit the universe files.", no_args_is_help=True
 )
+claims_app = typer.Typer(help="Test the claims of claims.yaml.", no_args_is_help=True)
 app.add_typer(prices_app, name="prices")
+app.add_typer(claims_app, name="claims")
 app.add_typer(universes_app, name="universes")
 
 _state = {"debug": False}
@@ -88,51 +92,102 @@ def _date(value: dt.datetime | None) -> dt.date | None:
     return None if value is None else value.date()
 
 
+PricesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--prices",
+        help="Read prices from this folder of CSVs, CSV or parquet instead of the store.",
+    ),
+]
+StartOpt = Annotated[
+    dt.datetime, typer.Option("--start", formats=DateFormats, help="First day of the window.")
+]
+EndOpt = Annotated[
+    dt.datetime | None,
+    typer.Option("--end", formats=DateFormats, help="Last day (default: last common date)."),
+]
+RebalanceOpt = Annotated[Rebalance, typer.Option("--rebalance", help="When weights are reset.")]
+WeightingOpt = Annotated[
+    Weighting, typer.Option("--weighting", help="Target weights at each rebalance.")
+]
+CostOpt = Annotated[
+    float, typer.Option("--cost-bps", min=0, help="Cost per trade, basis points of value.")
+]
+VerifiedOnlyOpt = Annotated[
+    bool, typer.Option("--verified-only", help="Use verified members only.")
+]
+MaxMissingOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-missing",
+        min=0,
+        max=1,
+        help="Share of a bucket's members that may lack prices (default: none may).",
+    ),
+]
+FetchOpt = Annotated[
+    bool, typer.Option("--fetch/--no-fetch", help="Fetch tickers the store lacks.")
+]
+BlockLengthOpt = Annotated[
+    int, typer.Option("--block-length", min=1, help="Bootstrap block length, trading days.")
+]
+ResamplesOpt = Annotated[
+    int, typer.Option("--resamples", min=100, help="Bootstrap resamples per test.")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap.")]
+
+
+def _run_options(
+    start: dt.datetime,
+    end: dt.datetime | None,
+    rebalance: Rebalance,
+    weighting: Weighting,
+    cost_bps: float,
+    verified_only: bool,
+    max_missing: float,
+    claim_date: dt.datetime | None = None,
+    windows: list[str] | None = None,
+) -> RunOptions:
+    from backtest.run import RunOptions
+    from buckets.errors import RunConfigError
+
+    if end is not None and end <= start:
+        raise RunConfigError(f"--end {end.date()} is not after --start {start.date()}")
+    return RunOptions(
+        start=start.date(),
+        end=_date(end),
+        rebalance=rebalance,
+        weighting=weighting,
+        cost_bps=cost_bps,
+        verified_only=verified_only,
+        max_missing=max_missing,
+        claim_date=_date(claim_date),
+        windows=dict(_parse_window(w) for w in windows or []),
+    )
+
+
+def _claim_options(block_length: int, resamples: int, seed: int) -> ClaimOptions:
+    from backtest.claims import ClaimOptions
+
+    return ClaimOptions(block_length=block_length, resamples=resamples, seed=seed)
+
+
 @app.command()
 def run(
     universes: UniversesOpt = Path("universes"),
-    prices: Annotated[
-        Path | None,
-        typer.Option(
-            "--prices",
-            help="Read prices from this folder of CSVs, CSV or parquet instead of the store.",
-        ),
-    ] = None,
+    prices: PricesOpt = None,
     store: StoreOpt = Path(".bucketmap"),
     out: Annotated[Path, typer.Option("--out", help="Folder for the run's files.")] = Path(
         "out/run"
     ),
-    start: Annotated[
-        dt.datetime, typer.Option("--start", formats=DateFormats, help="First day of the window.")
-    ] = dt.datetime(2023, 1, 1),
-    end: Annotated[
-        dt.datetime | None,
-        typer.Option("--end", formats=DateFormats, help="Last day (default: last common date)."),
-    ] = None,
-    rebalance: Annotated[
-        Rebalance, typer.Option("--rebalance", help="When weights are reset.")
-    ] = Rebalance.monthly,
-    weighting: Annotated[
-        Weighting, typer.Option("--weighting", help="Target weights at each rebalance.")
-    ] = Weighting.equal,
-    cost_bps: Annotated[
-        float, typer.Option("--cost-bps", min=0, help="Cost per trade, basis points of value.")
-    ] = 0.0,
-    verified_only: Annotated[
-        bool, typer.Option("--verified-only", help="Use verified members only.")
-    ] = False,
-    max_missing: Annotated[
-        float,
-        typer.Option(
-            "--max-missing",
-            min=0,
-            max=1,
-            help="Share of a bucket's members that may lack prices (default: none may).",
-        ),
-    ] = 0.0,
-    fetch: Annotated[
-        bool, typer.Option("--fetch/--no-fetch", help="Fetch tickers the store lacks.")
-    ] = True,
+    start: StartOpt = dt.datetime(2023, 1, 1),
+    end: EndOpt = None,
+    rebalance: RebalanceOpt = Rebalance.monthly,
+    weighting: WeightingOpt = Weighting.equal,
+    cost_bps: CostOpt = 0.0,
+    verified_only: VerifiedOnlyOpt = False,
+    max_missing: MaxMissingOpt = 0.0,
+    fetch: FetchOpt = True,
     claim_date: Annotated[
         dt.datetime | None,
         typer.Option(
@@ -145,35 +200,107 @@ def run(
         list[str] | None,
         typer.Option("--window", help="Extra analysis window NAME=START:END (repeatable)."),
     ] = None,
+    block_length: BlockLengthOpt = 10,
+    resamples: ResamplesOpt = 10_000,
+    seed: SeedOpt = 0,
 ) -> None:
-    """Backtest every bucket against the benchmarks and write results, returns and report."""
+    """Backtest every bucket against the benchmarks, test the claims, write results and report."""
     with _errors_to_exit():
-        from backtest.run import RunOptions
         from bucketmap.api import run as run_job
-        from buckets.errors import RunConfigError
 
-        if end is not None and end <= start:
-            raise RunConfigError(f"--end {end.date()} is not after --start {start.date()}")
-        windows = dict(_parse_window(w) for w in window or [])
-        options = RunOptions(
-            start=start.date(),
-            end=_date(end),
-            rebalance=rebalance,
-            weighting=weighting,
-            cost_bps=cost_bps,
-            verified_only=verified_only,
-            max_missing=max_missing,
-            claim_date=_date(claim_date),
-            windows=windows,
+        options = _run_options(
+            start,
+            end,
+            rebalance,
+            weighting,
+            cost_bps,
+            verified_only,
+            max_missing,
+            claim_date,
+            window,
         )
-        output, written = run_job(
-            universes, out, options, prices=prices, store=_store(store), fetch_missing=fetch
+        job, written = run_job(
+            universes,
+            out,
+            options,
+            claim_options=_claim_options(block_length, resamples, seed),
+            prices=prices,
+            store=_store(store),
+            fetch_missing=fetch,
         )
-        for warning in output.result.run.warnings:
+        for warning in job.output.result.run.warnings:
             typer.echo(f"warning: {warning}", err=True)
-        _print_run_summary(output)
+        _print_run_summary(job.output)
+        _print_claims(job.claims.result)
         for path in written:
             typer.echo(f"wrote {path}")
+
+
+@claims_app.command("check")
+def claims_check(
+    universes: UniversesOpt = Path("universes"),
+    prices: PricesOpt = None,
+    store: StoreOpt = Path(".bucketmap"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for claims.json and its series.")
+    ] = Path("out/claims"),
+    claim: Annotated[
+        list[str] | None, typer.Option("--claim", help="Test only this claim id (repeatable).")
+    ] = None,
+    start: StartOpt = dt.datetime(2023, 1, 1),
+    end: EndOpt = None,
+    rebalance: RebalanceOpt = Rebalance.monthly,
+    weighting: WeightingOpt = Weighting.equal,
+    cost_bps: CostOpt = 0.0,
+    verified_only: VerifiedOnlyOpt = False,
+    max_missing: MaxMissingOpt = 0.0,
+    fetch: FetchOpt = True,
+    block_length: BlockLengthOpt = 10,
+    resamples: ResamplesOpt = 10_000,
+    seed: SeedOpt = 0,
+) -> None:
+    """Test the claims of claims.yaml with their controls and write claims.json."""
+    with _errors_to_exit():
+        from bucketmap.api import check_claims_job
+
+        options = _run_options(
+            start, end, rebalance, weighting, cost_bps, verified_only, max_missing
+        )
+        claims, written = check_claims_job(
+            universes,
+            out,
+            options,
+            _claim_options(block_length, resamples, seed),
+            only=claim or [],
+            prices=prices,
+            store=_store(store),
+            fetch_missing=fetch,
+        )
+        _print_claims(claims.result)
+        for path in written:
+            typer.echo(f"wrote {path}")
+
+
+def _print_claims(result: ClaimsResult) -> None:
+    from rich.table import Table
+
+    from reports.summary import CLAIM_COLUMNS, claim_rows
+
+    if not result.claims:
+        return
+    s = result.settings
+    table = Table(
+        title=f"claims (data to {result.data_last_date}; {result.weighting} weight, rebalance "
+        f"{result.rebalance})",
+        caption=f"excess = ratio of growth − 1; {s.confidence:.0%} block-bootstrap interval "
+        f"({s.resamples} resamples, block {s.block_length}, seed {s.seed}); details in "
+        "claims.json",
+    )
+    for i, name in enumerate(CLAIM_COLUMNS):
+        table.add_column(name, justify="left" if i in (0, 1, 4) else "right")
+    for row in claim_rows(result):
+        table.add_row(*row)
+    _console().print(table)
 
 
 def _parse_window(text: str) -> tuple[str, tuple[dt.date, dt.date]]:

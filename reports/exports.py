@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from backtest.results import RunResult
+from backtest.results import ClaimsResult, RunResult
 
 RESULTS_JSON = "results.json"
+CLAIMS_JSON = "claims.json"
+VARIANTS_CSV = "variants.csv"
 RETURNS_CSV = "returns.csv"
 WEIGHTS_CSV = "weights.csv"
 CONTRIBUTIONS_CSV = "contributions.csv"
@@ -49,6 +51,11 @@ def weights_csv(weights: pd.DataFrame) -> str:
 
 def results_json(result: RunResult) -> str:
     """``results.json``: the :class:`RunResult`, indented."""
+    return result.model_dump_json(indent=2) + "\n"
+
+
+def claims_json(result: ClaimsResult) -> str:
+    """``claims.json``: the :class:`ClaimsResult`, indented."""
     return result.model_dump_json(indent=2) + "\n"
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.results import Metrics, RunResult
+from backtest.results import ClaimsResult, Metrics, RunResult
 from reports.figures import growth_figure, ratio_figure
+from reports.summary import CLAIM_COLUMNS, claim_rows
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
@@ -176,6 +177,56 @@ def coverage_table(result: RunResult) -> str:
     return "\n".join(parts)
 
 
+_VERDICT_CLASS = {"supported": "pos", "refuted": "neg"}
+
+
+def claims_section(claims: ClaimsResult | None, result: RunResult) -> str:
+    """The verdict table (one row per claim with its controls), each claim's caveats, and how the
+    verdicts were reached. Without ``claims``, the claims are listed with their dates only."""
+    if claims is None:
+        items = "".join(
+            f"<li><b>{_e(c.id)}</b>: {_e(c.bucket)} vs {_e(c.benchmark)} from {_e(c.start)}"
+            f"{' to ' + _e(c.end) if c.end else ''}</li>"
+            for c in result.claims
+        )
+        return f"<ul>{items or '<li>none</li>'}</ul>"
+    if not claims.claims:
+        return "<p>No claims in claims.yaml.</p>"
+    rows = []
+    for claim, cells in zip(claims.claims, claim_rows(claims), strict=True):
+        escaped = [_e(x) for x in cells]
+        statement = f"<span class='meta text'>{_e(claim.statement)}</span>"
+        escaped[0] = f"<b>{_e(claim.id)}</b><br>{statement}"
+        cls = _VERDICT_CLASS.get(claim.test.verdict)
+        escaped[4] = f'<span class="{cls}"><b>{_e(cells[4])}</b></span>' if cls else escaped[4]
+        rows.append(escaped)
+    notes = "".join(
+        f"<li><b>{_e(c.id)}</b>: "
+        + (
+            "; ".join(_e(x) for x in c.caveats)
+            if c.caveats
+            else _e(c.test.reason or "no control contradicts the verdict")
+        )
+        + "</li>"
+        for c in claims.claims
+    )
+    s = claims.settings
+    how = (
+        f"Excess = (1 + bucket return) / (1 + benchmark return) − 1 over the days both have a "
+        f"return after the claim date; {s.confidence:.0%} interval from a moving-block bootstrap "
+        f"of daily excess log returns ({s.resamples:,} resamples, block {s.block_length} days, "
+        f"seed {s.seed}). Supported: the interval lies above the threshold; refuted: below it; "
+        f"else inconclusive; fewer than {s.min_days} days: insufficient_data. Placebo: the same "
+        "test over as many days before the claim date. Leave-one-out: the bucket without each "
+        f"member. Alpha: OLS on {' and '.join(s.factors)}, × 252. Robust: variants "
+        f"({' / '.join(s.grid_weightings)} × {' / '.join(s.grid_rebalances)} × start +"
+        f"{'/'.join(str(x) for x in s.grid_shifts)} days) giving the same verdict. "
+        "Numbers: claims.json; series: returns.csv and variants.csv."
+    )
+    table = _table(CLAIM_COLUMNS, rows)
+    return f'<div class="scroll">{table}</div><ul>{notes}</ul><p class="meta">{_e(how)}</p>'
+
+
 def _figure_html(fig: Any) -> str:
     return str(
         fig.to_html(
@@ -186,7 +237,9 @@ def _figure_html(fig: Any) -> str:
     )
 
 
-def render_report(result: RunResult, returns: pd.DataFrame) -> str:
+def render_report(
+    result: RunResult, returns: pd.DataFrame, claims: ClaimsResult | None = None
+) -> str:
     """The whole page as one HTML string (plotly.js embedded, so it opens offline)."""
     from plotly.offline import get_plotlyjs
 
@@ -197,11 +250,6 @@ def render_report(result: RunResult, returns: pd.DataFrame) -> str:
     start = pd.Timestamp(run.start)
     growth = growth_figure(returns, start, benches, result.claims)
     ratio = ratio_figure(returns, bucket_names, benches, result.claims)
-    claims = "".join(
-        f"<li><b>{_e(c.id)}</b>: {_e(c.bucket)} vs {_e(c.benchmark)} from {_e(c.start)}"
-        f"{' to ' + _e(c.end) if c.end else ''}</li>"
-        for c in result.claims
-    )
     meta = (
         f"Window {_e(run.start)} → {_e(run.end)} ({run.trading_days} trading days, "
         f"{_e(run.calendar)}). Rebalance {_e(run.rebalance)}, weighting {_e(run.weighting)}, "
@@ -231,7 +279,8 @@ def render_report(result: RunResult, returns: pd.DataFrame) -> str:
 <h1>bucketmap: buckets against benchmarks</h1>
 <p class="meta">{meta}</p>
 {banner}
-<h2>Claims marked on the charts</h2><ul>{claims or "<li>none</li>"}</ul>
+<h2>Claims</h2>
+{claims_section(claims, result)}
 <h2>Growth of $1</h2>
 {_figure_html(growth)}
 <h2>Relative strength</h2>

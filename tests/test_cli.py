@@ -370,3 +370,65 @@ def test_schema_is_the_shipped_file() -> None:
     schema = json.loads(res.output)
     assert "name" not in schema["properties"]
     assert schema["required"] == ["side", "members"]
+
+
+CLAIMS = """\
+claims:
+  - id: duo-beats-spy
+    source: test
+    statement: duo beats SPY
+    bucket: duo
+    benchmark: SPY
+    start: 2024-01-31
+"""
+
+
+def test_claims_check_writes_claims_json_and_says_when_data_is_short(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    (tiny_universe / "claims.yaml").write_text(CLAIMS)
+    out = tmp_path / "claims"
+    res = invoke(
+        "claims", "check", "--universes", str(tiny_universe), "--prices", str(tiny_prices),
+        "--out", str(out), "--start", "2024-01-01",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    claims = json.loads((out / "claims.json").read_text())
+    (claim,) = claims["claims"]
+    # four return days after 2024-01-31: too few for a verdict
+    assert claim["test"]["verdict"] == "insufficient_data"
+    assert claim["test"]["reason"] == "4 trading days with both returns (fewer than 20)"
+    assert claim["placebo"] is None and claim["survives_controls"] is None
+    assert "duo-beats-spy" in res.stdout and "insufficient_data" in res.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["claims.json", "returns.csv", "variants.csv"]
+
+
+def test_claims_check_unknown_claim_is_one_line(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    (tiny_universe / "claims.yaml").write_text(CLAIMS)
+    res = invoke(
+        "claims", "check", "--universes", str(tiny_universe), "--prices", str(tiny_prices),
+        "--out", str(tmp_path / "out"), "--claim", "nope",
+    )  # fmt: skip
+    expected = f"error: {tiny_universe}/claims.yaml: no claim nope (claims: duo-beats-spy)"
+    assert_one_line_error(res, expected, tmp_path)
+
+
+def test_run_writes_claims_and_variants(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    hostile = CLAIMS.replace("duo beats SPY", "'<script>alert(1)</script> duo beats SPY'")
+    (tiny_universe / "claims.yaml").write_text(hostile)
+    out = tmp_path / "out"
+    res = run_tiny(tiny_universe, tiny_prices, out, "--start", "2024-01-01")
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; duo beats SPY" in html
+    assert "<script>alert(1)" not in html
+    claims = json.loads((out / "claims.json").read_text())
+    assert [c["id"] for c in claims["claims"]] == ["duo-beats-spy"]
+    variants = pd.read_csv(out / "variants.csv", index_col="date")
+    # duo without BBB is AAA alone: +50%, +33%, 0, +100% on the four days after 2024-01-31
+    assert variants["duo|drop=BBB"].tolist()[1:] == pytest.approx([0.5, 1 / 3, 0.0, 1.0])
+    assert "duo-beats-spy" in html and "insufficient_data" in html

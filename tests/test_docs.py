@@ -63,5 +63,8 @@ def test_conventions_are_stated() -> None:
         "`pre` (the 12 months up to the claim date's close)",
         "IRX_{t-1} / 100 / 252",
         "1/σ of each member's last 63 daily returns",
+        "`supported` when the whole interval lies above the threshold",
+        "moving-block bootstrap of the daily excess log returns",
+        "**fragile** when any removal changes the verdict",
     ):
         assert phrase in flat, phrase

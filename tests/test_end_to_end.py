@@ -225,3 +225,75 @@ def test_inverse_vol_matches_an_independent_simulation(tmp_path: Path) -> None:
     ref = reference_bucket_returns(full.loc[start:end], weigh)
     got = returns["pipes"].loc[ref.index]
     assert np.max(np.abs(got.to_numpy() - ref.to_numpy())) < 1e-9
+
+
+def test_claims_have_verdicts_and_every_control_recomputable(demo_run: Path) -> None:
+    import statsmodels.api as sm
+
+    claims = json.loads((demo_run / "claims.json").read_text())
+    returns = pd.read_csv(demo_run / "returns.csv", index_col="date", parse_dates=True)
+    variants = pd.read_csv(demo_run / "variants.csv", index_col="date", parse_dates=True)
+    assert claims["settings"]["seed"] == 0 and claims["settings"]["resamples"] == 10_000
+    assert len(claims["claims"]) == 7
+    for c in claims["claims"]:
+        t = c["test"]
+        assert t["verdict"] in ("supported", "refuted", "inconclusive"), c["id"]
+        # the excess return: growth of the bucket over growth of the benchmark, days after start
+        pair = returns.loc[returns.index > c["start"], [c["bucket"], c["benchmark"]]].dropna()
+        if c["end"]:
+            pair = pair.loc[: c["end"]]
+        growth = (1 + pair).prod()
+        assert t["days"] == len(pair)
+        assert t["excess_return"] == pytest.approx(
+            growth[c["bucket"]] / growth[c["benchmark"]] - 1, abs=1e-12
+        )
+        assert t["low"] < t["excess_return"] < t["high"]
+        # placebo: as many shared days, ending at the claim date
+        placebo = c["placebo"]["test"]
+        assert placebo["days"] == t["days"] and placebo["end"] == c["start"]
+        before = (
+            returns.loc[: c["start"], [c["bucket"], c["benchmark"]]].dropna().iloc[-t["days"] :]
+        )
+        g = (1 + before).prod()
+        assert placebo["excess_return"] == pytest.approx(
+            g[c["bucket"]] / g[c["benchmark"]] - 1, abs=1e-12
+        )
+        # leave-one-out: each column of variants.csv recomputes its excess return
+        for m in c["leave_one_out"]["members"]:
+            both = pd.concat([variants[m["column"]], returns[c["benchmark"]]], axis=1)
+            both = both.loc[pair.index].dropna()
+            g = (1 + both).prod()
+            assert m["excess_return"] == pytest.approx(g.iloc[0] / g.iloc[1] - 1, abs=1e-12)
+        flips = [m["ticker"] for m in c["leave_one_out"]["members"] if m["verdict"] != t["verdict"]]
+        assert c["leave_one_out"]["flips"] == flips
+        # beta-adjusted alpha: statsmodels OLS on the same days, × 252
+        rows = returns.loc[pair.index, [c["bucket"], "SPY", "SMH"]].dropna()
+        fit = sm.OLS(rows[c["bucket"]], sm.add_constant(rows[["SPY", "SMH"]])).fit()
+        beta = c["beta_adjusted"]
+        assert beta["alpha"] == pytest.approx(fit.params["const"] * 252, rel=1e-9)
+        assert beta["betas"]["SMH"] == pytest.approx(fit.params["SMH"], rel=1e-9)
+        # robustness: 2 weightings × 2 rebalances × 4 start shifts
+        grid = c["robustness"]["variants"]
+        assert len(grid) == 16
+        assert c["robustness"]["agree"] == sum(v["verdict"] == t["verdict"] for v in grid)
+    # the grid's equal/monthly/shift-0 cell is the run itself (the run is equal weight, monthly)
+    first = claims["claims"][0]
+    cell = next(
+        v
+        for v in first["robustness"]["variants"]
+        if (v["weighting"], v["rebalance"], v["shift"]) == ("equal", "monthly", 0)
+    )
+    assert cell["excess_return"] == pytest.approx(first["test"]["excess_return"], abs=1e-9)
+    assert cell["verdict"] == first["test"]["verdict"]
+
+
+def test_the_readme_shows_the_verdict_table_the_tool_prints(demo_run: Path) -> None:
+    from backtest.results import ClaimsResult
+    from reports.summary import claims_markdown
+
+    result = ClaimsResult.model_validate_json((demo_run / "claims.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert claims_markdown(result) in readme, "update README's verdict table: " + claims_markdown(
+        result
+    )
+    assert f"data to {result.data_last_date}" in readme

@@ -149,7 +149,8 @@ def test_a_run_fetches_what_the_store_lacks(replay: YahooReplay, tmp_path: Path)
     store = PriceStore(tmp_path / "st")
     got = prices_for_run(universe, prices=None, store=store, yahoo=source(replay))
     assert sorted(got.series) == ["NVDA", "SPY"]  # ^IRX is not in the recording: optional
-    assert got.fetched is not None and set(got.fetched.failed) == {"^IRX"}
+    # ^IRX and SMH (a claims factor) are optional: not in the recording, and no error
+    assert got.fetched is not None and set(got.fetched.failed) == {"^IRX", "SMH"}
     stored, _ = store.read(["NVDA"])
     assert got.series["NVDA"].to_list() == stored["NVDA"].to_list()
     assert got.source == f"store: {tmp_path / 'st'} (yahoo)"
