@@ -229,3 +229,17 @@ def share_of_months_beaten(returns: pd.Series, benchmark: pd.Series) -> float:
     if len(ma) == 0:
         return math.nan
     return float((ma > mb).mean())
+
+
+def weekly_returns(returns: pd.Series) -> pd.Series:
+    """Compounded return of each calendar week (Monday to Friday) over the days with a return,
+    labelled with the week's last trading day; weeks without a return are absent."""
+    r = _clean(returns)
+    if r.empty:
+        return r
+    idx = pd.DatetimeIndex(r.index)
+    week = idx.to_period("W-FRI")
+    grouped = (1.0 + r).groupby(week)
+    out = grouped.prod() - 1.0
+    out.index = pd.DatetimeIndex(r.index.to_series().groupby(week).max().to_numpy(), name="week")
+    return out

@@ -147,6 +147,39 @@ class BenchmarkResult(_Result):
     windows: dict[str, Metrics]
 
 
+class HedgeWeek(_Result):
+    """One of the long book's worst weeks."""
+
+    week_end: dt.date
+    """The week's last trading day."""
+    long_book: float
+    hedge: float
+
+
+class HedgeResult(_Result):
+    """A hedge bucket judged as a hedge: how it moves with the long book (``whole`` window).
+
+    The long book is the mean of the long buckets' daily returns (those with a return that day);
+    weeks are calendar weeks over the days both have a return. The bucket is held long in the
+    run: as a short hedge it earns the negative of these returns.
+    """
+
+    long_buckets: list[str]
+    days: int
+    beta: float | None
+    """OLS slope of the hedge's daily returns on the long book's."""
+    correlation: float | None
+    worst_weeks: list[HedgeWeek]
+    """The long book's 10 worst weeks, worst first, with the hedge's return in each."""
+    hedge_mean_in_worst_weeks: float | None
+    hedge_fell_share: float | None
+    """Share of those weeks in which the hedge fell (a short hedge gained)."""
+
+    _finite_floats = field_validator(
+        "beta", "correlation", "hedge_mean_in_worst_weeks", "hedge_fell_share", mode="before"
+    )(_finite)
+
+
 class Window(_Result):
     """A named analysis window: the returns of the days ``start < t <= end`` (growth from the
     close of ``start`` to the close of ``end``)."""
@@ -202,6 +235,8 @@ class RunResult(_Result):
     buckets: dict[str, BucketResult]
     benchmarks: dict[str, BenchmarkResult]
     claims: list[ClaimDate]
+    hedges: dict[str, HedgeResult] = {}
+    """Per bucket on the hedge side (see :class:`HedgeResult`)."""
 
 
 # --- claims.json -------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from backtest.results import (
     BenchmarkResult,
     BucketResult,
     ClaimDate,
+    HedgeResult,
+    HedgeWeek,
     MemberResult,
     Metrics,
     Relative,
@@ -37,7 +39,7 @@ from backtest.results import (
 )
 from backtest.sources import to_price_frame
 from buckets.errors import PriceDataError, RunConfigError
-from buckets.models import Status, Universe
+from buckets.models import Side, Status, Universe
 
 DEFAULT_START = dt.date(2023, 1, 1)
 RISK_FREE_TICKER = "^IRX"
@@ -125,6 +127,38 @@ def _relative(bucket: pd.Series, benchmark: pd.Series) -> Relative:
         down_capture=m.down_capture(a, b),
         months=len(m.monthly_returns(a)),
         months_beaten_share=m.share_of_months_beaten(a, b),
+    )
+
+
+WORST_WEEKS = 10
+
+
+def long_book_returns(returns: pd.DataFrame, long_buckets: Sequence[str]) -> pd.Series:
+    """Daily return of the long book: the mean of the long buckets' returns on each day (over
+    those that have one; a day none has is absent)."""
+    return returns[list(long_buckets)].mean(axis=1, skipna=True).dropna()
+
+
+def hedge_result(hedge: pd.Series, book: pd.Series, long_buckets: Sequence[str]) -> HedgeResult:
+    """Beta and correlation of ``hedge`` to ``book`` over their shared days, and the hedge's
+    return in the book's :data:`WORST_WEEKS` worst calendar weeks."""
+    h, b = m.shared_days(hedge, book)
+    beta, _ = m.beta_alpha(h, b)
+    weeks = pd.concat([m.weekly_returns(b), m.weekly_returns(h)], axis=1, keys=["book", "hedge"])
+    worst = weeks.dropna().sort_values("book", kind="stable").head(WORST_WEEKS)
+    return HedgeResult(
+        long_buckets=list(long_buckets),
+        days=len(h),
+        beta=beta,
+        correlation=m.correlation(h, b),
+        worst_weeks=[
+            HedgeWeek(week_end=d.date(), long_book=float(book_r), hedge=float(hedge_r))
+            for d, book_r, hedge_r in zip(
+                pd.DatetimeIndex(worst.index), worst["book"], worst["hedge"], strict=True
+            )
+        ],
+        hedge_mean_in_worst_weeks=float(worst["hedge"].mean()) if len(worst) else None,
+        hedge_fell_share=float((worst["hedge"] < 0).mean()) if len(worst) else None,
     )
 
 
@@ -466,7 +500,18 @@ def simulate_run(prepared: PreparedRun, *, version: str = "0") -> RunOutput:
         ClaimDate(id=c.id, bucket=c.bucket, benchmark=c.benchmark, start=c.start, end=c.end)
         for c in universe.claims
     ]
-    result = RunResult(run=info, buckets=bucket_results, benchmarks=benchmarks, claims=claims)
+    long_buckets = [n for n, b in universe.buckets.items() if b.side is Side.long]
+    hedges = {}
+    if long_buckets:
+        book = long_book_returns(returns, long_buckets)
+        hedges = {
+            n: hedge_result(returns[n], book, long_buckets)
+            for n, b in universe.buckets.items()
+            if b.side is Side.hedge
+        }
+    result = RunResult(
+        run=info, buckets=bucket_results, benchmarks=benchmarks, claims=claims, hedges=hedges
+    )
     weights = sim.weights.copy()
     if len(weights):
         weights["date"] = pd.DatetimeIndex(weights["date"]).strftime("%Y-%m-%d")

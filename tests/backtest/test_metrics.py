@@ -135,3 +135,33 @@ def test_flat_series_give_nan_not_warnings() -> None:
     assert math.isnan(m.correlation(flat, moving))
     assert math.isnan(m.beta_alpha(moving, flat)[0])
     assert math.isnan(m.information_ratio(flat, flat))
+
+
+def test_weekly_returns_compound_within_calendar_weeks() -> None:
+    from backtest.metrics import weekly_returns
+
+    idx = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-08", "2024-01-12"])
+    r = pd.Series([0.01, -0.02, None, 0.05, 0.0], idx, dtype="float64")
+    got = weekly_returns(r)
+    # week to Fri 5 Jan: 1.01 × 0.98 − 1 (the missing day is skipped, not a zero); last day 2 Jan
+    assert list(got.index) == [pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-12")]
+    assert got.tolist() == pytest.approx([1.01 * 0.98 - 1, 0.05])
+
+
+def test_hedge_result_by_hand() -> None:
+    from backtest.run import hedge_result, long_book_returns
+
+    idx = pd.bdate_range("2024-01-01", periods=10)  # two Monday-to-Friday weeks
+    a = pd.Series([0.01, -0.02, 0, 0, 0, 0.05, 0, 0, 0, 0], idx, dtype="float64")
+    returns = pd.DataFrame({"x": a, "y": a.where(idx > idx[0])})  # y has no first return
+    book = long_book_returns(returns, ["x", "y"])
+    assert book.iloc[0] == 0.01 and book.iloc[1] == -0.02  # mean of those with a return
+    hedge = 2 * book
+    h = hedge_result(hedge, book, ["x", "y"])
+    assert h.beta == pytest.approx(2.0) and h.correlation == pytest.approx(1.0)
+    week1_book, week1_hedge = 1.01 * 0.98 - 1, 1.02 * 0.96 - 1
+    assert [w.long_book for w in h.worst_weeks] == pytest.approx([week1_book, 0.05])
+    assert [w.hedge for w in h.worst_weeks] == pytest.approx([week1_hedge, 0.10])
+    assert h.worst_weeks[0].week_end.isoformat() == "2024-01-05"
+    assert h.hedge_mean_in_worst_weeks == pytest.approx((week1_hedge + 0.10) / 2)
+    assert h.hedge_fell_share == 0.5
