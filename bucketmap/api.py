@@ -19,7 +19,7 @@ from backtest.run import RISK_FREE_TICKER, RunOptions, RunOutput, prepare_run, s
 from backtest.sources import YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries, default_store_path
 from bucketmap import __version__
-from buckets.errors import PriceDataError, RunConfigError
+from buckets.errors import PriceDataError, ResultsError, RunConfigError
 from buckets.files import CLAIMS_FILE, load_universe
 from buckets.models import Universe
 from reports.exports import (
@@ -28,15 +28,20 @@ from reports.exports import (
     REPORT_HTML,
     RESULTS_JSON,
     RETURNS_CSV,
+    SUMMARY_MD,
     VARIANTS_CSV,
     WEIGHTS_CSV,
     claims_json,
+    read_claims_result,
+    read_returns_csv,
+    read_run_result,
     results_json,
     returns_csv,
     weights_csv,
     write_files_atomically,
 )
 from reports.page import render_report
+from reports.summary import summary_markdown
 
 DEFAULT_FETCH_START = dt.date(2015, 1, 1)
 
@@ -126,9 +131,32 @@ def run(
         VARIANTS_CSV: returns_csv(claims.variants),
         WEIGHTS_CSV: weights_csv(output.weights),
         CONTRIBUTIONS_CSV: output.contributions.to_csv(index=False, lineterminator="\n"),
-        REPORT_HTML: render_report(output.result, output.returns, claims.result),
+        REPORT_HTML: render_report(output.result, claims.returns, claims.result),
+        SUMMARY_MD: summary_markdown(output.result, claims.result),
     }
     return RunJob(output, claims), write_files_atomically(out, files)
+
+
+def report(results_dir: Path, out: Path | None = None) -> list[Path]:
+    """Rebuild ``report.html`` and ``summary.md`` from a run's ``results.json``, ``claims.json``
+    (when present) and ``returns.csv``, without running the backtest again; written to ``out``
+    (default: ``results_dir``)."""
+    result = read_run_result(results_dir / RESULTS_JSON)
+    claims_path = results_dir / CLAIMS_JSON
+    claims = read_claims_result(claims_path) if claims_path.exists() else None
+    returns = read_returns_csv(results_dir / RETURNS_CSV)
+    tickers = [b for b, bench in result.benchmarks.items() if bench.kind == "ticker"]
+    missing = [c for c in [*result.buckets, *tickers] if c not in returns.columns]
+    if missing:
+        raise ResultsError(
+            results_dir / RETURNS_CSV,
+            f"no column for {', '.join(missing)}; it belongs to another run",
+        )
+    files = {
+        REPORT_HTML: render_report(result, returns, claims),
+        SUMMARY_MD: summary_markdown(result, claims),
+    }
+    return write_files_atomically(out or results_dir, files)
 
 
 def check_claims_job(

@@ -281,6 +281,23 @@ def claims_check(
             typer.echo(f"wrote {path}")
 
 
+@app.command("report")
+def report_command(
+    results_dir: Annotated[
+        Path, typer.Argument(help="A run's --out folder (results.json, returns.csv, claims.json).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here instead of RESULTS_DIR.")
+    ] = None,
+) -> None:
+    """Rebuild report.html and summary.md from a run's files, without running it again."""
+    with _errors_to_exit():
+        from bucketmap.api import report
+
+        for path in report(results_dir, out):
+            typer.echo(f"wrote {path}")
+
+
 def _print_claims(result: ClaimsResult) -> None:
     from rich.table import Table
 

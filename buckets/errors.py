@@ -108,3 +108,11 @@ class FetchError(BucketmapError):
 
 class RunConfigError(BucketmapError):
     """The options of a run do not fit together or do not fit the data."""
+
+
+class ResultsError(BucketmapError):
+    """A results folder that cannot be read back (missing, damaged or from another version)."""
+
+    def __init__(self, file: Path | str, message: str, field: str | None = None) -> None:
+        self.file, self.field = file, field
+        super().__init__(f"{_where(file, None, field)}: {message}")

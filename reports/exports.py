@@ -12,10 +12,15 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
+from pydantic import BaseModel, ValidationError
 
 from backtest.results import ClaimsResult, RunResult
+from buckets.errors import ResultsError
+
+_M = TypeVar("_M", bound=BaseModel)
 
 RESULTS_JSON = "results.json"
 CLAIMS_JSON = "claims.json"
@@ -24,6 +29,7 @@ RETURNS_CSV = "returns.csv"
 WEIGHTS_CSV = "weights.csv"
 CONTRIBUTIONS_CSV = "contributions.csv"
 REPORT_HTML = "report.html"
+SUMMARY_MD = "summary.md"
 
 
 def returns_csv(returns: pd.DataFrame) -> str:
@@ -39,9 +45,54 @@ def returns_csv(returns: pd.DataFrame) -> str:
 
 
 def read_returns_csv(path: Path) -> pd.DataFrame:
-    """Read ``returns.csv`` back into a date × series frame of floats."""
-    frame = pd.read_csv(path, index_col="date", parse_dates=["date"])
-    return frame.astype("float64")
+    """Read ``returns.csv`` back into a date × series frame of floats; :class:`ResultsError`
+    naming the file when it is missing or not a returns table."""
+    try:
+        frame = pd.read_csv(path, index_col="date", parse_dates=["date"])
+        out = frame.astype("float64")
+    except FileNotFoundError:
+        raise ResultsError(path, "not found; `bucketmap run` writes it") from None
+    except (ValueError, KeyError, pd.errors.ParserError) as exc:
+        raise ResultsError(path, f"not a returns table ({_first_line(exc)})") from None
+    if not isinstance(out.index, pd.DatetimeIndex):
+        raise ResultsError(path, "the date column holds something other than dates", "date")
+    return out
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _read_model(path: Path, model: type[_M]) -> _M:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsError(path, "not found; `bucketmap run` writes it") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(path, f"cannot be read ({_first_line(exc)})") from None
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ResultsError(
+            path,
+            f"{first['msg']}{more}; was it written by this version of bucketmap? rerun "
+            "`bucketmap run`",
+            field,
+        ) from None
+
+
+def read_run_result(path: Path) -> RunResult:
+    """``results.json`` back as a :class:`RunResult` (:class:`ResultsError` when it is not)."""
+    return _read_model(path, RunResult)
+
+
+def read_claims_result(path: Path) -> ClaimsResult:
+    """``claims.json`` back as a :class:`ClaimsResult` (:class:`ResultsError` when it is not)."""
+    return _read_model(path, ClaimsResult)
 
 
 def weights_csv(weights: pd.DataFrame) -> str:

@@ -13,15 +13,24 @@ from typing import Any
 import pandas as pd
 
 from backtest.results import ClaimsResult, Metrics, RunResult
-from reports.figures import growth_figure, ratio_figure
-from reports.summary import CLAIM_COLUMNS, claim_rows
+from reports.figures import (
+    ROLLING_DAYS,
+    contributions_figure,
+    drawdown_figure,
+    growth_figure,
+    hedge_figure,
+    leave_one_out_figure,
+    ratio_figure,
+    rolling_excess_figure,
+)
+from reports.summary import CLAIM_COLUMNS, claim_note, claim_rows
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
-max-width:1200px;color:#222;padding:0 16px}
+max-width:1400px;color:#222;padding:0 16px}
 h1{font-size:1.6em;margin-bottom:.2em}
 h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:4px}
-table{border-collapse:collapse;font-size:.9em;margin:8px 0}
+table{border-collapse:collapse;font-size:.85em;margin:8px 0}
 th,td{padding:4px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
 td.text{text-align:left;white-space:normal}
@@ -200,16 +209,7 @@ def claims_section(claims: ClaimsResult | None, result: RunResult) -> str:
         cls = _VERDICT_CLASS.get(claim.test.verdict)
         escaped[4] = f'<span class="{cls}"><b>{_e(cells[4])}</b></span>' if cls else escaped[4]
         rows.append(escaped)
-    notes = "".join(
-        f"<li><b>{_e(c.id)}</b>: "
-        + (
-            "; ".join(_e(x) for x in c.caveats)
-            if c.caveats
-            else _e(c.test.reason or "no control contradicts the verdict")
-        )
-        + "</li>"
-        for c in claims.claims
-    )
+    notes = "".join(f"<li><b>{_e(c.id)}</b>: {_e(claim_note(c))}</li>" for c in claims.claims)
     s = claims.settings
     how = (
         f"Excess = (1 + bucket return) / (1 + benchmark return) − 1 over the days both have a "
@@ -227,29 +227,87 @@ def claims_section(claims: ClaimsResult | None, result: RunResult) -> str:
     return f'<div class="scroll">{table}</div><ul>{notes}</ul><p class="meta">{_e(how)}</p>'
 
 
-def _figure_html(fig: Any) -> str:
-    return str(
-        fig.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            config={"displaylogo": False, "responsive": True},
-        )
+def hedge_section(result: RunResult) -> str:
+    """Per hedge bucket: beta and correlation to the long book, and its return in the long
+    book's worst weeks (a table; the figure beside it draws the same numbers)."""
+    if not result.hedges:
+        return "<p>No bucket on the hedge side.</p>"
+    rows = [
+        [
+            _e(name),
+            _num(h.beta),
+            _num(h.correlation),
+            _pct(h.hedge_mean_in_worst_weeks, signed=True),
+            _e(f"{h.hedge_fell_share:.0%}") if h.hedge_fell_share is not None else _NA,
+            _e(h.days),
+        ]
+        for name, h in result.hedges.items()
+    ]
+    first = next(iter(result.hedges.values()))
+    table = _table(
+        [
+            "hedge",
+            "beta to long book",
+            "correlation",
+            f"mean in the {len(first.worst_weeks)} worst weeks",
+            "share of those weeks it fell",
+            "days",
+        ],
+        rows,
     )
+    books = ", ".join(first.long_buckets)
+    return (
+        f"<p class='meta'>Long book: the mean of the daily returns of {_e(books)}. A hedge is "
+        "held long in the run; held short it earns the negative of these returns, so a good "
+        "hedge has a high beta and falls in the long book's worst weeks.</p>" + table
+    )
+
+
+def _figure_html(fig: Any, div_id: str) -> str:
+    html_text = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+    )
+    return f'<div class="chart" data-chart="{_e(div_id)}">{html_text}</div>'
+
+
+# records how long the page took to load and draw (read by the browser test; no request leaves)
+_TIMING = """<script>window.addEventListener("load", function () {
+document.body.dataset.renderedMs = String(Math.round(performance.now())); });</script>"""
 
 
 def render_report(
     result: RunResult, returns: pd.DataFrame, claims: ClaimsResult | None = None
 ) -> str:
-    """The whole page as one HTML string (plotly.js embedded, so it opens offline)."""
+    """The whole page as one HTML string (plotly.js embedded, so it opens offline).
+
+    ``returns`` is ``returns.csv``; ``claims`` is ``claims.json`` when there is one.
+    """
     from plotly.offline import get_plotlyjs
 
     run = result.run
     members = "verified members only" if run.verified_only else "proposed and verified members"
     bucket_names = list(result.buckets)
     benches = list(result.benchmarks)
+    series = [c for c in returns.columns if c in result.buckets or c in result.benchmarks]
+    shown = returns[series]
     start = pd.Timestamp(run.start)
-    growth = growth_figure(returns, start, benches, result.claims)
-    ratio = ratio_figure(returns, bucket_names, benches, result.claims)
+    charts = {
+        "growth": growth_figure(shown, start, benches, result.claims),
+        "ratio": ratio_figure(shown, bucket_names, benches, result.claims),
+        "drawdown": drawdown_figure(shown, benches),
+        "rolling": rolling_excess_figure(shown, bucket_names, benches, result.claims),
+        "contributions": contributions_figure(result),
+    }
+    if claims is not None and any(
+        c.leave_one_out and c.leave_one_out.members for c in claims.claims
+    ):
+        charts["leave_one_out"] = leave_one_out_figure(claims)
+    if result.hedges:
+        charts["hedge"] = hedge_figure(result)
+    html_of = {name: _figure_html(fig, f"chart-{name}") for name, fig in charts.items()}
     meta = (
         f"Window {_e(run.start)} → {_e(run.end)} ({run.trading_days} trading days, "
         f"{_e(run.calendar)}). Rebalance {_e(run.rebalance)}, weighting {_e(run.weighting)}, "
@@ -269,6 +327,11 @@ def render_report(
     )
     limitations = "".join(f"<li>{_e(x)}</li>" for x in run.limitations)
     warnings = "".join(f"<li>{_e(x)}</li>" for x in run.warnings)
+    loo = (
+        "<h3>Leave-one-out, per claim</h3>" + html_of["leave_one_out"]
+        if "leave_one_out" in html_of
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -279,20 +342,37 @@ def render_report(
 <h1>bucketmap: buckets against benchmarks</h1>
 <p class="meta">{meta}</p>
 {banner}
-<h2>Claims</h2>
+<h2>Claims: verdicts and controls</h2>
 {claims_section(claims, result)}
 <h2>Growth of $1</h2>
-{_figure_html(growth)}
+{html_of["growth"]}
 <h2>Relative strength</h2>
-{_figure_html(ratio)}
+{html_of["ratio"]}
+<h2>Drawdowns</h2>
+{html_of["drawdown"]}
+<h2>Rolling {ROLLING_DAYS}-day excess return</h2>
+<p class="meta">exp(sum of daily excess log returns over the last {ROLLING_DAYS} shared trading
+days) − 1: above 0, the bucket gained on the benchmark over the past quarter.</p>
+{html_of["rolling"]}
 <h2>Metrics by window</h2>
 {window_tables(result)}
 <p class="meta">Excess = bucket total return − benchmark total return over the days both have a
 return, in percentage points (pp). Every figure can be recomputed from returns.csv.</p>
+<h2>Who carried each bucket</h2>
+<p class="meta">Each member's part of the bucket's total return (results.json
+<code>windows.*.contributions</code>; with costs they add up to it).</p>
+{html_of["contributions"]}
+{loo}
+<h2>Hedge effectiveness</h2>
+{hedge_section(result)}
+{html_of.get("hedge", "")}
 <h2>Coverage</h2>
+<p class="meta">Prices: {_e(run.price_source)}; data to {_e(run.data_last_date)}. A member joins
+at its first price (never back-filled).</p>
 {coverage_table(result)}
 <h2>Limitations</h2><ul>{limitations}</ul>
 {"<h2>Warnings</h2><ul>" + warnings + "</ul>" if warnings else ""}
 <p class="meta">bucketmap {_e(run.bucketmap_version)}, made {_e(run.created_at)}.</p>
+{_TIMING}
 </body></html>
 """

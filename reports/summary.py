@@ -1,14 +1,22 @@
-"""Plain-text views of the results: the rows of the verdict table, for the terminal and Markdown.
+"""Plain-text views of the results: the verdict table for the terminal, and ``summary.md``.
 
-Formatting only; every number comes from :class:`ClaimsResult` as it is written to
-``claims.json``.
+Formatting only; every number comes from ``claims.json`` / ``results.json`` as written. User text
+(statements, the price source) is escaped with :func:`md_text`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from backtest.results import BetaAdjusted, ClaimsResult, LeaveOneOut, Placebo
+from backtest.results import (
+    BetaAdjusted,
+    ClaimResult,
+    ClaimsResult,
+    LeaveOneOut,
+    Metrics,
+    Placebo,
+    RunResult,
+)
 
 CLAIM_COLUMNS = [
     "claim",
@@ -48,6 +56,18 @@ def claim_rows(result: ClaimsResult) -> Iterator[list[str]]:
         ]
 
 
+def claim_note(c: ClaimResult) -> str:
+    """One line under the verdict table: why there is no verdict, what the verdict does not
+    survive, or that it survives."""
+    if c.test.reason:
+        return c.test.reason
+    if c.caveats:
+        return "; ".join(c.caveats)
+    if c.survives_controls:
+        return f"{c.test.verdict}, and it survives every control"
+    return "the interval spans the threshold: no verdict for the controls to test"
+
+
 def placebo_cell(p: Placebo) -> str:
     if p.test.excess_return is None:
         return p.test.verdict
@@ -81,3 +101,90 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
 def claims_markdown(result: ClaimsResult) -> str:
     """The verdict table as Markdown."""
     return markdown_table(CLAIM_COLUMNS, list(claim_rows(result)))
+
+
+_MARKDOWN_ACTIVE = "\\`*_{}[]()#+!|<>~&"
+
+
+def md_text(text: str) -> str:
+    """User-supplied text made inert in Markdown: every character Markdown or HTML would act on
+    is backslash-escaped, and line breaks become spaces."""
+    flat = " ".join(str(text).split())
+    return "".join("\\" + ch if ch in _MARKDOWN_ACTIVE else ch for ch in flat)
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def _pp(x: float | None) -> str:
+    return "n/a" if x is None else f"{x * 100:+.1f} pp"
+
+
+def metrics_markdown(result: RunResult, window: str) -> str:
+    """One window's metrics per bucket and benchmark ticker, with the excess over each
+    benchmark in percentage points."""
+    benches = list(result.benchmarks)
+    headers = ["series", "side", "total", "CAGR", "volatility", "Sharpe", "max drawdown", "days"]
+    headers += [f"vs {b}" for b in benches]
+    rows = []
+
+    def cells(m: Metrics) -> list[str]:
+        vol = "n/a" if m.volatility is None else f"{m.volatility:.1%}"
+        dd = "n/a" if m.max_drawdown is None else f"{m.max_drawdown:.1%}"
+        return [pct(m.total_return), pct(m.cagr), vol, _num(m.sharpe), dd, str(m.days)]
+
+    for name, bucket in result.buckets.items():
+        w = bucket.windows[window]
+        vs = [_pp(w.vs[b].excess_total_return) if b in w.vs else "—" for b in benches]
+        rows.append([name, bucket.side, *cells(w.metrics), *vs])
+    for name, bench in result.benchmarks.items():
+        if bench.kind == "ticker":
+            rows.append([name, "benchmark", *cells(bench.windows[window]), *["—"] * len(benches)])
+    return markdown_table(headers, rows)
+
+
+def summary_markdown(result: RunResult, claims: ClaimsResult | None) -> str:
+    """``summary.md``: the verdict table with its caveats and the metrics of every window, for
+    pasting into notes. Numbers as in ``claims.json`` / ``results.json``."""
+    run = result.run
+    used = [m for b in result.buckets.values() for m in b.members if m.used]
+    unverified = sum(m.status != "verified" for m in used)
+    lines = [
+        f"# bucketmap: {run.start} → {run.end}",
+        "",
+        f"Prices: {md_text(run.price_source)}, data to {run.data_last_date}. Rebalance "
+        f"{run.rebalance}, weighting {run.weighting}, costs {run.cost_bps:g} bps; "
+        f"{unverified} of the {len(used)} members used are not verified.",
+        "",
+    ]
+    if claims is not None and claims.claims:
+        s = claims.settings
+        lines += [
+            "## Claims",
+            "",
+            claims_markdown(claims),
+            f"Excess = (1 + bucket) / (1 + benchmark) − 1 after the claim date; "
+            f"{s.confidence:.0%} moving-block bootstrap interval ({s.resamples} resamples, block "
+            f"{s.block_length}, seed {s.seed}).",
+            "",
+        ]
+        for c in claims.claims:
+            lines.append(
+                f"- **{c.id}** ({md_text(c.statement)}): "
+                + (
+                    "; ".join(md_text(x) for x in c.caveats)
+                    if c.caveats
+                    else md_text(c.test.reason or "no control contradicts the verdict")
+                )
+            )
+        lines.append("")
+    for w in run.windows:
+        lines += [
+            f"## {w.name}: {w.start} → {w.end}",
+            "",
+            f"{md_text(w.description)}; vs X = total return minus X's over the same days.",
+            "",
+            metrics_markdown(result, w.name),
+        ]
+    return "\n".join(lines)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -77,3 +79,25 @@ def snapshot_csv() -> Path:
     if not SNAPSHOT_CSV.is_dir():
         pytest.skip("../shared/prices/csv is not beside the repository")
     return SNAPSHOT_CSV
+
+
+def run_snapshot(out: Path, *extra: str) -> Path:
+    """``bucketmap run --prices ../shared/prices/csv --out OUT`` in a fresh interpreter."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bucketmap", "run", "--prices", "../shared/prices/csv",
+         "--out", str(out), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's main job on the real snapshot, run once per test session."""
+    if not SNAPSHOT_CSV.is_dir():
+        pytest.skip("../shared/prices/csv is not beside the repository")
+    return run_snapshot(tmp_path_factory.mktemp("e2e") / "demo")

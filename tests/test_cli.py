@@ -426,9 +426,55 @@ def test_run_writes_claims_and_variants(
     html = (out / "report.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; duo beats SPY" in html
     assert "<script>alert(1)" not in html
+    summary = (out / "summary.md").read_text()
+    assert "\\<script\\>alert\\(1\\)\\</script\\> duo beats SPY" in summary
+    assert "<script>" not in summary
     claims = json.loads((out / "claims.json").read_text())
     assert [c["id"] for c in claims["claims"]] == ["duo-beats-spy"]
     variants = pd.read_csv(out / "variants.csv", index_col="date")
     # duo without BBB is AAA alone: +50%, +33%, 0, +100% on the four days after 2024-01-31
     assert variants["duo|drop=BBB"].tolist()[1:] == pytest.approx([0.5, 1 / 3, 0.0, 1.0])
     assert "duo-beats-spy" in html and "insufficient_data" in html
+
+
+def test_report_rebuilds_the_page_and_summary_from_the_files(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    (tiny_universe / "claims.yaml").write_text(CLAIMS)
+    out = tmp_path / "out"
+    assert run_tiny(tiny_universe, tiny_prices, out, "--start", "2024-01-01").exit_code == 0
+    first = (out / "summary.md").read_text()
+    (out / "report.html").unlink()
+    (out / "summary.md").unlink()
+    res = invoke("report", str(out))
+    assert res.exit_code == 0, res.output
+    assert f"wrote {out / 'report.html'}" in res.stdout
+    # the same content as the run wrote, from the files alone
+    assert (out / "summary.md").read_text() == first
+    assert "duo-beats-spy" in (out / "report.html").read_text()
+    # summary.md: the verdict table and the hand-computed total return (+125%, SPY +10%)
+    assert "| duo-beats-spy | 2024-01-31 → 2024-03-28 | 4 | n/a | insufficient_data |" in first
+    assert "| duo | long | +125.0% |" in first
+    assert "+115.0 pp" in first
+
+
+def test_report_errors_name_the_file_and_field(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    res = invoke("report", str(tmp_path / "nothing"))
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {tmp_path / 'nothing' / 'results.json'}: not found; `bucketmap run` writes it"
+    )
+    out = tmp_path / "out"
+    assert run_tiny(tiny_universe, tiny_prices, out, "--start", "2024-01-01").exit_code == 0
+    results = json.loads((out / "results.json").read_text())
+    results["run"]["trading_days"] = "many"
+    (out / "results.json").write_text(json.dumps(results))
+    before = (out / "report.html").read_bytes()
+    res = invoke("report", str(out))
+    assert res.exit_code == 2
+    line = res.stderr.strip()
+    assert line.startswith(f"error: {out / 'results.json'}: run.trading_days: Input should be")
+    assert "\n" not in line
+    assert (out / "report.html").read_bytes() == before  # nothing rewritten

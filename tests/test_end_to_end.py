@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -46,40 +44,9 @@ def reference_bucket_returns(
     return pd.Series(out)
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (ROOT.parent / "shared" / "prices" / "csv").is_dir():
-        pytest.skip("../shared/prices/csv is not beside the repository")
-    out = tmp_path_factory.mktemp("e2e") / "demo"
-    # the README's command, as a user runs it
-    return run_snapshot(out)
-
-
-def run_snapshot(out: Path, *extra: str) -> Path:
-    """``bucketmap run --prices ../shared/prices/csv --out OUT`` in a fresh interpreter."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bucketmap",
-            "run",
-            "--prices",
-            "../shared/prices/csv",
-            "--out",
-            str(out),
-            *extra,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return out
-
-
-def test_three_files_are_written(demo_run: Path) -> None:
-    for name in ("results.json", "returns.csv", "report.html", "weights.csv"):
+def test_every_file_is_written(demo_run: Path) -> None:
+    names = ("results.json", "claims.json", "returns.csv", "variants.csv", "weights.csv")
+    for name in (*names, "contributions.csv", "report.html", "summary.md"):
         assert (demo_run / name).stat().st_size > 0
 
 

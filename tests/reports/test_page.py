@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bucketmap.cli import app
-from reports.figures import growth_of_one, ratio_lines
+from reports.figures import growth_of_one, ratio_lines, rolling_excess
 from tests.conftest import TINY_BUCKET, frame, write_csvs
 
 
@@ -53,7 +53,10 @@ def test_page_is_self_contained(hostile_run: str) -> None:
     assert not re.search(r"<script[^>]+src=", hostile_run)
     assert not re.search(r"<link[^>]+href=", hostile_run)
     assert "Plotly.newPlot" in hostile_run
-    assert hostile_run.count('class="plotly-graph-div"') == 2
+    # no claims and no hedge bucket: the five charts every run has
+    charts = re.findall(r'data-chart="chart-([a-z_]+)"', hostile_run)
+    assert charts == ["growth", "ratio", "drawdown", "rolling", "contributions"]
+    assert hostile_run.count('class="plotly-graph-div"') == 5
 
 
 def test_growth_starts_at_one_the_close_before_the_first_return() -> None:
@@ -71,3 +74,16 @@ def test_ratio_is_rebased_to_one_at_the_claim_date() -> None:
     ratio = ratio_lines(r, ["x"], "B", pd.Timestamp("2024-01-03"))
     # growth x: 1.1, 1.21, 1.331; B: 1, 1, 1.21 → ratio 1.1, 1.21, 1.1 → / 1.21
     assert ratio["x"].tolist() == pytest.approx([1.1 / 1.21, 1.0, 1.1 / 1.21])
+
+
+def test_rolling_excess_by_hand() -> None:
+    idx = pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"])
+    r = pd.DataFrame(
+        {"x": [0.1, 0.2, None, 0.0], "B": [0.0, 0.1, 0.5, 0.1]}, index=idx, dtype="float64"
+    )
+    got = rolling_excess(r, "x", "B", 2)
+    # shared days 02, 03, 05 (04: x has no return, the day is skipped, not zero-filled)
+    # window ending 03: 1.1×1.2 / (1×1.1) − 1 = 0.2; ending 05: 1.2×1 / (1.1×1.1) − 1
+    assert list(got.index) == list(idx[[0, 1, 3]])
+    assert pd.isna(got.iloc[0])
+    assert got.iloc[1:].tolist() == pytest.approx([0.2, 1.2 / 1.21 - 1])
