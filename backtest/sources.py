@@ -50,9 +50,10 @@ def empty_price_frame() -> pd.DataFrame:
 def validate_series(values: pd.Series, ticker: str, *, file: Path | str | None = None) -> pd.Series:
     """Check one ticker's closes and return them as a clean float64 series.
 
-    Raises :class:`PriceDataError` naming the file and the first offending date. Rows whose value
-    is empty are dropped (a missing quote is a missing row, never a zero); anything else that is
-    not a finite positive number is an error, except zero/negative values of yield series.
+    Raises :class:`PriceDataError` naming the file and the first offending date: a row with a
+    date but no value (empty, NaN, null) is an error, like anything else that is not a finite
+    positive number (zero/negative values are allowed for yield series). A day without a quote is
+    a day without a row; wide readers drop a ticker's blank cells before calling this.
     """
 
     def fail(message: str, field: str | None = None) -> PriceDataError:
@@ -73,7 +74,13 @@ def validate_series(values: pd.Series, ticker: str, *, file: Path | str | None =
         if bad_text.any():
             first = values.index[int(bad_text.to_numpy().argmax())]
             raise fail(f"value {values[first]!r} on {first.date()} is not a number", "Close")
-    numeric = numeric.astype("float64").dropna()
+    numeric = numeric.astype("float64")
+    if numeric.isna().any():
+        first = numeric.index[int(numeric.isna().to_numpy().argmax())]
+        raise fail(
+            f"no value on {first.date()} (empty or NaN); delete the row if there was no quote",
+            "Close",
+        )
     dates = pd.DatetimeIndex(numeric.index)
     if dates.has_duplicates:
         raise fail(f"date {dates[dates.duplicated()][0].date()} appears twice", "Date")

@@ -3,14 +3,17 @@
 Layout under the store root (``--store``, ``$BUCKETMAP_STORE`` or ``./.bucketmap``)::
 
     manifest.json          one record per ticker: file, source, stored_at, first, last, rows, sha256
-    prices/<TICKER>.parquet  columns date (date32), close (float64), sorted, unique dates
+    prices/<TICKER>.<SHA256[:12]>.parquet
+                           columns date (date32), close (float64), sorted, unique dates
     .lock                  held while writing (and while reading, so a reader never sees a file
                            whose checksum is not yet in the manifest)
 
-Every file is written to a temporary name in the same folder and moved into place with
-``os.replace``, so a crash leaves either the old or the new version, never half of one. The
-manifest is written last; a price file whose checksum does not match it is reported as damaged by
-name and never used.
+A new version of a series is written under a new name (its content hash), never over the file the
+manifest points to; then the manifest is replaced (``os.replace``, after an fsync); then the old
+files are deleted. A process killed at any point leaves the manifest pointing at complete files
+whose checksums match: the old versions if it died before the manifest was replaced, the new ones
+after. Files no manifest points to (left by such a crash) are deleted by the next write. A price
+file whose checksum does not match the manifest is reported as damaged by name and never used.
 """
 
 from __future__ import annotations
@@ -123,12 +126,12 @@ class PriceStore:
             self.manifest_path, json.dumps(body, indent=1, sort_keys=False).encode("utf-8")
         )
 
-    def _file_for(self, ticker: str) -> Path:
+    def _file_for(self, ticker: str, sha256: str) -> Path:
         if not TICKER_PATTERN.fullmatch(ticker):
             raise StoreError(
                 f"{ticker!r} is not a ticker symbol; refusing to use it as a file name"
             )
-        path = self.prices_dir / f"{ticker}.parquet"
+        path = self.prices_dir / f"{ticker}.{sha256[:12]}.parquet"
         if path.parent != self.prices_dir:
             raise StoreError(f"{ticker!r} does not map to a file inside the store")
         return path
@@ -152,9 +155,10 @@ class PriceStore:
         with self._locked():
             manifest = self._read_manifest()
             for ticker, values in series.items():
-                path = self._file_for(ticker)
                 data = _series_to_parquet_bytes(values)
-                atomic_write_bytes(path, data)
+                digest = hashlib.sha256(data).hexdigest()
+                path = self._file_for(ticker, digest)
+                atomic_write_bytes(path, data)  # a new name: the current file is untouched
                 record = StoredSeries(
                     ticker=ticker,
                     file=f"prices/{path.name}",
@@ -163,12 +167,23 @@ class PriceStore:
                     first=values.index[0].date().isoformat(),
                     last=values.index[-1].date().isoformat(),
                     rows=len(values),
-                    sha256=hashlib.sha256(data).hexdigest(),
+                    sha256=digest,
                 )
                 manifest[ticker] = record.as_dict()
                 written.append(record)
             self._write_manifest(manifest)
+            self._delete_unlisted(manifest)
         return written
+
+    def _delete_unlisted(self, manifest: Mapping[str, Mapping[str, Any]]) -> None:
+        """Delete price files (and temp files) the manifest does not point to: replaced versions,
+        and what a killed writer left behind."""
+        if not self.prices_dir.is_dir():
+            return
+        listed = {Path(str(rec["file"])).name for rec in manifest.values()}
+        for path in self.prices_dir.iterdir():
+            if path.is_file() and path.name not in listed:
+                path.unlink(missing_ok=True)
 
     def _read_one(self, ticker: str, record: Mapping[str, Any]) -> pd.Series:
         import pyarrow as pa

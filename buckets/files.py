@@ -11,6 +11,8 @@ collects all of them (``validate_universe``) before giving up.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,11 +78,30 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
         raise UniverseError(path, None, f"not valid YAML: {problem}", line=line) from None
     except YAMLError as exc:
         raise UniverseError(path, None, f"not valid YAML: {exc}") from None
+    except ValueError as exc:  # ruamel builds dates while parsing: an impossible one raises
+        raise UniverseError(
+            path, None, f"not a valid date ({exc})", line=_impossible_date_line(text)
+        ) from None
     if data is None:
         raise UniverseError(path, None, "the file is empty")
     if not isinstance(data, dict):
         raise UniverseError(path, None, "the file must hold a mapping of keys to values")
     return data
+
+
+_DATE_LIKE = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.-])")
+
+
+def _impossible_date_line(text: str) -> int | None:
+    """1-based line of the first date-shaped value that is not a calendar date (2024-13-45)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _DATE_LIKE.finditer(line):
+            year, month, day = (int(g) for g in match.groups())
+            try:
+                dt.date(year, month, day)
+            except ValueError:
+                return number
+    return None
 
 
 def _plain(value: Any) -> Any:

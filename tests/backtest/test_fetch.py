@@ -130,7 +130,7 @@ def test_no_network_is_one_clear_error(replay: YahooReplay, tmp_path: Path) -> N
 def test_damaged_file_is_fetched_again(replay: YahooReplay, tmp_path: Path) -> None:
     store = PriceStore(tmp_path / "st")
     fetch_prices(["SPY"], store, start=START, yahoo=source(replay))
-    path = tmp_path / "st" / "prices" / "SPY.parquet"
+    path = tmp_path / "st" / store.records()["SPY"].file
     path.write_bytes(b"garbage")
     report = fetch_prices(["SPY"], store, start=START, yahoo=source(replay), today=TOMORROW)
     assert report.refetched == {"SPY": "the stored file was damaged"}

@@ -52,11 +52,18 @@ def test_bom_crlf_and_timestamps_with_zone(tmp_path: Path) -> None:
     assert list(s.index.strftime("%Y-%m-%d")) == ["2024-01-02", "2024-01-03"]
 
 
-def test_empty_cells_are_missing_rows_not_zero(tmp_path: Path) -> None:
-    s = read_price_csv(
-        write(tmp_path / "X.csv", "Date,Close\n2024-01-02,10\n2024-01-03,\n2024-01-04,12\n")
+@pytest.mark.parametrize("cell", ["", "NaN", "nan", "null"])
+def test_a_dated_row_without_a_price_is_an_error_not_a_gap_or_a_zero(
+    tmp_path: Path, cell: str
+) -> None:
+    path = write(
+        tmp_path / "X.csv", f"Date,Close\n2024-01-02,10\n2024-01-03,{cell}\n2024-01-04,12\n"
     )
-    assert s.to_list() == [10.0, 12.0]
+    with pytest.raises(PriceDataError) as err:
+        read_price_csv(path)
+    assert str(err.value) == (
+        f"{path}: Close: no value on 2024-01-03 (empty or NaN); delete the row if there was no quote"
+    )
 
 
 @pytest.mark.parametrize(

@@ -46,10 +46,12 @@ def test_write_replaces_a_stored_series_whole(tmp_path: Path) -> None:
 
 def test_damaged_file_is_reported_by_name(tmp_path: Path) -> None:
     store = PriceStore(tmp_path)
-    store.write({"AAA": s([1.0, 2.0])}, source="yahoo")
-    path = tmp_path / "prices" / "AAA.parquet"
+    (record,) = store.write({"AAA": s([1.0, 2.0])}, source="yahoo")
+    path = tmp_path / record.file
     path.write_bytes(path.read_bytes()[:20])  # truncated
-    with pytest.raises(StoreError, match=r"AAA.parquet: damaged .*re-import or re-fetch AAA"):
+    with pytest.raises(
+        StoreError, match=r"AAA\.\w{12}\.parquet: damaged .*re-import or re-fetch AAA"
+    ):
         store.read(["AAA"])
 
 
@@ -92,3 +94,17 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     got, missing = store.read(expected)  # every file matches its checksum
     assert missing == []
     assert [len(got[f"A{i}"]) for i in range(25)] == [50 + i for i in range(25)]
+
+
+def test_a_new_version_never_overwrites_the_file_the_manifest_points_to(tmp_path: Path) -> None:
+    store = PriceStore(tmp_path)
+    (old,) = store.write({"AAA": s([1.0, 2.0])}, source="a")
+    (new,) = store.write({"AAA": s([1.0, 3.0])}, source="b")
+    assert old.file != new.file
+    assert sorted(p.name for p in (tmp_path / "prices").iterdir()) == [Path(new.file).name]
+    # what a killed writer leaves (a file no manifest lists, a temp file) goes at the next write
+    (tmp_path / "prices" / "AAA.0123456789ab.parquet").write_bytes(b"half")
+    (tmp_path / "prices" / ".x.parquet.abc.tmp").write_bytes(b"half")
+    store.write({"BBB": s([5.0, 6.0])}, source="c")
+    names = sorted(p.name for p in (tmp_path / "prices").iterdir())
+    assert names == sorted([Path(new.file).name, Path(store.records()["BBB"].file).name])
