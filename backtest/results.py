@@ -109,6 +109,10 @@ class MemberResult(_Result):
 
     ticker: str
     status: str
+    rationale: str = ""
+    verified_by: str | None = None
+    verified_on: dt.date | None = None
+    evidence: str | None = None
     first_date: dt.date | None
     """First price in the window (None: no price in the window)."""
     last_date: dt.date | None

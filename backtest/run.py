@@ -276,6 +276,10 @@ def _member_results(
             MemberResult(
                 ticker=member.ticker,
                 status=member.status.value,
+                rationale=member.rationale,
+                verified_by=member.verified_by,
+                verified_on=member.verified_on,
+                evidence=member.evidence,
                 first_date=_date(span.first_price) if span else None,
                 last_date=_date(span.last_price) if span else None,
                 joined=_date(span.joined) if span else None,

@@ -507,8 +507,12 @@ class YahooSource:
         end: pd.Timestamp | None = None,
         *,
         on_batch: Callable[[int], None] | None = None,
+        on_prices: Callable[[dict[str, pd.Series]], None] | None = None,
     ) -> FetchOutcome:
         """Download ``tickers`` in batches; failures are collected, successes kept.
+
+        ``on_prices`` receives each batch's new series as soon as the batch is done (the caller
+        stores them, so an interrupted fetch keeps what it had).
 
         Raises :class:`FetchError` when nothing at all could be fetched and the failures look like
         a missing network, so the user learns that once instead of once per ticker.
@@ -526,6 +530,10 @@ class YahooSource:
                 pending = [t for t in pending if is_transient(outcome.failed.get(t, ""))]
                 if not pending:
                     break
+            if on_prices is not None:
+                done = {t: outcome.prices[t] for t in batch if t in outcome.prices}
+                if done:
+                    on_prices(done)
             if on_batch is not None:
                 on_batch(len(batch))
         if tickers and not outcome.prices:

@@ -152,7 +152,7 @@ class PriceStore:
         """
         written: list[StoredSeries] = []
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        with self._locked():
+        with self._locked(), self._os_errors_as_store_errors():
             manifest = self._read_manifest()
             for ticker, values in series.items():
                 data = _series_to_parquet_bytes(values)
@@ -175,6 +175,19 @@ class PriceStore:
             self._delete_unlisted(manifest)
         return written
 
+    @contextmanager
+    def _os_errors_as_store_errors(self) -> Iterator[None]:
+        """A failed write (disk full, read-only) becomes one line naming the store; what the
+        manifest pointed to before is still there and still matches it."""
+        try:
+            yield
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise StoreError(
+                f"{self.root}: cannot write to the store ({reason}); every stored series is "
+                "as it was before this write"
+            ) from exc
+
     def _delete_unlisted(self, manifest: Mapping[str, Mapping[str, Any]]) -> None:
         """Delete price files (and temp files) the manifest does not point to: replaced versions,
         and what a killed writer left behind."""
@@ -183,7 +196,10 @@ class PriceStore:
         listed = {Path(str(rec["file"])).name for rec in manifest.values()}
         for path in self.prices_dir.iterdir():
             if path.is_file() and path.name not in listed:
-                path.unlink(missing_ok=True)
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:  # best effort: the next write tries again
+                    pass
 
     def _read_one(self, ticker: str, record: Mapping[str, Any]) -> pd.Series:
         import pyarrow as pa

@@ -7,6 +7,7 @@ from backtest.conventions import Rebalance, Weighting
 from buckets.errors import (
     BucketmapError,
     FetchError,
+    OutputError,
     PriceDataError,
     ResultsError,
     RunConfigError,
@@ -20,6 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BucketmapError",
     "FetchError",
+    "OutputError",
     "PriceDataError",
     "Rebalance",
     "ResultsError",

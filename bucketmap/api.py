@@ -268,25 +268,32 @@ def fetch_prices(
     plan, report.up_to_date = plan_fetch(tickers, states, start, today)
     results: dict[str, pd.Series] = {}
     full_again: list[str] = []
-    for since, batch in sorted(plan.items()):
-        outcome = source.fetch(batch, pd.Timestamp(since), on_batch=on_batch)
-        report.failed.update(outcome.failed)
-        for ticker, series in outcome.prices.items():
+
+    def keep(fetched: dict[str, pd.Series]) -> None:
+        """Join a finished batch onto the store and write it at once: a fetch that is cut off
+        (network gone, Ctrl-C, killed) keeps every batch it finished."""
+        ready: dict[str, pd.Series] = {}
+        for ticker, series in fetched.items():
             if ticker not in found:
-                results[ticker] = series
+                ready[ticker] = series
                 continue
             joined = join_fetched(found[ticker], series)
             if joined is None:
                 full_again.append(ticker)
                 report.refetched[ticker] = "adjusted closes changed since they were stored"
             else:
-                results[ticker] = joined
-    if full_again:
-        outcome = source.fetch(full_again, pd.Timestamp(start))
+                ready[ticker] = joined
+        if ready:
+            store.write(ready, source="yahoo")
+            results.update(ready)
+
+    for since, batch in sorted(plan.items()):
+        outcome = source.fetch(batch, pd.Timestamp(since), on_batch=on_batch, on_prices=keep)
         report.failed.update(outcome.failed)
-        results.update(outcome.prices)
-    if results:
-        store.write(results, source="yahoo")
+    if full_again:
+        found = {t: s for t, s in found.items() if t not in full_again}
+        outcome = source.fetch(full_again, pd.Timestamp(start), on_prices=keep)
+        report.failed.update(outcome.failed)
     report.stored = sorted(results)
     report.prices = results
     return report

@@ -403,6 +403,22 @@ def prices_import(
             raise typer.Exit(1)
 
 
+def _ticker_args(tickers: list[str]) -> list[str]:
+    """Ticker arguments upper-cased and checked: a symbol that is not one stops the command."""
+    from buckets.errors import RunConfigError
+    from buckets.models import TICKER_PATTERN
+
+    out = [t.strip().upper() for t in tickers]
+    for t in out:
+        if not TICKER_PATTERN.fullmatch(t):
+            shown = repr(t if len(t) <= 20 else t[:20] + "…")
+            raise RunConfigError(
+                f"{shown} is not a ticker symbol (letters, digits, '.', '-', '^', '=', at most "
+                "15 characters)"
+            )
+    return out
+
+
 @prices_app.command("fetch")
 def prices_fetch(
     tickers: Annotated[
@@ -420,14 +436,8 @@ def prices_fetch(
 
         from bucketmap.api import fetch_prices
         from buckets.files import load_universe
-        from buckets.models import TICKER_PATTERN
 
-        wanted = [t.upper() for t in tickers] if tickers else load_universe(universes).tickers()
-        for t in wanted:
-            if not TICKER_PATTERN.fullmatch(t):
-                from buckets.errors import RunConfigError
-
-                raise RunConfigError(f"{t!r} is not a ticker symbol")
+        wanted = _ticker_args(tickers) if tickers else load_universe(universes).tickers()
         with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task("fetching from Yahoo Finance", total=len(wanted))
             report = fetch_prices(
@@ -459,7 +469,7 @@ def prices_info(
         from rich.table import Table
 
         records = _store(store).records()
-        wanted = [t.upper() for t in tickers] if tickers else sorted(records)
+        wanted = _ticker_args(tickers) if tickers else sorted(records)
         table = Table(title=f"price store {store}")
         for col in ("ticker", "first", "last", "rows", "source", "stored at"):
             table.add_column(col)

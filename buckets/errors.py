@@ -116,3 +116,7 @@ class ResultsError(BucketmapError):
     def __init__(self, file: Path | str, message: str, field: str | None = None) -> None:
         self.file, self.field = file, field
         super().__init__(f"{_where(file, None, field)}: {message}")
+
+
+class OutputError(BucketmapError):
+    """Output files cannot be written (folder not writable, not a folder, disk full)."""

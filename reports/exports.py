@@ -18,7 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from backtest.results import ClaimsResult, RunResult
-from buckets.errors import ResultsError
+from buckets.errors import OutputError, ResultsError
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -114,12 +114,15 @@ def write_files_atomically(out_dir: Path, files: Mapping[str, str]) -> list[Path
     """Write ``name → text`` into ``out_dir``: staged in a temp folder, then moved into place.
 
     The output folder is created if needed; files already there that are not named are left
-    alone. Returns the paths written.
+    alone. Returns the paths written. Raises :class:`OutputError` (one line naming the folder)
+    when it cannot be written — not a folder, no permission, disk full — having left the files
+    that were there untouched.
     """
     parent = out_dir.parent if out_dir.parent != Path("") else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    stage: Path | None = None
     try:
+        parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
         for name, text in files.items():
             path = stage / name
             with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -132,5 +135,13 @@ def write_files_atomically(out_dir: Path, files: Mapping[str, str]) -> list[Path
             os.replace(stage / name, out_dir / name)
             written.append(out_dir / name)
         return written
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            reason = "a file is in the way of the folder"
+        raise OutputError(
+            f"{out_dir}: cannot write the output files ({reason}); choose another --out"
+        ) from exc
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.results import ClaimsResult, Metrics, RunResult
+from backtest.results import ClaimsResult, MemberResult, Metrics, RunResult
 from reports.figures import (
     ROLLING_DAYS,
     contributions_figure,
@@ -34,6 +34,7 @@ table{border-collapse:collapse;font-size:.85em;margin:8px 0}
 th,td{padding:4px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
 td.text{text-align:left;white-space:normal}
+span.text{display:inline-block;white-space:normal;text-align:left;min-width:12em;max-width:32em}
 .neg{color:#b00020}.pos{color:#0a6d2c}.muted{color:#777}
 .meta{color:#555;font-size:.9em}
 .scroll{overflow-x:auto}
@@ -135,6 +136,13 @@ def window_tables(result: RunResult) -> str:
     return "\n".join(parts)
 
 
+def _verification(m: MemberResult) -> str:
+    if m.status != "verified":
+        return m.status
+    evidence = f": {m.evidence}" if m.evidence else ""
+    return f"by {m.verified_by} on {m.verified_on}{evidence}"
+
+
 def coverage_table(result: RunResult) -> str:
     """Per bucket: member counts by status, and each member's prices and use."""
     parts = []
@@ -165,6 +173,8 @@ def coverage_table(result: RunResult) -> str:
                 _e(m.exited or "—"),
                 "yes" if m.used else "no",
                 f'<span class="text">{_e(m.reason or "")}</span>',
+                f'<span class="text">{_e(_verification(m))}</span>',
+                f'<span class="text">{_e(m.rationale)}</span>',
             ]
             for m in bucket.members
         ]
@@ -179,6 +189,8 @@ def coverage_table(result: RunResult) -> str:
                     "sold",
                     "used",
                     "why not",
+                    "verified",
+                    "rationale",
                 ],
                 rows,
             )

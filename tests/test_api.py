@@ -27,6 +27,7 @@ def test_exact_public_api() -> None:
         [
             "BucketmapError",
             "FetchError",
+            "OutputError",
             "PriceDataError",
             "Rebalance",
             "ResultsError",

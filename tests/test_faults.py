@@ -1,0 +1,284 @@
+"""Faults lose nothing: a network that drops mid-fetch, a process killed (kill -9) while writing
+the store or rewriting a universe file, an output folder that cannot be written or a full disk,
+and two runs at once on one store."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from backtest.sources import YahooSource
+from backtest.store import PriceStore
+from bucketmap.api import fetch_prices
+from bucketmap.cli import app
+from buckets.files import load_universe
+from tests.conftest import ROOT, TINY_BENCH, TINY_BUCKET
+
+runner = CliRunner()
+DAYS = pd.bdate_range("2024-01-02", periods=30)
+
+
+def _frame(tickers: list[str]) -> pd.DataFrame:
+    """What yfinance.download returns for a batch: (field, ticker) columns."""
+    cols = pd.MultiIndex.from_product([["Close"], tickers])
+    values = np.repeat(100.0 + np.arange(len(DAYS))[:, None], len(tickers), axis=1)
+    return pd.DataFrame(values, index=DAYS, columns=cols)
+
+
+def test_network_drop_mid_fetch_keeps_what_was_fetched_and_a_rerun_resumes(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def flaky(batch: list[str], **_: object) -> pd.DataFrame:
+        calls.append(list(batch))
+        if len(calls) > 1:  # the network goes after the first batch
+            raise ConnectionError("Failed to establish a new connection: Network is unreachable")
+        return _frame(batch)
+
+    store = PriceStore(tmp_path / "st")
+    source = YahooSource(download=flaky, batch_size=2, retries=1, sleep=lambda s: None)
+    report = fetch_prices(["AAA", "BBB", "CCC", "DDD"], store, yahoo=source)
+    assert report.stored == ["AAA", "BBB"]
+    assert set(report.failed) == {"CCC", "DDD"}
+    assert store.tickers() == ["AAA", "BBB"]
+
+    def working(batch: list[str], **_: object) -> pd.DataFrame:
+        calls.append(list(batch))
+        return _frame(batch)
+
+    calls.clear()
+    again = fetch_prices(["AAA", "BBB", "CCC", "DDD"], store, yahoo=YahooSource(download=working))
+    assert calls == [["CCC", "DDD"]]  # only what was missing
+    assert again.up_to_date == ["AAA", "BBB"] and again.stored == ["CCC", "DDD"]
+
+
+def test_an_interrupted_fetch_keeps_the_batches_it_finished(tmp_path: Path) -> None:
+    def interrupted(batch: list[str], **_: object) -> pd.DataFrame:
+        if "CCC" in batch:
+            raise KeyboardInterrupt
+        return _frame(batch)
+
+    store = PriceStore(tmp_path / "st")
+    with pytest.raises(KeyboardInterrupt):
+        fetch_prices(
+            ["AAA", "BBB", "CCC"], store, yahoo=YahooSource(download=interrupted, batch_size=2)
+        )
+    assert store.tickers() == ["AAA", "BBB"]
+
+
+def _kill_while_running(script: str, ready: Path, cwd: Path, kills_after: float) -> None:
+    """Start ``script`` in a fresh interpreter, wait until it creates ``ready``, let it run for
+    ``kills_after`` seconds more, then kill -9 it."""
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=cwd)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert proc.poll() is None, "the writer died on its own"
+            assert time.monotonic() < deadline, "the writer never got going"
+            time.sleep(0.01)
+        time.sleep(kills_after)
+        assert proc.poll() is None, "the writer finished before it was killed"
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+STORE_WRITER = """
+import sys, pathlib
+sys.path.insert(0, {root!r})
+import numpy as np, pandas as pd
+from backtest.store import PriceStore
+store = PriceStore(pathlib.Path({store!r}))
+days = pd.bdate_range("2000-01-03", periods=2000)
+tickers = [f"T{{i:03d}}" for i in range(40)]
+version = 1
+while True:
+    store.write({{t: pd.Series(np.full(len(days), float(version)), days) for t in tickers}}, "v")
+    pathlib.Path({ready!r}).touch()
+    version += 1
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.13, 0.37])
+def test_kill_9_during_store_writes_leaves_every_series_whole(tmp_path: Path, delay: float) -> None:
+    store_dir, ready = tmp_path / "st", tmp_path / "ready"
+    script = STORE_WRITER.format(root=str(ROOT), store=str(store_dir), ready=str(ready))
+    _kill_while_running(script, ready, tmp_path, delay)
+    store = PriceStore(store_dir)
+    tickers = store.tickers()
+    assert len(tickers) == 40
+    found, missing, damaged = store.read_checked(tickers)
+    assert damaged == {} and missing == []
+    versions = set()
+    for series in found.values():
+        assert len(series) == 2000
+        assert series.nunique() == 1  # one complete version, never a mix
+        versions.add(float(series.iloc[0]))
+    # the manifest switches all 40 at once: every ticker is at the same version
+    assert len(versions) == 1
+    # the next write clears what the killed one left behind
+    store.write({"T000": found["T000"] + 1}, source="after")
+    listed = {Path(r.file).name for r in store.records().values()}
+    assert {p.name for p in (store_dir / "prices").iterdir()} == listed
+
+
+UNIVERSE_WRITER = """
+import sys, pathlib
+sys.path.insert(0, {root!r})
+from buckets.edit import add_member
+folder = pathlib.Path({folder!r})
+i = 0
+while True:
+    add_member(folder, "duo", f"N{{i:04d}}", why="added by the test")
+    pathlib.Path({ready!r}).touch()
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.21])
+def test_kill_9_during_universe_rewrites_leaves_a_valid_file(tmp_path: Path, delay: float) -> None:
+    folder, ready = tmp_path / "universes", tmp_path / "ready"
+    folder.mkdir()
+    (folder / "duo.yaml").write_text(TINY_BUCKET)
+    (folder / "benchmarks.yaml").write_text(TINY_BENCH)
+    script = UNIVERSE_WRITER.format(root=str(ROOT), folder=str(folder), ready=str(ready))
+    _kill_while_running(script, ready, tmp_path, delay)
+    universe = load_universe(folder)  # parses and validates: the old or the new file, whole
+    added = [m.ticker for m in universe.buckets["duo"].members][2:]
+    assert added == [f"N{i:04d}" for i in range(len(added))]  # no edit lost or half-applied
+    text = (folder / "duo.yaml").read_text()
+    assert text.startswith(TINY_BUCKET)  # the user's comment and order survive
+
+
+def _world(tmp_path: Path) -> Path:
+    (tmp_path / "universes").mkdir()
+    (tmp_path / "universes" / "duo.yaml").write_text(TINY_BUCKET)
+    (tmp_path / "universes" / "benchmarks.yaml").write_text(TINY_BENCH)
+    (tmp_path / "prices").mkdir()
+    for i, t in enumerate(("AAA", "BBB", "SPY")):
+        closes = 100 * np.cumprod(1 + np.random.default_rng(i).normal(0, 0.01, len(DAYS)))
+        (tmp_path / "prices" / f"{t}.csv").write_text(
+            "Date,Close\n"
+            + "".join(f"{d:%Y-%m-%d},{float(c)!r}\n" for d, c in zip(DAYS, closes, strict=True))
+        )
+    store = tmp_path / "store"
+    res = runner.invoke(app, ["prices", "import", str(tmp_path / "prices"), "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    return tmp_path
+
+
+def _run_from_store(world: Path, out: Path) -> object:
+    return runner.invoke(
+        app,
+        ["run", "--universes", str(world / "universes"), "--store", str(world / "store"),
+         "--no-fetch", "--out", str(out), "--start", "2024-01-01"],
+    )  # fmt: skip
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_and_touches_nothing(
+    tmp_path: Path,
+) -> None:
+    world = _world(tmp_path)
+    before = _snapshot(world / "store")
+    (world / "blocker").write_text("a file where the output folder's parent should be")
+    res = _run_from_store(world, world / "blocker" / "out")
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {world / 'blocker' / 'out'}: cannot write the output files (a file is in the "
+        "way of the folder); choose another --out"
+    )
+    assert _snapshot(world / "store") == before
+
+
+def test_a_full_disk_while_writing_the_outputs_keeps_the_previous_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _world(tmp_path)
+    out = world / "out"
+    assert _run_from_store(world, out).exit_code == 0
+    previous, store_before = _snapshot(out), _snapshot(world / "store")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("reports.exports.os.fsync", full)
+    res = _run_from_store(world, out)
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {out}: cannot write the output files (No space left on device); "
+        "choose another --out"
+    )
+    assert _snapshot(out) == previous  # the last run's files, whole
+    assert _snapshot(world / "store") == store_before
+    assert [p.name for p in world.iterdir() if p.name.startswith(".out.")] == []  # no stage left
+
+
+def test_a_full_disk_while_storing_prices_keeps_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _world(tmp_path)
+    before = _snapshot(world / "store")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("buckets.fileio.os.fsync", full)
+    res = runner.invoke(
+        app, ["prices", "import", str(world / "prices"), "--store", str(world / "store")]
+    )
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {world / 'store'}: cannot write to the store (No space left on device); every "
+        "stored series is as it was before this write"
+    )
+    assert _snapshot(world / "store") == before
+
+
+def test_two_runs_and_an_import_at_once_on_one_store(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    env = {**os.environ, "BUCKETMAP_STORE": str(world / "store")}
+    common = ["--universes", str(world / "universes"), "--no-fetch", "--start", "2024-01-01"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bucketmap", "run", *common, "--out", str(world / f"o{i}")],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for i in (1, 2)
+    ]
+    procs.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "bucketmap", "prices", "import", str(world / "prices")],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+    )
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    one, two = (json.loads((world / f"o{i}" / "results.json").read_text()) for i in (1, 2))
+    assert one["buckets"] == two["buckets"]
+    found, missing, damaged = PriceStore(world / "store").read_checked(["AAA", "BBB", "SPY"])
+    assert not missing and not damaged

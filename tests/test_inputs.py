@@ -1,0 +1,305 @@
+"""Bad input: every kind gets one line naming the file (and line or field), exit code 2, no
+traceback, nothing written. Property tests: generated universes and price tables either run or
+fail that way, never with an unhandled exception."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from bucketmap.cli import app
+from tests.conftest import TINY_BENCH, TINY_BUCKET
+
+runner = CliRunner()
+
+GOOD_CSV = "Date,Close\n" + "".join(
+    f"{d:%Y-%m-%d},{100 + i}\n" for i, d in enumerate(pd.bdate_range("2024-01-02", periods=30))
+)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Path:
+    """universes/ (duo: AAA, BBB; benchmark SPY) and prices/ with 30 good days each."""
+    (tmp_path / "universes").mkdir()
+    (tmp_path / "universes" / "duo.yaml").write_text(TINY_BUCKET)
+    (tmp_path / "universes" / "benchmarks.yaml").write_text(TINY_BENCH)
+    (tmp_path / "prices").mkdir()
+    for t in ("AAA", "BBB", "SPY"):
+        (tmp_path / "prices" / f"{t}.csv").write_text(GOOD_CSV)
+    return tmp_path
+
+
+def run(world: Path, *extra: str) -> object:
+    return runner.invoke(
+        app,
+        ["run", "--universes", str(world / "universes"), "--prices", str(world / "prices"),
+         "--out", str(world / "out"), "--start", "2024-01-01", *extra],
+    )  # fmt: skip
+
+
+def assert_clean_failure(res: object, world: Path, *expected: str) -> str:
+    """Exit 2, one line on stderr containing each ``expected`` piece, no traceback, no output."""
+    assert res.exit_code == 2, res.output  # type: ignore[attr-defined]
+    line = res.stderr.strip()  # type: ignore[attr-defined]
+    assert "\n" not in line and line.startswith("error: "), line
+    assert "Traceback" not in res.output  # type: ignore[attr-defined]
+    for piece in expected:
+        assert piece in line, (piece, line)
+    assert not (world / "out").exists()
+    return line
+
+
+def test_the_world_runs(world: Path) -> None:
+    assert run(world).exit_code == 0
+
+
+UNIVERSE_CASES = {
+    "malformed YAML": ("duo.yaml", "side: long\nmembers: [\n", "duo.yaml:3: not valid YAML"),
+    "wrong type": ("duo.yaml", "side: long\nmembers: 5\n", "duo.yaml:2: members:"),
+    "unknown key": (
+        "duo.yaml",
+        TINY_BUCKET.replace("side: long", "side: long\ncolour: red"),
+        "duo.yaml:3: colour: unknown key",
+    ),
+    "duplicate member": (
+        "duo.yaml",
+        TINY_BUCKET.replace("ticker: BBB", "ticker: AAA"),
+        "duo.yaml: ticker AAA is listed twice",
+    ),
+    "duplicate key": (
+        "duo.yaml",
+        TINY_BUCKET.replace("side: long", "side: long\nside: hedge"),
+        "duo.yaml",
+    ),
+    "path as ticker": (
+        "duo.yaml",
+        TINY_BUCKET.replace("ticker: BBB", "ticker: ../../etc/passwd"),
+        "members[1].ticker: '../../ETC/PASSWD' is not a ticker symbol",
+    ),
+    "empty ticker": (
+        "duo.yaml",
+        TINY_BUCKET.replace("ticker: BBB", "ticker: ''"),
+        "members[1].ticker: '' is not a ticker symbol",
+    ),
+    "200-character ticker": (
+        "duo.yaml",
+        TINY_BUCKET.replace("ticker: BBB", "ticker: " + "B" * 200),
+        "members[1].ticker:",
+    ),
+    "control character": (
+        "duo.yaml",
+        TINY_BUCKET.replace("ticker: BBB", 'ticker: "B\\x07B"'),
+        "members[1].ticker:",
+    ),
+    "impossible date": (
+        "claims.yaml",
+        "claims:\n  - id: a\n    source: s\n    statement: s\n    bucket: duo\n"
+        "    benchmark: SPY\n    start: 2024-13-45\n",
+        "claims.yaml:7: not a valid date (month must be in 1..12)",
+    ),
+    "date that is not a date": (
+        "claims.yaml",
+        "claims:\n  - id: a\n    source: s\n    statement: s\n    bucket: duo\n"
+        "    benchmark: SPY\n    start: someday\n",
+        "claims.yaml:7: claims[0].start:",
+    ),
+    "end before start": (
+        "claims.yaml",
+        "claims:\n  - id: a\n    source: s\n    statement: s\n    bucket: duo\n"
+        "    benchmark: SPY\n    start: 2024-03-01\n    end: 2024-02-01\n",
+        "end 2024-02-01 is not after start 2024-03-01",
+    ),
+    "python object tag": (
+        "duo.yaml",
+        "side: !!python/object/apply:os.system ['touch PWNED']\nmembers: []\n",
+        "duo.yaml",
+    ),
+    "benchmark bucket that does not exist": (
+        "benchmarks.yaml",
+        "benchmarks:\n  - SPY\n  - nosuch\n",
+        "benchmarks.yaml",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(UNIVERSE_CASES))
+def test_bad_universe_files(world: Path, case: str) -> None:
+    name, text, expected = UNIVERSE_CASES[case]
+    (world / "universes" / name).write_text(text)
+    assert_clean_failure(run(world), world, str(world / "universes"), expected)
+    assert not Path("PWNED").exists()
+
+
+def test_a_second_bucket_file_duplicating_a_bucket_is_an_error(world: Path) -> None:
+    (world / "universes" / "duo.yml").write_text(TINY_BUCKET)
+    assert_clean_failure(run(world), world, "duo")
+
+
+PRICE_CASES = {
+    "missing column": ("Date,Price\n2024-01-02,1\n2024-01-03,2\n", "Close: no Close or Adj Close"),
+    "non-numeric": (GOOD_CSV.replace(",105\n", ",abc\n"), "Close: value 'abc' on 2024-01-09"),
+    "NaN": (GOOD_CSV.replace(",105\n", ",NaN\n"), "Close: no value on 2024-01-09"),
+    "empty value": (GOOD_CSV.replace(",105\n", ",\n"), "Close: no value on 2024-01-09"),
+    "inf": (GOOD_CSV.replace(",105\n", ",inf\n"), "Close: value on 2024-01-09 is not finite"),
+    "zero": (GOOD_CSV.replace(",105\n", ",0\n"), "Close: price 0 on 2024-01-09 is not positive"),
+    "negative": (GOOD_CSV.replace(",105\n", ",-3\n"), "price -3 on 2024-01-09 is not positive"),
+    "duplicate date": (
+        GOOD_CSV + "2024-02-12,200\n",
+        "Date: date 2024-02-12 appears twice",
+    ),
+    "unsorted dates": (
+        "Date,Close\n2024-01-03,1\n2024-01-02,2\n2024-01-04,3\n",
+        "Date: dates are not sorted",
+    ),
+    "bad date": (GOOD_CSV.replace("2024-01-09", "2024-02-30"), "'2024-02-30' is not a date"),
+    "empty file": ("", "the file is empty"),
+    "header only": ("Date,Close\n", "has a header but no rows"),
+    "one row": ("Date,Close\n2024-01-02,1\n", "has 1 price row; at least 2 are needed"),
+    "binary": ("\x00\x01garbage\x02", "AAA.csv"),
+}
+
+
+@pytest.mark.parametrize("case", list(PRICE_CASES))
+def test_bad_price_files(world: Path, case: str) -> None:
+    text, expected = PRICE_CASES[case]
+    (world / "prices" / "AAA.csv").write_text(text)
+    assert_clean_failure(run(world), world, str(world / "prices" / "AAA.csv"), expected)
+
+
+def test_bom_and_windows_line_endings_are_fine(world: Path) -> None:
+    crlf = GOOD_CSV.replace("\n", "\r\n")
+    (world / "prices" / "AAA.csv").write_bytes(b"\xef\xbb\xbf" + crlf.encode())
+    assert run(world).exit_code == 0
+
+
+def test_a_parquet_that_is_not_a_parquet(world: Path) -> None:
+    fake = world / "prices.parquet"
+    fake.write_text("not a parquet")
+    res = runner.invoke(
+        app,
+        ["run", "--universes", str(world / "universes"), "--prices", str(fake),
+         "--out", str(world / "out")],
+    )  # fmt: skip
+    assert_clean_failure(res, world, str(fake), "not a readable parquet file")
+    res = runner.invoke(app, ["prices", "import", str(fake), "--store", str(world / "st")])
+    assert res.exit_code == 2 and str(fake) in res.stderr
+    assert not (world / "st" / "manifest.json").exists()
+
+
+def test_member_and_benchmark_without_prices(world: Path) -> None:
+    (world / "prices" / "BBB.csv").unlink()
+    assert_clean_failure(run(world), world, "bucket duo: 1 of 2 members have no prices", "BBB")
+    (world / "prices" / "SPY.csv").unlink()
+    assert_clean_failure(run(world), world, "benchmark SPY has no prices")
+
+
+def test_dates_on_the_command_line(world: Path) -> None:
+    assert_clean_failure(run(world, "--end", "2023-01-01"), world, "--end 2023-01-01 is not after")
+    res = run(world, "--start", "tomorrow")
+    assert res.exit_code == 2 and "Traceback" not in res.output  # typer's own usage error
+    assert not (world / "out").exists()
+
+
+# --- property tests --------------------------------------------------------------------------------
+
+scalars = st.one_of(
+    st.text(max_size=12),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.dates().map(str),
+    st.sampled_from(["long", "hedge", "avoid", "context", "proposed", "verified", "rejected"]),
+)
+tickers = st.one_of(
+    st.sampled_from(["AAA", "BBB", "SPY", "ZZZ", "../x", "", "a b", "X" * 40]),
+    st.text(alphabet=string.printable, max_size=8),
+)
+members = st.lists(
+    st.fixed_dictionaries(
+        {"ticker": tickers, "status": scalars, "rationale": scalars},
+        optional={"weight": scalars, "verified_by": scalars, "verified_on": scalars, "x": scalars},
+    ),
+    max_size=3,
+)
+bucket_docs = st.fixed_dictionaries(
+    {"side": scalars, "members": st.one_of(members, scalars)}, optional={"description": scalars}
+)
+
+
+def _yaml_dump(doc: object) -> str:
+    import io
+
+    from ruamel.yaml import YAML
+
+    out = io.StringIO()
+    YAML(typ="safe", pure=True).dump(doc, out)
+    return out.getvalue()
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(doc=bucket_docs)
+def test_any_bucket_file_runs_or_fails_cleanly(world: Path, doc: dict[str, object]) -> None:
+    (world / "universes" / "duo.yaml").write_text(_yaml_dump(doc))
+    res = run(world)
+    if res.exit_code == 0:  # type: ignore[attr-defined]
+        assert (world / "out" / "results.json").exists()
+        import shutil
+
+        shutil.rmtree(world / "out")
+    else:
+        assert_clean_failure(res, world)
+
+
+price_cells = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.sampled_from(["", "abc", "NaN", "null", "1e400", "-0", " 5 "]),
+)
+date_cells = st.one_of(
+    st.dates(
+        min_value=pd.Timestamp("2023-12-01").date(), max_value=pd.Timestamp("2024-03-01").date()
+    ).map(str),
+    st.sampled_from(["", "2024-02-30", "yesterday", "2024/01/05"]),
+)
+
+
+GOOD_ROWS = [tuple(line.split(",")) for line in GOOD_CSV.splitlines()[1:]]
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, len(GOOD_ROWS) - 1), st.booleans(), date_cells, price_cells),
+        max_size=3,
+    ),
+    drop=st.lists(st.integers(0, len(GOOD_ROWS) - 1), max_size=30),
+    header=st.booleans(),
+)
+def test_any_price_table_runs_or_fails_cleanly(
+    world: Path,
+    edits: list[tuple[int, bool, str, object]],
+    drop: list[int],
+    header: bool,
+) -> None:
+    # a good table, with rows dropped and up to three cells replaced by anything
+    rows = [list(r) for r in GOOD_ROWS]
+    for at, date_side, date, price in edits:
+        rows[at][0 if date_side else 1] = date if date_side else str(price)
+    rows = [r for i, r in enumerate(rows) if i not in set(drop)]
+    text = ("Date,Close\n" if header else "") + "".join(f"{d},{p}\n" for d, p in rows)
+    (world / "prices" / "AAA.csv").write_text(text)
+    res = run(world)
+    if res.exit_code == 0:  # type: ignore[attr-defined]
+        assert (world / "out" / "results.json").exists()
+        import shutil
+
+        shutil.rmtree(world / "out")
+    else:
+        line = assert_clean_failure(res, world)
+        assert "AAA.csv" in line or "duo" in line or "window" in line, line

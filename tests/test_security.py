@@ -1,0 +1,136 @@
+"""Security: ticker symbols never become paths unchecked, YAML builds no objects, every user
+string is escaped in HTML and Markdown, and a run opens no connection and no port."""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from backtest.store import PriceStore
+from bucketmap.cli import app
+from buckets.errors import StoreError
+from tests.conftest import TINY_BENCH
+
+runner = CliRunner()
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> | [a](javascript:alert(1)) *b*'
+
+BUCKET = f"""\
+side: long
+description: '{HOSTILE}'
+members:
+  - ticker: AAA
+    status: verified
+    rationale: '{HOSTILE}'
+    verified_by: '{HOSTILE}'
+    verified_on: 2024-01-02
+    evidence: '{HOSTILE}'
+  - ticker: BBB
+    status: proposed
+    rationale: plain
+"""
+
+CLAIMS = f"""\
+claims:
+  - id: hostile
+    source: '{HOSTILE}'
+    statement: '{HOSTILE}'
+    bucket: duo
+    benchmark: SPY
+    start: 2024-01-10
+"""
+
+
+@pytest.fixture
+def hostile_world(tmp_path: Path) -> Path:
+    (tmp_path / "universes").mkdir()
+    (tmp_path / "universes" / "duo.yaml").write_text(BUCKET)
+    (tmp_path / "universes" / "benchmarks.yaml").write_text(TINY_BENCH)
+    (tmp_path / "universes" / "claims.yaml").write_text(CLAIMS)
+    (tmp_path / "prices").mkdir()
+    days = pd.bdate_range("2024-01-02", periods=40)
+    for i, t in enumerate(("AAA", "BBB", "SPY")):
+        (tmp_path / "prices" / f"{t}.csv").write_text(
+            "Date,Close\n" + "".join(f"{d:%Y-%m-%d},{100 + i + k}\n" for k, d in enumerate(days))
+        )
+    return tmp_path
+
+
+def _run(world: Path) -> object:
+    return runner.invoke(
+        app,
+        ["run", "--universes", str(world / "universes"), "--prices", str(world / "prices"),
+         "--out", str(world / "out"), "--start", "2024-01-01"],
+    )  # fmt: skip
+
+
+def test_every_user_string_is_escaped_in_the_report_and_the_summary(hostile_world: Path) -> None:
+    res = _run(hostile_world)
+    assert res.exit_code == 0, res.output
+    html = (hostile_world / "out" / "report.html").read_text()
+    assert "<img src=x" not in html and '<script>alert("x")' not in html
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+    # description, rationale, verified_by/evidence and the claim's statement: each shown as text
+    assert html.count(escaped) >= 4
+    summary = (hostile_world / "out" / "summary.md").read_text()
+    assert "<" not in summary.replace("\\<", "")  # every < is escaped
+    assert "\\[a\\]\\(javascript:alert\\(1\\)\\)" in summary  # no live link
+    assert "\\*b\\*" in summary
+
+
+def test_yaml_builds_no_python_objects(tmp_path: Path, hostile_world: Path) -> None:
+    marker = tmp_path / "PWNED"
+    (hostile_world / "universes" / "duo.yaml").write_text(
+        f"side: !!python/object/apply:os.system ['touch {marker}']\nmembers: []\n"
+    )
+    res = runner.invoke(app, ["universes", "validate", str(hostile_world / "universes")])
+    assert res.exit_code == 2
+    assert not marker.exists()
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("ticker", ["../../etc/passwd", "..", "a/b", "A\x00B", "", "X" * 200])
+def test_a_ticker_never_becomes_a_path(tmp_path: Path, ticker: str) -> None:
+    store = PriceStore(tmp_path / "st")
+    series = pd.Series([1.0, 2.0], pd.bdate_range("2024-01-02", periods=2))
+    with pytest.raises(StoreError):
+        store.write({ticker: series}, source="test")
+    assert not (tmp_path / "st" / "prices").exists() or not any(
+        (tmp_path / "st" / "prices").iterdir()
+    )
+    for command in (["prices", "fetch", ticker], ["prices", "info", ticker]):
+        res = runner.invoke(app, [*command, "--store", str(tmp_path / "st")])
+        assert res.exit_code == 2, (command, res.output)
+        assert "Traceback" not in res.output
+    assert list(tmp_path.rglob("passwd")) == []
+
+
+def test_a_run_opens_no_connection_and_no_port(
+    hostile_world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[str] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        attempts.append(repr(address))
+        raise OSError("the test forbids network access")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket.socket, "bind", refuse)
+    res = _run(hostile_world)
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["report", str(hostile_world / "out")])
+    assert res.exit_code == 0, res.output
+    assert attempts == []
+
+
+def test_the_report_loads_nothing_from_outside(hostile_world: Path) -> None:
+    assert _run(hostile_world).exit_code == 0
+    html = (hostile_world / "out" / "report.html").read_text()
+    assert not re.search(r"<(script|img|iframe|link)[^>]+(src|href)\s*=", html, re.I)
+    assert "@import" not in html and not re.search(r"url\(\s*['\"]?https?:", html)
