@@ -93,6 +93,13 @@ bucket drifts from its rule by ~1e-8. Values are divided by it again, so results
 VOL_LOOKBACK = 63
 """Trading days of returns behind an inverse-volatility weight."""
 
+AUTO_CALL_SEQ_LIMIT = 64
+"""Largest bucket whose order of trades vectorbt sorts itself (``call_seq="auto"``). vectorbt sorts
+a group's orders with an insertion sort on every simulated row, which is quadratic in the group's
+size (a 10,000-member bucket took ~10 minutes). Larger buckets get the same order computed here:
+sells before buys, by the trade each member needs from its drifted weight (see
+:func:`trade_order`)."""
+
 
 def trailing_volatility(prices: pd.DataFrame, lookback: int = VOL_LOOKBACK) -> pd.DataFrame:
     """Standard deviation (ddof=1) of each ticker's last ``lookback`` daily returns, up to and
@@ -101,21 +108,28 @@ def trailing_volatility(prices: pd.DataFrame, lookback: int = VOL_LOOKBACK) -> p
 
 
 def _inverse_vol_weights(live: np.ndarray, vol: np.ndarray) -> np.ndarray:
-    """1/σ weights over live members; members without a σ (too little history) get the average
-    weight 1/n, and the others share the rest in proportion to 1/σ."""
-    w = np.zeros(live.shape, dtype="float64")
-    n = int(live.sum())
-    if n == 0:
-        return w
+    """1/σ weights over live members (along the last axis, so one row or many at once); members
+    without a σ (too little history) get the average weight 1/n, and the others share the rest in
+    proportion to 1/σ. A row without live members is all zeros."""
+    live = live.astype(bool)
+    n = live.sum(axis=-1, keepdims=True)
     known = live & np.isfinite(vol) & (vol > 0)
-    k = int(known.sum())
-    if k == 0:
-        w[live] = 1.0 / n
-        return w
-    w[live & ~known] = 1.0 / n
-    inverse = 1.0 / vol[known]
-    w[known] = (k / n) * inverse / inverse.sum()
-    return w
+    k = known.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inverse = np.where(known, 1.0 / np.where(known, vol, 1.0), 0.0)
+        share = inverse / inverse.sum(axis=-1, keepdims=True)
+        w = np.where(known, (k / n) * share, np.where(live, 1.0 / n, 0.0))
+    return np.where(n > 0, w, 0.0)
+
+
+def _base_weights(live: np.ndarray, custom: np.ndarray | None) -> np.ndarray:
+    """Target weights over the live members (along the last axis): equal, or custom weights
+    renormalised over them (all zeros when every live member has custom weight 0)."""
+    live = live.astype(bool)
+    raw = live.astype("float64") if custom is None else np.where(live, custom, 0.0)
+    total = raw.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, raw / total, 0.0)
 
 
 def fill_within_life(prices: pd.DataFrame) -> pd.DataFrame:
@@ -124,20 +138,281 @@ def fill_within_life(prices: pd.DataFrame) -> pd.DataFrame:
     return prices.ffill().where(prices.bfill().notna())
 
 
-def _base_weights(live: np.ndarray, custom: np.ndarray | None) -> np.ndarray:
-    """Target weights over the live members: equal, or custom weights renormalised over them."""
-    w = np.zeros(live.shape, dtype="float64")
-    if not live.any():
-        return w
-    if custom is None:
-        w[live] = 1.0 / live.sum()
-        return w
-    raw = np.where(live, custom, 0.0)
-    total = raw.sum()
-    if total <= 0:  # every live member has weight 0: nothing to hold but cash
-        return w
-    normalised: np.ndarray = raw / total
-    return normalised
+@dataclass(frozen=True)
+class PriceLife:
+    """Where each ticker of a price frame (date × ticker) has prices, as positions on its index.
+
+    ``filled``: closes valued within each life (:func:`fill_within_life`), NaN outside;
+    ``first`` / ``last``: first and last priced position, -1 when the ticker has no price.
+    """
+
+    index: pd.DatetimeIndex
+    tickers: list[str]
+    filled: np.ndarray
+    priced: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def of(cls, prices: pd.DataFrame) -> PriceLife:
+        values = prices.to_numpy(dtype="float64")
+        priced = ~np.isnan(values)
+        n_days = values.shape[0]
+        has_any = priced.any(axis=0)
+        first = np.where(has_any, priced.argmax(axis=0), -1)
+        last = np.where(has_any, n_days - 1 - priced[::-1].argmax(axis=0), -1)
+        return cls(
+            index=pd.DatetimeIndex(prices.index),
+            tickers=list(prices.columns),
+            filled=fill_within_life(prices).to_numpy(dtype="float64"),
+            priced=priced,
+            first=first,
+            last=last,
+        )
+
+    def first_from(self, start: int, cols: np.ndarray) -> np.ndarray:
+        """First priced position at or after ``start`` of each of ``cols`` (-1 when none): where
+        a window that opens at ``start`` sees each member's first price."""
+        if start == 0:
+            first: np.ndarray = self.first[cols]
+            return first
+        later = self.priced[start:, cols]
+        has = later.any(axis=0)
+        return np.where(has, start + later.argmax(axis=0), -1)
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """One bucket's trades: the event positions (inception, rebalances, stops) on the price
+    index, the target weights set at each (rows sum to 1, or 0 when nothing can be held), and the
+    weights each event finds (the previous targets drifted with prices; zeros at inception)."""
+
+    positions: np.ndarray
+    weights: np.ndarray
+    drifted: np.ndarray
+    first: np.ndarray
+    """Each member's first priced position in the plan's window (-1 when none)."""
+
+
+def plan_events(
+    life: PriceLife,
+    cols: np.ndarray,
+    rebalance_positions: np.ndarray,
+    *,
+    start: int = 0,
+    custom: np.ndarray | None = None,
+    volatility: np.ndarray | None = None,
+) -> EventPlan:
+    """Target weights at each event of a bucket of ``cols`` (positions in ``life.tickers``) whose
+    window opens at position ``start`` and ends at the last day of ``life.index``.
+
+    Follows the module's contract: inception on the first day a member can be held (priced, with a
+    later price to come), rule weights (equal, ``custom`` renormalised, or inverse ``volatility``,
+    both per member of ``cols``) at inception and at each of ``rebalance_positions`` after it, and
+    at a member's last price before the window ends the drifted weights without that member.
+    """
+    n_days = len(life.index)
+    end = n_days - 1
+    first = life.first_from(start, cols)
+    last = np.where(first >= 0, life.last[cols], -1)
+    holdable = (first >= 0) & (first < last)
+    m = len(cols)
+    if not holdable.any():
+        empty = np.empty((0, m))
+        return EventPlan(np.empty(0, dtype=np.int64), empty, empty, first)
+    inception = int(first[holdable].min())
+    stops = last[(first >= 0) & (last >= inception) & (last < end)]
+    rebals = rebalance_positions[rebalance_positions > inception]
+    positions = np.unique(np.concatenate([[inception], rebals, stops])).astype(np.int64)
+    is_rule = (positions == inception) | np.isin(positions, rebals)
+
+    at = positions[:, None]
+    can_hold = (at >= first) & (at < last) & (first >= 0)
+    if volatility is not None:
+        weights = _inverse_vol_weights(can_hold, volatility[positions][:, cols])
+    else:
+        weights = _base_weights(can_hold, custom)
+
+    prices = life.filled[positions][:, cols]
+    for i in np.flatnonzero(~is_rule):  # a stop between rebalances: sell, keep the others' drift
+        grown = _drift(weights[i - 1], prices[i - 1], prices[i])
+        grown[last == positions[i]] = 0.0
+        total = grown.sum()
+        weights[i] = grown / total if total > 0 else grown
+    drifted = np.zeros_like(weights)
+    grown = _drift(weights[:-1], prices[:-1], prices[1:])
+    total = grown.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drifted[1:] = np.where(total > 0, grown / total, 0.0)
+    return EventPlan(positions, weights, drifted, first)
+
+
+def _drift(weights: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Weights (along the last axis) grown by each held member's price change, not renormalised."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(weights > 0, weights * after / before, 0.0)
+
+
+def trade_order(plan: EventPlan) -> np.ndarray:
+    """For each event, the members in the order vectorbt should trade them: by the change each
+    needs (target − drifted weight, ascending), so sells come first and free the cash the buys
+    use. This is the order ``call_seq="auto"`` finds from vectorbt's own positions."""
+    return np.argsort(plan.weights - plan.drifted, axis=1, kind="stable")
+
+
+@dataclass
+class PlannedValues:
+    """What :func:`simulate_plans` returns: per bucket, values on every day of the price index
+    (per unit of starting cash; 1.0 before inception), and per member the shares held at each
+    close (date × column of the plans, concatenated in order)."""
+
+    values: np.ndarray
+    shares: np.ndarray | None
+
+
+def simulate_plans(
+    life: PriceLife,
+    plans: Sequence[tuple[np.ndarray, EventPlan]],
+    *,
+    cost_bps: float = 0.0,
+    keep_shares: bool = False,
+) -> PlannedValues:
+    """Simulate every ``(cols, plan)`` as one cash-sharing group in one vectorbt call.
+
+    Holdings change only at events, so vectorbt is given only the days on which some plan trades
+    (the union of event positions), and each day's value is the cash plus the shares held after
+    the last event times that day's close. A bucket's value is ``INIT_CASH``-scaled inside and
+    returned per unit.
+    """
+    import vectorbt as vbt
+
+    n_days = len(life.index)
+    n_groups = len(plans)
+    live_plans = [(cols, plan) for cols, plan in plans if len(plan.positions)]
+    if not live_plans:
+        return PlannedValues(np.ones((n_days, n_groups)), None)
+    rows = np.unique(np.concatenate([plan.positions for _, plan in live_plans]))
+    all_cols = np.concatenate([cols for cols, _ in plans]).astype(np.int64)
+    lens = np.array([len(cols) for cols, _ in plans])
+    offsets = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    n_cols = int(lens.sum())
+
+    close = life.filled[rows][:, all_cols]
+    size = np.full((len(rows), n_cols), np.nan)
+    big = int(lens.max()) > AUTO_CALL_SEQ_LIMIT
+    call_seq = (
+        np.tile(np.concatenate([np.arange(n) for n in lens]), (len(rows), 1)) if big else None
+    )
+    for (cols, plan), offset in zip(plans, offsets, strict=True):
+        if not len(plan.positions):
+            continue
+        at = np.searchsorted(rows, plan.positions)
+        block = slice(offset, offset + len(cols))
+        size[at, block] = plan.weights
+        if call_seq is not None:
+            call_seq[at, block] = trade_order(plan)
+    size[np.isnan(close)] = np.nan  # no order where there is no price
+    group = np.repeat(np.arange(n_groups), lens)
+    pf = vbt.Portfolio.from_orders(
+        close=close,
+        size=size,
+        size_type="targetpercent",
+        group_by=group,
+        cash_sharing=True,
+        call_seq="auto" if call_seq is None else call_seq,
+        init_cash=INIT_CASH,
+        fees=cost_bps / 10_000.0,
+        ffill_val_price=True,
+    )
+    held = np.asarray(pf.assets(), dtype="float64").reshape(len(rows), n_cols)
+    cash = np.asarray(pf.cash(), dtype="float64").reshape(len(rows), n_groups)
+    # each day takes the holdings after the last event on or before it
+    last_event = np.searchsorted(rows, np.arange(n_days), side="right") - 1
+    before = last_event < 0
+    shares = held[np.maximum(last_event, 0)]
+    shares[before] = 0.0
+    cash_daily = cash[np.maximum(last_event, 0)]
+    cash_daily[before] = INIT_CASH
+    prices = np.nan_to_num(life.filled[:, all_cols])  # a member is held only inside its life
+    holdings = np.add.reduceat(shares * prices, offsets, axis=1) if n_cols else 0.0
+    values = (cash_daily + holdings) / INIT_CASH
+    return PlannedValues(values, shares if keep_shares else None)
+
+
+def returns_from_values(values: np.ndarray, inception: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Daily returns (days × buckets) from per-unit values: ``V_t / V_{t-1} - 1``, the first one
+    (the day after ``inception``) against the unit of cash invested, NaN on and before inception,
+    after ``end`` (the last live member's last price) and for a bucket whose inception is -1."""
+    n_days = values.shape[0]
+    out = np.full(values.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[1:] = values[1:] / values[:-1] - 1.0
+    day = np.arange(n_days)[:, None]
+    first = inception + 1
+    is_first = day == first
+    out = np.where(is_first, values - 1.0, out)
+    keep = (inception >= 0) & (day > inception) & (day <= end)
+    return np.where(keep, out, np.nan)
+
+
+def rebalance_positions(index: pd.DatetimeIndex, rebalance: Rebalance) -> np.ndarray:
+    """Positions on ``index`` of its rebalance days (:func:`backtest.calendar.rebalance_dates`)."""
+    return np.flatnonzero(index.isin(rebalance_dates(index, rebalance))).astype(np.int64)
+
+
+def _plan_for(
+    life: PriceLife,
+    spec: BucketSpec,
+    rebalance: Rebalance,
+    weighting: Weighting,
+    volatility: np.ndarray | None,
+    rebalances: dict[Rebalance, np.ndarray],
+) -> tuple[np.ndarray, EventPlan]:
+    position = {t: i for i, t in enumerate(life.tickers)}
+    cols = np.array([position[t] for t in spec.tickers], dtype=np.int64)
+    rule = spec.rebalance or rebalance
+    if rule not in rebalances:
+        rebalances[rule] = rebalance_positions(life.index, rule)
+    spec_weighting = spec.weighting or weighting
+    custom = None
+    if spec_weighting is Weighting.custom and spec.weights is not None:
+        custom = np.array([float(spec.weights.get(t, 0.0)) for t in spec.tickers])
+    vol = volatility if spec_weighting is Weighting.inverse_vol else None
+    return cols, plan_events(life, cols, rebalances[rule], custom=custom, volatility=vol)
+
+
+def _spans(
+    life: PriceLife, cols: np.ndarray, plan: EventPlan, custom: np.ndarray | None
+) -> dict[str, MemberSpan]:
+    """Each member's span from its plan: first/last price, the event it joined, when it left."""
+    index, end = life.index, len(life.index) - 1
+    held = plan.weights > 0
+    joined = np.where(held.any(axis=0), plan.positions[held.argmax(axis=0)], -1)
+    if not len(plan.positions):
+        joined = np.full(len(cols), -1)
+    spans: dict[str, MemberSpan] = {}
+    for j, col in enumerate(cols):
+        first, last = int(plan.first[j]), int(life.last[col]) if plan.first[j] >= 0 else -1
+        reason: str | None = None
+        if joined[j] < 0:
+            if first < 0:
+                reason = "no prices in the window"
+            elif last <= first:
+                reason = "fewer than 2 prices in the window"
+            elif custom is not None and custom[j] == 0:
+                reason = "custom weight 0"
+            else:
+                reason = "listed after the last rebalance of the window"
+        exited = index[last] if joined[j] >= 0 and last < end else None
+        spans[life.tickers[col]] = MemberSpan(
+            life.tickers[col],
+            _ts(index, first),
+            _ts(index, last),
+            _ts(index, joined[j]),
+            exited,
+            reason,
+        )
+    return spans
 
 
 def target_weights(
@@ -152,87 +427,28 @@ def target_weights(
     by event day (inception, rebalances, stops) × ticker; rows sum to 1 (or 0 when nothing can be
     held), and the spans.
     """
-    index = pd.DatetimeIndex(prices.index)
-    tickers = list(prices.columns)
-    values = prices.to_numpy(dtype="float64")
-    priced = ~np.isnan(values)
-    n_days, n_members = values.shape
-    has_any = priced.any(axis=0)
-    first = np.where(has_any, priced.argmax(axis=0), -1)
-    last = np.where(has_any, n_days - 1 - priced[::-1].argmax(axis=0), -1)
-    filled = fill_within_life(prices).to_numpy(dtype="float64")
-    day = np.arange(n_days)[:, None]
-    alive = (day >= first) & (day <= last) & has_any
-
-    vol_arr = None
-    if volatility is not None:
-        vol_arr = volatility.reindex(index=index, columns=tickers).to_numpy(dtype="float64")
+    life = PriceLife.of(prices)
+    tickers = life.tickers
+    cols = np.arange(len(tickers), dtype=np.int64)
     custom_arr = None
     if custom is not None:
         custom_arr = np.array([float(custom.get(t, 0.0)) for t in tickers], dtype="float64")
-
-    # a member needs a price today and one later to be bought today
-    can_hold = alive & (day < last)
-    window_end = n_days - 1
-    candidates = np.flatnonzero(can_hold.any(axis=1))
-    events: list[int] = []
-    rebal_pos: set[int] = set()
-    if len(candidates):
-        inception = int(candidates[0])
-        rebal_pos = set(np.flatnonzero(index.isin(rebalance_dates(index, rebalance))).tolist())
-        stop_pos = {int(p) for p in last if 0 <= p < window_end and p >= inception}
-        events = sorted({inception} | {p for p in rebal_pos if p > inception} | stop_pos)
-
-    rows: list[np.ndarray] = []
-    prev_w = np.zeros(n_members)
-    prev_pos = events[0] if events else 0
-    joined = np.full(n_members, -1)
-    for pos in events:
-        if pos == events[0] or pos in rebal_pos:
-            if vol_arr is not None:
-                w = _inverse_vol_weights(can_hold[pos], vol_arr[pos])
-            else:
-                w = _base_weights(can_hold[pos], custom_arr)
-        else:
-            held = prev_w > 0
-            grown = np.zeros(n_members)
-            grown[held] = prev_w[held] * filled[pos, held] / filled[prev_pos, held]
-            grown[last == pos] = 0.0  # sold at this close
-            total = grown.sum()
-            w = grown / total if total > 0 else grown
-        joined[(w > 0) & (joined < 0)] = pos
-        rows.append(w)
-        prev_w, prev_pos = w, pos
-
+    vol = None
+    if volatility is not None:
+        vol = volatility.reindex(index=life.index, columns=tickers).to_numpy(dtype="float64")
+    plan = plan_events(
+        life,
+        cols,
+        rebalance_positions(life.index, rebalance),
+        custom=custom_arr,
+        volatility=vol,
+    )
     frame = pd.DataFrame(
-        np.vstack(rows) if rows else np.empty((0, n_members)),
-        index=pd.DatetimeIndex(index[events], name="date"),
+        plan.weights,
+        index=pd.DatetimeIndex(life.index[plan.positions], name="date"),
         columns=pd.Index(tickers, name="ticker"),
     )
-    spans: dict[str, MemberSpan] = {}
-    for j, t in enumerate(tickers):
-        reason: str | None = None
-        if joined[j] < 0:
-            if not has_any[j]:
-                reason = "no prices in the window"
-            elif last[j] <= first[j]:
-                reason = "fewer than 2 prices in the window"
-            elif custom_arr is not None and custom_arr[j] == 0:
-                reason = "custom weight 0"
-            else:
-                reason = "listed after the last rebalance of the window"
-        exited = None
-        if joined[j] >= 0 and last[j] < window_end:
-            exited = index[last[j]]
-        spans[t] = MemberSpan(
-            t,
-            _ts(index, first[j]),
-            _ts(index, last[j]),
-            _ts(index, joined[j]),
-            exited,
-            reason,
-        )
-    return frame, spans
+    return frame, _spans(life, cols, plan, custom_arr)
 
 
 def _ts(index: pd.DatetimeIndex, pos: int | np.integer) -> pd.Timestamp | None:
@@ -254,90 +470,75 @@ def simulate_buckets(
     Returns the daily returns of every bucket, the target weights at each event and the member
     spans (see the module docstring for the conventions).
     """
-    import vectorbt as vbt
-
     index = pd.DatetimeIndex(prices.index)
-    closes: list[pd.DataFrame] = []
-    sizes: list[pd.DataFrame] = []
-    weight_rows: list[pd.DataFrame] = []
+    names = [b.name for b in buckets]
+    returns = pd.DataFrame(index=index, columns=names, dtype="float64")
+    returns.index.name = "date"
+    if not buckets:
+        return Simulation(returns, pd.DataFrame(columns=["date", "bucket", "ticker", "weight"]))
+    used = list(dict.fromkeys(t for b in buckets for t in b.tickers))
+    life = PriceLife.of(prices.loc[:, used])
+    vol_arr = None
+    if any((b.weighting or weighting) is Weighting.inverse_vol for b in buckets):
+        # trailing σ from the history handed in (it may start before the window)
+        if volatility is None:
+            volatility = trailing_volatility(prices)
+        vol_arr = volatility.reindex(index=index, columns=used).to_numpy(dtype="float64")
+    rebalances: dict[Rebalance, np.ndarray] = {}
+    plans = [_plan_for(life, b, rebalance, weighting, vol_arr, rebalances) for b in buckets]
+    simulated = simulate_plans(life, plans, cost_bps=cost_bps, keep_shares=True)
+
     members: dict[str, dict[str, MemberSpan]] = {}
     inception: dict[str, pd.Timestamp | None] = {}
-    last_live: dict[str, pd.Timestamp | None] = {}
-    for spec in buckets:
-        sub = prices.loc[:, list(spec.tickers)]
-        spec_weighting = spec.weighting or weighting
-        custom = spec.weights if spec_weighting is Weighting.custom else None
-        vol = None
-        if spec_weighting is Weighting.inverse_vol:
-            # trailing σ from the history handed in (it may start before the window)
-            if volatility is None:
-                volatility = trailing_volatility(prices)
-            vol = volatility
-        targets, spans = target_weights(sub, spec.rebalance or rebalance, custom, vol)
-        members[spec.name] = spans
-        held = [s for s in spans.values() if s.joined is not None]
-        inception[spec.name] = targets.index[0] if len(targets) else None
-        last_live[spec.name] = max((s.last_price for s in held if s.last_price), default=None)
-        filled = fill_within_life(sub)
-        size = pd.DataFrame(np.nan, index=index, columns=sub.columns)
-        size.loc[targets.index] = targets.to_numpy()
-        size = size.where(filled.notna())  # no order where there is no price
-        cols = pd.MultiIndex.from_product(
-            [[spec.name], list(sub.columns)], names=["bucket", "ticker"]
+    weight_rows: list[pd.DataFrame] = []
+    starts = np.full(len(buckets), -1)
+    ends = np.full(len(buckets), -1)
+    for g, (spec, (cols, plan)) in enumerate(zip(buckets, plans, strict=True)):
+        custom = None
+        if (spec.weighting or weighting) is Weighting.custom and spec.weights is not None:
+            custom = np.array([float(spec.weights.get(t, 0.0)) for t in spec.tickers])
+        members[spec.name] = _spans(life, cols, plan, custom)
+        if not len(plan.positions):
+            inception[spec.name] = None
+            continue
+        starts[g] = plan.positions[0]
+        inception[spec.name] = index[starts[g]]
+        held = (plan.weights > 0).any(axis=0)
+        ends[g] = life.last[cols[held]].max() if held.any() else -1
+        long = pd.DataFrame(
+            {
+                "date": np.repeat(index[plan.positions], len(cols)),
+                "bucket": spec.name,
+                "ticker": np.tile(np.asarray(spec.tickers, dtype=object), len(plan.positions)),
+                "weight": plan.weights.ravel(),
+            }
         )
-        filled.columns = cols
-        size.columns = cols
-        closes.append(filled)
-        sizes.append(size)
-        if len(targets):
-            long = (
-                targets.reset_index()
-                .melt(id_vars="date", var_name="ticker", value_name="weight")
-                .sort_values("date", kind="stable")
-            )
-            long.insert(1, "bucket", spec.name)
-            weight_rows.append(long)
+        weight_rows.append(long)
+    values = simulated.values
+    returns.loc[:, :] = returns_from_values(values, starts, ends)
 
-    returns = pd.DataFrame(index=index, columns=[b.name for b in buckets], dtype="float64")
     contributions: dict[str, pd.DataFrame] = {}
-    returns.index.name = "date"
-    if closes:
-        close = pd.concat(closes, axis=1)
-        size = pd.concat(sizes, axis=1)
-        pf = vbt.Portfolio.from_orders(
-            close=close,
-            size=size,
-            size_type="targetpercent",
-            group_by="bucket",
-            cash_sharing=True,
-            call_seq="auto",
-            init_cash=INIT_CASH,
-            fees=cost_bps / 10_000.0,
-            ffill_val_price=True,
-        )
-        value = pf.value()
-        if isinstance(value, pd.Series):  # vectorbt squeezes a single group to a Series
-            value = value.to_frame(str(close.columns.get_level_values("bucket")[0]))
-        shares = pd.DataFrame(pf.assets(), index=index, columns=close.columns)
-        pnl = (shares.shift(1) * close.diff()).fillna(0.0)
-        for name in returns.columns:
-            start = inception[name]
-            end = last_live[name]
-            if start is None or end is None:
+    shares = simulated.shares
+    if shares is not None:
+        all_cols = np.concatenate([cols for cols, _ in plans])
+        close = life.filled[:, all_cols]
+        pnl = np.zeros_like(close)
+        with np.errstate(invalid="ignore"):
+            pnl[1:] = np.nan_to_num(shares[:-1] * (close[1:] - close[:-1]))
+        offset = 0
+        for g, (spec, (cols, _)) in enumerate(zip(buckets, plans, strict=True)):
+            block = slice(offset, offset + len(cols))
+            offset += len(cols)
+            if starts[g] < 0:
                 continue
-            v = value[name] / INIT_CASH
-            r = v.pct_change()
-            first_day = index[index > start]
-            if len(first_day) == 0:
-                continue
-            r.loc[first_day[0]] = v.loc[first_day[0]] - 1.0  # against the cash invested
-            r[(r.index <= start) | (r.index > end)] = np.nan
-            returns[name] = r
-            previous = v.shift(1)
-            previous.loc[first_day[0]] = 1.0
-            parts = pnl[name].div(previous * INIT_CASH, axis=0).where(r.notna(), axis=0)
-            parts["costs"] = r - parts.sum(axis=1, min_count=1)
-            contributions[name] = parts
+            r = returns[spec.name].to_numpy()
+            previous = np.concatenate([[1.0], values[:-1, g]])
+            previous[starts[g] + 1] = 1.0  # the first return is against the cash invested
+            parts = pnl[:, block] / (previous[:, None] * INIT_CASH)
+            parts[np.isnan(r)] = np.nan
+            frame = pd.DataFrame(parts, index=index, columns=list(spec.tickers))
+            frame["costs"] = r - np.where(np.isnan(r), np.nan, parts.sum(axis=1))
+            contributions[spec.name] = frame
     weights = (
         pd.concat(weight_rows, ignore_index=True)
         if weight_rows

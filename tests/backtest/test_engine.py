@@ -223,3 +223,28 @@ def test_inverse_vol_uses_only_the_past_lookback() -> None:
     np.testing.assert_allclose(targets.iloc[0].to_numpy(), [1 / 3, 2 / 3], rtol=1e-9)
     # the crash on 01-08 comes after the weights were set: it does not change them
     assert np.isnan(vol.iloc[:3].to_numpy()).all()
+
+
+@pytest.mark.parametrize("cost_bps", [0.0, 25.0])
+def test_large_buckets_trade_in_the_order_vectorbt_would_choose(
+    cost_bps: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Above AUTO_CALL_SEQ_LIMIT members the sells-first order is computed by the engine instead of
+    # by vectorbt's quadratic sort. Without costs both give the same bucket. With costs the last
+    # purchase of an event is cut short by the fees, and which member is last can differ when two
+    # trades are nearly equal: the buckets may differ by a small fraction of the cost rate.
+    import backtest.engine as engine
+
+    rng = np.random.default_rng(7)
+    days = pd.bdate_range("2024-01-01", periods=130)
+    n = engine.AUTO_CALL_SEQ_LIMIT + 6
+    paths = 50 * np.exp(np.cumsum(rng.normal(0, 0.03, (len(days), n)), axis=0))
+    p = pd.DataFrame(paths, index=days, columns=[f"T{i}" for i in range(n)])
+    p.iloc[:40, 3] = np.nan  # lists late
+    p.iloc[90:, 5] = np.nan  # stops early
+    spec = [BucketSpec("x", list(p.columns))]
+    computed = simulate_buckets(p, spec, rebalance=Rebalance.weekly, cost_bps=cost_bps)
+    monkeypatch.setattr(engine, "AUTO_CALL_SEQ_LIMIT", 10_000)
+    auto = simulate_buckets(p, spec, rebalance=Rebalance.weekly, cost_bps=cost_bps)
+    bound = 1e-12 if cost_bps == 0 else cost_bps / 10_000 / 100
+    np.testing.assert_allclose(computed.returns["x"], auto.returns["x"], rtol=0, atol=bound)
