@@ -412,3 +412,44 @@ class ClaimsResult(_Result):
     cost_bps: float
     settings: ClaimSettings
     claims: list[ClaimResult]
+
+
+class SweepBucket(_Result):
+    """Distribution of one bucket's excess returns over its variants (see
+    :func:`backtest.sweep.sweep_summary`); recomputable from ``sweep.csv``."""
+
+    bucket: str
+    variants: int
+    positive: float | None
+    min: float | None
+    p10: float | None
+    p25: float | None
+    p50: float | None
+    p75: float | None
+    p90: float | None
+    max: float | None
+
+    _finite_floats = field_validator(
+        "positive", "min", "p10", "p25", "p50", "p75", "p90", "max", mode="before"
+    )(_finite)
+
+
+class SweepResult(_Result):
+    """Everything ``sweep.json`` holds: how the sweep was run and the summary of ``sweep.csv``."""
+
+    bucketmap_version: str
+    created_at: str
+    price_source: str
+    data_last_date: dt.date
+    run_start: dt.date
+    run_end: dt.date
+    cost_bps: float
+    buckets: list[str]
+    weightings: list[str]
+    rebalances: list[str]
+    shifts: list[int]
+    leave_one_out: bool
+    benchmark: str
+    variants: int
+    method: str
+    summary: list[SweepBucket]

@@ -15,13 +15,15 @@ import pandas as pd
 
 from backtest.claims import ClaimOptions, ClaimsOutput, check_claims
 from backtest.refresh import StoredState, join_fetched, plan_fetch
+from backtest.results import SweepResult
 from backtest.run import RISK_FREE_TICKER, RunOptions, RunOutput, prepare_run, simulate_run
 from backtest.sources import YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries, default_store_path
+from backtest.sweep import CHUNK_COLUMNS, run_sweep, sweep_result
 from bucketmap import __version__
 from buckets.errors import PriceDataError, ResultsError, RunConfigError
 from buckets.files import CLAIMS_FILE, load_universe
-from buckets.models import Universe
+from buckets.models import SweepGrid, Universe
 from reports.exports import (
     CLAIMS_JSON,
     CONTRIBUTIONS_CSV,
@@ -29,14 +31,19 @@ from reports.exports import (
     RESULTS_JSON,
     RETURNS_CSV,
     SUMMARY_MD,
+    SWEEP_CSV,
+    SWEEP_JSON,
     VARIANTS_CSV,
     WEIGHTS_CSV,
     claims_json,
     read_claims_result,
     read_returns_csv,
     read_run_result,
+    read_sweep_result,
     results_json,
     returns_csv,
+    sweep_csv,
+    sweep_json,
     weights_csv,
     write_files_atomically,
 )
@@ -124,6 +131,7 @@ def run(
     prepared = prepare_run(universe, gathered.series, options, price_source=gathered.source)
     output = simulate_run(prepared, version=__version__)
     claims = check_claims(prepared, output.returns, claim_options)
+    sweep = _sweep_beside(out)
     files = {
         RESULTS_JSON: results_json(output.result),
         CLAIMS_JSON: claims_json(claims.result),
@@ -131,19 +139,33 @@ def run(
         VARIANTS_CSV: returns_csv(claims.variants),
         WEIGHTS_CSV: weights_csv(output.weights),
         CONTRIBUTIONS_CSV: output.contributions.to_csv(index=False, lineterminator="\n"),
-        REPORT_HTML: render_report(output.result, claims.returns, claims.result),
-        SUMMARY_MD: summary_markdown(output.result, claims.result),
+        REPORT_HTML: render_report(output.result, claims.returns, claims.result, sweep),
+        SUMMARY_MD: summary_markdown(output.result, claims.result, sweep),
     }
     return RunJob(output, claims), write_files_atomically(out, files)
 
 
+def _sweep_beside(out: Path) -> SweepResult | None:
+    """The sweep already in a run's folder (its report shows it), or None; an unreadable
+    ``sweep.json`` is left out of the report rather than stopping the run."""
+    path = out / SWEEP_JSON
+    if not path.is_file():
+        return None
+    try:
+        return read_sweep_result(path)
+    except ResultsError:
+        return None
+
+
 def report(results_dir: Path, out: Path | None = None) -> list[Path]:
     """Rebuild ``report.html`` and ``summary.md`` from a run's ``results.json``, ``claims.json``
-    (when present) and ``returns.csv``, without running the backtest again; written to ``out``
-    (default: ``results_dir``)."""
+    and ``sweep.json`` (when present) and ``returns.csv``, without running the backtest again;
+    written to ``out`` (default: ``results_dir``)."""
     result = read_run_result(results_dir / RESULTS_JSON)
     claims_path = results_dir / CLAIMS_JSON
     claims = read_claims_result(claims_path) if claims_path.exists() else None
+    sweep_path = results_dir / SWEEP_JSON
+    sweep = read_sweep_result(sweep_path) if sweep_path.exists() else None
     returns = read_returns_csv(results_dir / RETURNS_CSV)
     tickers = [b for b, bench in result.benchmarks.items() if bench.kind == "ticker"]
     missing = [c for c in [*result.buckets, *tickers] if c not in returns.columns]
@@ -153,10 +175,56 @@ def report(results_dir: Path, out: Path | None = None) -> list[Path]:
             f"no column for {', '.join(missing)}; it belongs to another run",
         )
     files = {
-        REPORT_HTML: render_report(result, returns, claims),
-        SUMMARY_MD: summary_markdown(result, claims),
+        REPORT_HTML: render_report(result, returns, claims, sweep),
+        SUMMARY_MD: summary_markdown(result, claims, sweep),
     }
     return write_files_atomically(out or results_dir, files)
+
+
+@dataclass
+class SweepJob:
+    """What ``sweep`` computed: one row per variant, and sweep.json's content."""
+
+    table: pd.DataFrame
+    result: SweepResult
+
+
+def sweep(
+    universes: Path,
+    out: Path,
+    options: RunOptions,
+    grid: SweepGrid,
+    *,
+    prices: Path | None = None,
+    store: PriceStore | None = None,
+    fetch_missing: bool = True,
+    yahoo: YahooSource | None = None,
+    chunk_columns: int = CHUNK_COLUMNS,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[SweepJob, list[Path]]:
+    """Simulate every variant of ``grid`` on the run's window and write ``sweep.csv`` (one row
+    per variant) and ``sweep.json`` (settings and per-bucket summary) to ``out``. When ``out``
+    holds a run (``results.json``), its ``report.html`` and ``summary.md`` are redrawn with the
+    sweep's section."""
+    universe = load_universe(universes)
+    store = store or PriceStore(default_store_path())
+    gathered = prices_for_run(
+        universe,
+        prices=prices,
+        store=store,
+        verified_only=options.verified_only,
+        fetch_missing=fetch_missing,
+        yahoo=yahoo,
+    )
+    prepared = prepare_run(universe, gathered.series, options, price_source=gathered.source)
+    swept = run_sweep(prepared, grid, chunk_columns=chunk_columns, progress=progress)
+    result = sweep_result(prepared, grid, swept.table, version=__version__)
+    written = write_files_atomically(
+        out, {SWEEP_CSV: sweep_csv(swept.table), SWEEP_JSON: sweep_json(result)}
+    )
+    if (out / RESULTS_JSON).is_file():
+        written += report(out)
+    return SweepJob(swept.table, result), written
 
 
 def check_claims_job(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from backtest.claims import ClaimOptions
-    from backtest.results import ClaimsResult
+    from backtest.results import ClaimsResult, SweepResult
     from backtest.run import RunOptions, RunOutput
     from backtest.store import PriceStore
 
@@ -279,6 +279,146 @@ def claims_check(
         _print_claims(claims.result)
         for path in written:
             typer.echo(f"wrote {path}")
+
+
+@app.command("sweep")
+def sweep_command(
+    universes: UniversesOpt = Path("universes"),
+    prices: PricesOpt = None,
+    store: StoreOpt = Path(".bucketmap"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Folder for sweep.csv and sweep.json (a run's: its report too)."
+        ),
+    ] = Path("out/run"),
+    grid: Annotated[
+        Path | None,
+        typer.Option("--grid", dir_okay=False, help="YAML grid file; the flags below override it."),
+    ] = None,
+    bucket: Annotated[
+        list[str] | None,
+        typer.Option("--bucket", help="Bucket to vary (repeatable; default: every bucket)."),
+    ] = None,
+    vary_weighting: Annotated[
+        list[str] | None,
+        typer.Option("--weighting", help="equal / inverse_vol (repeatable)."),
+    ] = None,
+    vary_rebalance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rebalance", help="daily / weekly / monthly / quarterly / none (repeatable)."
+        ),
+    ] = None,
+    shifts: Annotated[
+        str | None,
+        typer.Option("--shifts", help="Start shifts in trading days: 0,5,10,20 or 0-20."),
+    ] = None,
+    leave_one_out: Annotated[
+        bool | None,
+        typer.Option("--leave-one-out/--no-leave-one-out", help="Also drop each member in turn."),
+    ] = None,
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", help="Ticker or bucket for the excess return.")
+    ] = None,
+    start: StartOpt = dt.datetime(2023, 1, 1),
+    end: EndOpt = None,
+    cost_bps: CostOpt = 0.0,
+    verified_only: VerifiedOnlyOpt = False,
+    max_missing: MaxMissingOpt = 0.0,
+    fetch: FetchOpt = True,
+    chunk_columns: Annotated[
+        int,
+        typer.Option("--chunk-columns", min=1, help="Member columns per vectorbt call (memory)."),
+    ] = 5_000,
+) -> None:
+    """Simulate every bucket under a grid of choices at once; write one row per variant."""
+    with _errors_to_exit():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        from bucketmap.api import sweep
+        from buckets.files import sweep_grid
+
+        overrides: dict[str, object] = {}
+        if bucket:
+            overrides["buckets"] = bucket
+        if vary_weighting:
+            overrides["weightings"] = vary_weighting
+        if vary_rebalance:
+            overrides["rebalances"] = vary_rebalance
+        if shifts is not None:
+            overrides["shifts"] = _parse_shifts(shifts)
+        if leave_one_out is not None:
+            overrides["leave_one_out"] = leave_one_out
+        if benchmark is not None:
+            overrides["benchmark"] = benchmark
+        chosen = sweep_grid(grid, overrides)
+        options = _run_options(
+            start, end, Rebalance.monthly, Weighting.equal, cost_bps, verified_only, max_missing
+        )
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=_console(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("variants", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            job, written = sweep(
+                universes,
+                out,
+                options,
+                chosen,
+                prices=prices,
+                store=_store(store),
+                fetch_missing=fetch,
+                chunk_columns=chunk_columns,
+                progress=advance,
+            )
+        _print_sweep(job.result)
+        for path in written:
+            typer.echo(f"wrote {path}")
+
+
+def _parse_shifts(text: str) -> list[int]:
+    """``0,5,10`` or ``0-20`` (inclusive) or a mix, as a list of trading-day shifts."""
+    from buckets.errors import RunConfigError
+
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        low, sep, high = part.partition("-")
+        try:
+            if sep:
+                out.extend(range(int(low), int(high) + 1))
+            else:
+                out.append(int(part))
+        except ValueError:
+            raise RunConfigError(
+                f"--shifts {text!r}: {part!r} is not a number or a range like 0-20"
+            ) from None
+    return out
+
+
+def _print_sweep(result: SweepResult) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"excess return vs {result.benchmark} across {result.variants:,} variants")
+    for header in ["bucket", "variants", "excess > 0", "10%", "median", "90%"]:
+        table.add_column(header, justify="left" if header == "bucket" else "right")
+    for s in result.summary:
+        table.add_row(
+            s.bucket,
+            str(s.variants),
+            f"{s.positive:.0%}" if s.positive is not None else "n/a",
+            *(f"{v:+.1%}" if v is not None else "n/a" for v in (s.p10, s.p50, s.p90)),
+        )
+    _console().print(table)
 
 
 @app.command("report")

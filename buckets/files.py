@@ -31,6 +31,7 @@ from buckets.models import (
     Bucket,
     ClaimsFile,
     Side,
+    SweepGrid,
     Universe,
     is_bucket_name,
 )
@@ -403,3 +404,23 @@ def load_universe(directory: Path) -> Universe:
         raise UniverseErrors(errors)
     assert universe is not None
     return universe
+
+
+def load_sweep_grid(path: Path, text: str | None = None) -> SweepGrid:
+    """Read and validate a sweep grid file (see :class:`buckets.models.SweepGrid`)."""
+    return _load_model(path, text, SweepGrid)
+
+
+def sweep_grid(path: Path | None, overrides: Mapping[str, Any]) -> SweepGrid:
+    """A sweep's grid: the file at ``path`` (when given) with ``overrides`` (the CLI's flags that
+    were given) put over it, validated as one :class:`SweepGrid`. Raises :class:`UniverseError`
+    naming the file (or ``the sweep's options``) and the first bad field."""
+    base: dict[str, Any] = load_sweep_grid(path).model_dump() if path is not None else {}
+    data = {**base, **overrides}
+    try:
+        return SweepGrid.model_validate(data)
+    except ValidationError as exc:
+        where = f"{path} with the sweep's options" if path is not None else "the sweep's options"
+        first = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise UniverseError(where, _field(tuple(first["loc"])), str(first["msg"]) + more) from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -307,3 +307,40 @@ class Universe(_Model):
             out.update(dict.fromkeys(bucket.tickers(verified_only=verified_only)))
         out.update(dict.fromkeys(self.benchmark_tickers()))
         return list(out)
+
+
+class SweepGrid(_Model):
+    """The variants of a sweep (``bucketmap sweep --grid FILE``, or its flags): every listed
+    bucket under every weighting × rebalance × start shift, and, with ``leave_one_out``, each of
+    those again without each member in turn. ``benchmark`` (a ticker or a bucket) is what each
+    variant's excess return is measured against."""
+
+    buckets: list[BucketName] = Field(default_factory=list)
+    """Buckets to vary; empty means every bucket of the universe."""
+    weightings: Annotated[list[Literal["equal", "inverse_vol"]], Field(min_length=1)] = [
+        "equal",
+        "inverse_vol",
+    ]
+    rebalances: Annotated[
+        list[Literal["daily", "weekly", "monthly", "quarterly", "none"]], Field(min_length=1)
+    ] = ["monthly", "quarterly"]
+    shifts: Annotated[list[Annotated[int, Field(ge=0, le=2520)]], Field(min_length=1)] = [
+        0,
+        5,
+        10,
+        20,
+    ]
+    """Trading days by which the start is moved later."""
+    leave_one_out: bool = True
+    benchmark: str = "SPY"
+
+    @model_validator(mode="after")
+    def _choices(self) -> Self:
+        name = self.benchmark
+        if not (TICKER_PATTERN.fullmatch(name) or BUCKET_NAME_PATTERN.fullmatch(name)):
+            raise ValueError(f"benchmark {name!r} is neither a ticker nor a bucket name")
+        for field_name in ("buckets", "weightings", "rebalances", "shifts"):
+            values = getattr(self, field_name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{field_name} lists a value twice")
+        return self

@@ -1,6 +1,6 @@
 """Writers for a run's files. Every write is atomic; a run's files appear together or not at all.
 
-``write_run_files`` renders everything in memory first, writes it into a fresh temporary folder
+``write_files_atomically`` takes files rendered in memory, writes it into a fresh temporary folder
 beside the output folder, and then moves the files into place with ``os.replace``: an error
 while rendering leaves nothing behind, and a crash while moving leaves each file either old or new.
 """
@@ -17,7 +17,7 @@ from typing import TypeVar
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from backtest.results import ClaimsResult, RunResult
+from backtest.results import ClaimsResult, RunResult, SweepResult
 from buckets.errors import OutputError, ResultsError
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -30,6 +30,8 @@ WEIGHTS_CSV = "weights.csv"
 CONTRIBUTIONS_CSV = "contributions.csv"
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
+SWEEP_CSV = "sweep.csv"
+SWEEP_JSON = "sweep.json"
 
 
 def returns_csv(returns: pd.DataFrame) -> str:
@@ -93,6 +95,22 @@ def read_run_result(path: Path) -> RunResult:
 def read_claims_result(path: Path) -> ClaimsResult:
     """``claims.json`` back as a :class:`ClaimsResult` (:class:`ResultsError` when it is not)."""
     return _read_model(path, ClaimsResult)
+
+
+def read_sweep_result(path: Path) -> SweepResult:
+    """``sweep.json`` back as a :class:`SweepResult` (:class:`ResultsError` when it is not)."""
+    return _read_model(path, SweepResult)
+
+
+def sweep_csv(table: pd.DataFrame) -> str:
+    """``sweep.csv``: one row per variant (:data:`backtest.sweep.SWEEP_COLUMNS`), fractions at
+    full precision, dates ISO, ``dropped`` empty when no member is left out."""
+    return table.to_csv(index=False, lineterminator="\n")
+
+
+def sweep_json(result: SweepResult) -> str:
+    """``sweep.json``: the :class:`SweepResult`, indented."""
+    return result.model_dump_json(indent=2) + "\n"
 
 
 def weights_csv(weights: pd.DataFrame) -> str:

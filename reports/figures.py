@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backtest.results import ClaimDate, ClaimsResult, RunResult
+from backtest.results import ClaimDate, ClaimsResult, RunResult, SweepResult
 
 
 def growth_of_one(returns: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
@@ -404,5 +404,34 @@ def hedge_figure(result: RunResult) -> Any:
         yaxis_title="weekly return",
         yaxis_tickformat=".0%",
         height=420,
+    )
+    return fig
+
+
+def sweep_figure(sweep: SweepResult) -> Any:
+    """One box per bucket of its variants' excess returns: the box spans the 25–75% quantiles
+    with the median inside, the whiskers reach the 10% and 90% quantiles (sweep.json's summary;
+    no point is drawn, so the page stays small however many variants there were)."""
+    import plotly.graph_objects as go
+
+    rows = [s for s in sweep.summary if s.p50 is not None]
+    fig = go.Figure(
+        go.Box(
+            x=[s.bucket for s in rows],
+            q1=[s.p25 for s in rows],
+            median=[s.p50 for s in rows],
+            q3=[s.p75 for s in rows],
+            lowerfence=[s.p10 for s in rows],
+            upperfence=[s.p90 for s in rows],
+            name="excess return",
+            boxpoints=False,
+        )
+    )
+    fig.add_hline(y=0, line_dash="dot", line_color="grey")
+    fig.update_layout(
+        yaxis_title=f"excess return vs {sweep.benchmark}",
+        yaxis_tickformat=".0%",
+        height=420,
+        showlegend=False,
     )
     return fig

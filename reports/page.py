@@ -7,12 +7,12 @@ names, descriptions, tickers, reasons, the price source) goes through :func:`htm
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from backtest.results import ClaimsResult, MemberResult, Metrics, RunResult
+from backtest.results import ClaimsResult, MemberResult, Metrics, RunResult, SweepResult
 from reports.figures import (
     ROLLING_DAYS,
     contributions_figure,
@@ -22,6 +22,7 @@ from reports.figures import (
     leave_one_out_figure,
     ratio_figure,
     rolling_excess_figure,
+    sweep_figure,
 )
 from reports.summary import CLAIM_COLUMNS, claim_note, claim_rows
 
@@ -275,6 +276,40 @@ def hedge_section(result: RunResult) -> str:
     )
 
 
+def sweep_section(sweep: SweepResult) -> str:
+    """How the sweep was run and the distribution of each bucket's excess returns over its
+    variants (sweep.json's summary, recomputable from sweep.csv)."""
+    rows = [
+        [
+            _e(s.bucket),
+            _e(s.variants),
+            _e(f"{s.positive:.0%}") if s.positive is not None else _NA,
+            *(_pct(v, signed=True) for v in (s.min, s.p10, s.p25, s.p50, s.p75, s.p90, s.max)),
+        ]
+        for s in sweep.summary
+    ]
+    table = _table(
+        ["bucket", "variants", "excess > 0", "min", "10%", "25%", "median", "75%", "90%", "max"],
+        rows,
+    )
+    shifts = "/".join(str(x) for x in sweep.shifts)
+    how = (
+        f"{sweep.variants:,} variants over {sweep.run_start} → {sweep.run_end} (data to "
+        f"{sweep.data_last_date}; {sweep.price_source}; costs {sweep.cost_bps:g} bps): "
+        f"{' / '.join(sweep.weightings)} × {' / '.join(sweep.rebalances)} × start +{shifts} "
+        f"trading days{' × each member left out' if sweep.leave_one_out else ''}. Excess = "
+        f"(1 + variant return) / (1 + {sweep.benchmark} return) − 1 over the days both have a "
+        f"return. Made {sweep.created_at}; one row per variant in sweep.csv."
+    )
+    return f'<p class="meta">{_e(how)}</p><div class="scroll">{table}</div>'
+
+
+def _sweep_html(sweep: SweepResult | None, html_of: Mapping[str, str]) -> str:
+    if sweep is None:
+        return ""
+    return "<h2>Sweep: excess return across variants</h2>" + sweep_section(sweep) + html_of["sweep"]
+
+
 def _figure_html(fig: Any, div_id: str) -> str:
     html_text = fig.to_html(
         full_html=False,
@@ -291,11 +326,15 @@ document.body.dataset.renderedMs = String(Math.round(performance.now())); });</s
 
 
 def render_report(
-    result: RunResult, returns: pd.DataFrame, claims: ClaimsResult | None = None
+    result: RunResult,
+    returns: pd.DataFrame,
+    claims: ClaimsResult | None = None,
+    sweep: SweepResult | None = None,
 ) -> str:
     """The whole page as one HTML string (plotly.js embedded, so it opens offline).
 
-    ``returns`` is ``returns.csv``; ``claims`` is ``claims.json`` when there is one.
+    ``returns`` is ``returns.csv``; ``claims`` is ``claims.json`` and ``sweep`` ``sweep.json``
+    when there are.
     """
     from plotly.offline import get_plotlyjs
 
@@ -319,6 +358,8 @@ def render_report(
         charts["leave_one_out"] = leave_one_out_figure(claims)
     if result.hedges:
         charts["hedge"] = hedge_figure(result)
+    if sweep is not None:
+        charts["sweep"] = sweep_figure(sweep)
     html_of = {name: _figure_html(fig, f"chart-{name}") for name, fig in charts.items()}
     meta = (
         f"Window {_e(run.start)} → {_e(run.end)} ({run.trading_days} trading days, "
@@ -378,6 +419,7 @@ return, in percentage points (pp). Every figure can be recomputed from returns.c
 <h2>Hedge effectiveness</h2>
 {hedge_section(result)}
 {html_of.get("hedge", "")}
+{_sweep_html(sweep, html_of)}
 <h2>Coverage</h2>
 <p class="meta">Prices: {_e(run.price_source)}; data to {_e(run.data_last_date)}. A member joins
 at its first price (never back-filled).</p>

@@ -16,6 +16,7 @@ from backtest.results import (
     Metrics,
     Placebo,
     RunResult,
+    SweepResult,
 )
 
 CLAIM_COLUMNS = [
@@ -144,9 +145,27 @@ def metrics_markdown(result: RunResult, window: str) -> str:
     return markdown_table(headers, rows)
 
 
-def summary_markdown(result: RunResult, claims: ClaimsResult | None) -> str:
-    """``summary.md``: the verdict table with its caveats and the metrics of every window, for
-    pasting into notes. Numbers as in ``claims.json`` / ``results.json``."""
+def sweep_markdown(sweep: SweepResult) -> str:
+    """The sweep's per-bucket distribution of excess returns as a markdown table."""
+    headers = ["bucket", "variants", "excess > 0", "min", "10%", "25%", "median", "75%", "90%"]
+    rows = [
+        [
+            md_text(s.bucket),
+            str(s.variants),
+            f"{s.positive:.0%}" if s.positive is not None else "n/a",
+            *(pct(v) for v in (s.min, s.p10, s.p25, s.p50, s.p75, s.p90, s.max)),
+        ]
+        for s in sweep.summary
+    ]
+    return markdown_table([*headers, "max"], rows)
+
+
+def summary_markdown(
+    result: RunResult, claims: ClaimsResult | None, sweep: SweepResult | None = None
+) -> str:
+    """``summary.md``: the verdict table with its caveats, the metrics of every window and the
+    sweep's summary when there is one, for pasting into notes. Numbers as in ``claims.json`` /
+    ``results.json`` / ``sweep.json``."""
     run = result.run
     used = [m for b in result.buckets.values() for m in b.members if m.used]
     unverified = sum(m.status != "verified" for m in used)
@@ -186,5 +205,15 @@ def summary_markdown(result: RunResult, claims: ClaimsResult | None) -> str:
             f"{md_text(w.description)}; vs X = total return minus X's over the same days.",
             "",
             metrics_markdown(result, w.name),
+        ]
+    if sweep is not None:
+        lines += [
+            f"## Sweep: {sweep.variants:,} variants, excess return vs {md_text(sweep.benchmark)}",
+            "",
+            f"{sweep.run_start} → {sweep.run_end}; {' / '.join(sweep.weightings)} × "
+            f"{' / '.join(sweep.rebalances)} × start +{'/'.join(map(str, sweep.shifts))} days"
+            f"{' × each member left out' if sweep.leave_one_out else ''}; rows in sweep.csv.",
+            "",
+            sweep_markdown(sweep),
         ]
     return "\n".join(lines)

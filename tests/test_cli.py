@@ -478,3 +478,77 @@ def test_report_errors_name_the_file_and_field(
     assert line.startswith(f"error: {out / 'results.json'}: run.trading_days: Input should be")
     assert "\n" not in line
     assert (out / "report.html").read_bytes() == before  # nothing rewritten
+
+
+def test_sweep_writes_one_row_per_variant_and_joins_the_run_report(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert run_tiny(tiny_universe, tiny_prices, out, "--start", "2024-01-01").exit_code == 0
+    res = invoke(
+        "sweep", "--universes", str(tiny_universe), "--prices", str(tiny_prices),
+        "--out", str(out), "--start", "2024-01-01", "--weighting", "equal",
+        "--rebalance", "monthly", "--rebalance", "none", "--shifts", "0-1",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "sweep.csv", keep_default_na=False)
+    # duo (AAA, BBB): (1 + 2 dropped) × 1 weighting × 2 rebalances × 2 shifts
+    assert len(table) == 12
+    base = table[
+        (table["dropped"] == "") & (table["rebalance"] == "monthly") & (table["shift"] == 0)
+    ]
+    # the run's own bucket: +125% (test_engine's arithmetic), SPY +10% → 2.25 / 1.1 - 1
+    assert float(base["total_return"].iloc[0]) == pytest.approx(1.25, abs=1e-9)
+    assert float(base["excess_return"].iloc[0]) == pytest.approx(2.25 / 1.1 - 1, abs=1e-9)
+    only_bbb = table[(table["dropped"] == "AAA") & (table["shift"] == 0)]
+    assert only_bbb["total_return"].abs().max() < 1e-12  # BBB is flat
+    summary = json.loads((out / "sweep.json").read_text())
+    assert summary["variants"] == 12
+    (duo,) = summary["summary"]
+    assert duo["p50"] == pytest.approx(float(table["excess_return"].median()), abs=1e-12)
+    html = (out / "report.html").read_text()
+    assert "Sweep: excess return across variants" in html
+    assert 'data-chart="chart-sweep"' in html
+    assert "## Sweep: 12 variants" in (out / "summary.md").read_text()
+    assert "across 12 variants" in res.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("--weighting", "custom"),
+            "error: the sweep's options: weightings[0]: Input should be 'equal' or 'inverse_vol'",
+        ),
+        (("--shifts", "0,x"), "error: --shifts '0,x': 'x' is not a number or a range like 0-20"),
+        (("--bucket", "nope"), "error: sweep: no bucket nope in the universe (it has duo)"),
+        (
+            ("--benchmark", "QQQ", "--shifts", "0"),
+            "error: sweep: benchmark QQQ has no prices in files: {prices}",
+        ),
+    ],
+)
+def test_bad_sweep_options_are_one_line_and_write_nothing(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    res = invoke(
+        "sweep", "--universes", str(tiny_universe), "--prices", str(tiny_prices),
+        "--out", str(tmp_path / "out"), "--start", "2024-01-01", *args,
+    )  # fmt: skip
+    assert_one_line_error(res, expected.format(prices=tiny_prices), tmp_path)
+
+
+def test_a_bad_grid_file_names_file_and_field(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("rebalances: [monthly]\nshifts: [0, -3]\n")
+    res = invoke(
+        "sweep", "--universes", str(tiny_universe), "--prices", str(tiny_prices),
+        "--out", str(tmp_path / "out"), "--grid", str(grid),
+    )  # fmt: skip
+    assert_one_line_error(
+        res,
+        f"error: {grid}:2: shifts[1]: Input should be greater than or equal to 0",
+        tmp_path,
+    )

@@ -1,0 +1,418 @@
+"""Sweeps: every bucket under many choices at once, so robustness costs seconds, not hours.
+
+A **variant** is a bucket with one weighting (equal or inverse_vol), one rebalance rule, its
+start moved ``shift`` trading days later than the run's, and optionally one member left out. The
+variants of a grid (:class:`buckets.models.SweepGrid`) are simulated as the columns of vectorbt
+simulations: the event plans of all variants are computed with numpy
+(:func:`backtest.engine.plan_events`), then :func:`backtest.engine.simulate_plans` runs them as
+cash-sharing groups of one vectorbt call per chunk of at most ``chunk_columns`` member columns
+(the sweep's memory grows with one chunk, not with the whole grid). A variant gives exactly the
+returns :func:`backtest.engine.simulate_buckets` gives for its bucket on the run's window cut at
+its start (tested).
+
+Per variant (one row of ``sweep.csv``), over its return days (after its inception):
+
+* ``total_return`` ``prod(1 + r) - 1``; ``cagr`` ``(1 + total) ** (252 / days) - 1``;
+  ``volatility`` ``std(r, ddof=1) * sqrt(252)``; ``sharpe`` ``mean(r - rf) / std(r - rf) *
+  sqrt(252)`` with the run's daily risk-free rate (0 without ``^IRX``); ``max_drawdown`` the
+  deepest fall of the growth of 1 below its running peak (the start counts as a peak), a
+  negative fraction;
+* ``benchmark_return`` and ``excess_return`` over the days on which both the variant and the
+  benchmark have a return: ``excess = (1 + R_variant) / (1 + R_benchmark) - 1``, the change of
+  the ratio line (the claims' definition).
+
+All fractions; annualised over 252 trading days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from backtest.conventions import Rebalance, Weighting
+from backtest.engine import (
+    EventPlan,
+    PriceLife,
+    plan_events,
+    rebalance_positions,
+    returns_from_values,
+    simulate_buckets,
+    simulate_plans,
+)
+from backtest.metrics import TRADING_DAYS
+from backtest.results import SweepBucket, SweepResult
+from backtest.run import RISK_FREE_TICKER, PreparedRun, risk_free_daily
+from buckets.errors import RunConfigError
+from buckets.models import SweepGrid
+
+SWEEP_COLUMNS = [
+    "variant",
+    "bucket",
+    "weighting",
+    "rebalance",
+    "shift",
+    "dropped",
+    "members",
+    "start",
+    "first_return",
+    "last_return",
+    "days",
+    "total_return",
+    "cagr",
+    "volatility",
+    "sharpe",
+    "max_drawdown",
+    "benchmark",
+    "benchmark_return",
+    "excess_return",
+]
+"""Columns of ``sweep.csv``, in order."""
+
+CHUNK_COLUMNS = 5_000
+"""Member columns per vectorbt call: ~2,700 days × 5,000 columns of float64 is ~110 MB per
+array, and a chunk needs a few such arrays."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One column of a sweep."""
+
+    bucket: str
+    weighting: Weighting
+    rebalance: Rebalance
+    shift: int
+    dropped: str | None
+    tickers: tuple[str, ...]
+
+
+def grid_variants(prepared: PreparedRun, grid: SweepGrid) -> list[Variant]:
+    """The grid's variants, in ``sweep.csv`` order: bucket, left-out member (none first),
+    weighting, rebalance, shift. A one-member bucket has no leave-one-out variants.
+
+    Raises :class:`RunConfigError` for a bucket the universe lacks or a shift that leaves fewer
+    than two days of the window.
+    """
+    specs = {s.name: s for s in prepared.specs}
+    names = grid.buckets or list(specs)
+    unknown = [b for b in names if b not in specs]
+    if unknown:
+        raise RunConfigError(
+            f"sweep: no bucket {', '.join(unknown)} in the universe "
+            f"(it has {', '.join(specs) or 'none'})"
+        )
+    too_far = [s for s in grid.shifts if s > len(prepared.calendar) - 2]
+    if too_far:
+        raise RunConfigError(
+            f"sweep: shift {too_far[0]} leaves fewer than 2 days of the window "
+            f"({len(prepared.calendar)} trading days)"
+        )
+    variants: list[Variant] = []
+    for name in names:
+        tickers = tuple(specs[name].tickers)
+        drops: list[str | None] = [None]
+        if grid.leave_one_out and len(tickers) > 1:
+            drops += list(tickers)
+        for dropped in drops:
+            kept = tuple(t for t in tickers if t != dropped)
+            for weighting in grid.weightings:
+                for rebalance in grid.rebalances:
+                    for shift in grid.shifts:
+                        variants.append(
+                            Variant(
+                                name,
+                                Weighting(weighting),
+                                Rebalance(rebalance),
+                                shift,
+                                dropped,
+                                kept,
+                            )
+                        )
+    return variants
+
+
+def benchmark_returns(prepared: PreparedRun, benchmark: str) -> pd.Series:
+    """Daily returns of ``benchmark`` on the run's calendar: a ticker's own, or a bucket's under
+    the run's rules. Raises :class:`RunConfigError` when it has neither prices nor a bucket."""
+    if benchmark in prepared.universe.buckets:
+        spec = next((s for s in prepared.specs if s.name == benchmark), None)
+        if spec is None:
+            raise RunConfigError(f"sweep: benchmark bucket {benchmark} has no priced member")
+        options = prepared.options
+        sim = simulate_buckets(
+            prepared.window,
+            [spec],
+            rebalance=options.rebalance,
+            weighting=options.weighting,
+            cost_bps=options.cost_bps,
+            volatility=prepared.volatility()
+            if options.weighting is Weighting.inverse_vol
+            else None,
+        )
+        return sim.returns[benchmark]
+    if benchmark not in prepared.prices.columns:
+        raise RunConfigError(
+            f"sweep: benchmark {benchmark} has no prices in {prepared.price_source}"
+        )
+    window = prepared.window[benchmark]
+    return window / window.shift(1) - 1.0
+
+
+def _chunks(variants: Sequence[Variant], limit: int) -> Iterator[Sequence[Variant]]:
+    start, columns = 0, 0
+    for i, v in enumerate(variants):
+        if columns and columns + len(v.tickers) > limit:
+            yield variants[start:i]
+            start, columns = i, 0
+        columns += len(v.tickers)
+    if start < len(variants):
+        yield variants[start:]
+
+
+def variant_metrics(
+    returns: np.ndarray, benchmark: np.ndarray, risk_free: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The per-variant figures of ``sweep.csv`` (see the module docstring) for the columns of
+    ``returns`` (days × variants, NaN outside each variant's life); ``benchmark`` and
+    ``risk_free`` are daily series on the same days."""
+    have = ~np.isnan(returns)
+    days = have.sum(axis=0)
+    r0 = np.where(have, returns, 0.0)
+    growth = np.prod(1.0 + r0, axis=0)
+    total = growth - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cagr = np.where(growth > 0, growth ** (TRADING_DAYS / days) - 1.0, -1.0)
+        cagr = np.where(days > 0, cagr, np.nan)
+        mean = r0.sum(axis=0) / days
+        var = (np.where(have, returns - mean, 0.0) ** 2).sum(axis=0) / (days - 1)
+        vol = np.sqrt(var) * math.sqrt(TRADING_DAYS)
+        x = np.where(have, returns - risk_free[:, None], np.nan)
+        x_have = have & ~np.isnan(x)
+        nx = x_have.sum(axis=0)
+        x0 = np.where(x_have, x, 0.0)
+        x_mean = x0.sum(axis=0) / nx
+        x_sd = np.sqrt((np.where(x_have, x - x_mean, 0.0) ** 2).sum(axis=0) / (nx - 1))
+        sharpe = np.where((nx >= 2) & (x_sd > 0), x_mean / x_sd * math.sqrt(TRADING_DAYS), np.nan)
+        wealth = np.cumprod(1.0 + r0, axis=0)
+        peak = np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
+        max_dd = np.minimum((wealth / peak - 1.0).min(axis=0), 0.0)
+        both = have & ~np.isnan(benchmark)[:, None]
+        log_v = np.where(both, np.log1p(np.where(both, returns, 0.0)), 0.0).sum(axis=0)
+        log_b = np.where(both, np.log1p(np.where(both, benchmark[:, None], 0.0)), 0.0).sum(axis=0)
+        paired = both.sum(axis=0)
+        bench_total = np.where(paired > 0, np.expm1(log_b), np.nan)
+        excess = np.where(paired > 0, np.expm1(log_v - log_b), np.nan)
+    nan_if_short = np.where(days >= 2, 1.0, np.nan)
+    return {
+        "days": days,
+        "total_return": np.where(days > 0, total, np.nan),
+        "cagr": cagr,
+        "volatility": vol * nan_if_short,
+        "sharpe": sharpe,
+        "max_drawdown": np.where(days > 0, max_dd, np.nan),
+        "benchmark_return": bench_total,
+        "excess_return": excess,
+    }
+
+
+@dataclass
+class SweepOutput:
+    """A sweep's rows (``sweep.csv``) and, when asked for, every variant's daily returns."""
+
+    table: pd.DataFrame
+    returns: pd.DataFrame | None = None
+
+
+def run_sweep(
+    prepared: PreparedRun,
+    grid: SweepGrid,
+    *,
+    chunk_columns: int = CHUNK_COLUMNS,
+    keep_returns: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepOutput:
+    """Simulate every variant of ``grid`` over the run's window and tabulate its figures
+    (:func:`sweep_variants` on :func:`grid_variants`)."""
+    return sweep_variants(
+        prepared,
+        grid_variants(prepared, grid),
+        grid.benchmark,
+        chunk_columns=chunk_columns,
+        keep_returns=keep_returns,
+        progress=progress,
+    )
+
+
+def sweep_variants(
+    prepared: PreparedRun,
+    variants: Sequence[Variant],
+    benchmark: str,
+    *,
+    chunk_columns: int = CHUNK_COLUMNS,
+    keep_returns: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepOutput:
+    """Simulate ``variants`` over the run's window, ``chunk_columns`` member columns per vectorbt
+    call, and tabulate their figures against ``benchmark``.
+
+    ``progress(done, total)`` is called after each chunk. With ``keep_returns`` the daily
+    returns (date × variant number) are kept too (memory: days × variants × 8 bytes).
+    """
+    bench = benchmark_returns(prepared, benchmark).to_numpy(dtype="float64")
+    calendar = prepared.calendar
+    irx = prepared.series.get(RISK_FREE_TICKER)
+    rf = risk_free_daily(irx, calendar)
+    risk_free = (
+        rf.reindex(calendar).to_numpy(dtype="float64")
+        if isinstance(rf, pd.Series)
+        else np.full(len(calendar), float(rf))
+    )
+    used = list(dict.fromkeys(t for v in variants for t in v.tickers))
+    life = PriceLife.of(prepared.window.loc[:, used])
+    column_of = {t: i for i, t in enumerate(used)}
+    vol = None
+    if any(v.weighting is Weighting.inverse_vol for v in variants):
+        vol = prepared.volatility().reindex(columns=used).to_numpy(dtype="float64")
+    rebalances = {
+        rule: rebalance_positions(life.index, rule) for rule in {v.rebalance for v in variants}
+    }
+
+    rows: list[pd.DataFrame] = []
+    kept: list[np.ndarray] = []
+    done = 0
+    for chunk in _chunks(variants, chunk_columns):
+        plans: list[tuple[np.ndarray, EventPlan]] = []
+        for v in chunk:
+            cols = np.array([column_of[t] for t in v.tickers], dtype=np.int64)
+            plan = plan_events(
+                life,
+                cols,
+                rebalances[v.rebalance],
+                start=v.shift,
+                volatility=vol if v.weighting is Weighting.inverse_vol else None,
+            )
+            plans.append((cols, plan))
+        values = simulate_plans(life, plans, cost_bps=prepared.options.cost_bps).values
+        starts = np.array([p.positions[0] if len(p.positions) else -1 for _, p in plans])
+        ends = np.array([_last_live(life, cols, plan) for cols, plan in plans])
+        returns = returns_from_values(values, starts, ends)
+        figures = variant_metrics(returns, bench, risk_free)
+        rows.append(_table(chunk, done, figures, returns, calendar, starts, benchmark))
+        if keep_returns:
+            kept.append(returns)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(variants))
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=SWEEP_COLUMNS)
+    out = None
+    if keep_returns:
+        out = pd.DataFrame(
+            np.hstack(kept) if kept else np.empty((len(calendar), 0)),
+            index=pd.DatetimeIndex(calendar, name="date"),
+            columns=pd.RangeIndex(1, len(variants) + 1, name="variant"),
+        )
+    return SweepOutput(table[SWEEP_COLUMNS], out)
+
+
+def _last_live(life: PriceLife, cols: np.ndarray, plan: EventPlan) -> int:
+    held = (plan.weights > 0).any(axis=0) if len(plan.positions) else np.zeros(len(cols), bool)
+    return int(life.last[cols[held]].max()) if held.any() else -1
+
+
+def _table(
+    chunk: Sequence[Variant],
+    offset: int,
+    figures: dict[str, np.ndarray],
+    returns: np.ndarray,
+    calendar: pd.DatetimeIndex,
+    starts: np.ndarray,
+    benchmark: str,
+) -> pd.DataFrame:
+    have = ~np.isnan(returns)
+    any_return = have.any(axis=0)
+    first = np.where(any_return, have.argmax(axis=0), -1)
+    last = np.where(any_return, len(calendar) - 1 - have[::-1].argmax(axis=0), -1)
+
+    def dates(pos: np.ndarray) -> list[str]:
+        return [calendar[p].date().isoformat() if p >= 0 else "" for p in pos]
+
+    frame = pd.DataFrame(
+        {
+            "variant": np.arange(offset + 1, offset + len(chunk) + 1),
+            "bucket": [v.bucket for v in chunk],
+            "weighting": [v.weighting.value for v in chunk],
+            "rebalance": [v.rebalance.value for v in chunk],
+            "shift": [v.shift for v in chunk],
+            "dropped": [v.dropped or "" for v in chunk],
+            "members": [len(v.tickers) for v in chunk],
+            "start": dates(starts),
+            "first_return": dates(first),
+            "last_return": dates(last),
+            "benchmark": benchmark,
+        }
+    )
+    for name, values in figures.items():
+        frame[name] = values
+    return frame
+
+
+SUMMARY_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def sweep_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Distribution of ``excess_return`` per bucket over its variants: ``variants``, ``positive``
+    (share of variants with excess > 0), ``min``, the 10/25/50/75/90% quantiles (numpy's linear
+    rule) as ``p10`` … ``p90``, and ``max``. Variants without an excess return are left out."""
+    rows = []
+    for bucket, group in table.groupby("bucket", sort=False):
+        x = group["excess_return"].dropna().to_numpy(dtype="float64")
+        row: dict[str, object] = {"bucket": bucket, "variants": len(x)}
+        if len(x):
+            row["positive"] = float((x > 0).mean())
+            row["min"] = float(x.min())
+            for q, value in zip(SUMMARY_QUANTILES, np.quantile(x, SUMMARY_QUANTILES), strict=True):
+                row[f"p{round(q * 100)}"] = float(value)
+            row["max"] = float(x.max())
+        rows.append(row)
+    columns = ["bucket", "variants", "positive", "min"]
+    columns += [f"p{round(q * 100)}" for q in SUMMARY_QUANTILES] + ["max"]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+SWEEP_METHOD = (
+    "each variant simulated by vectorbt (targetpercent orders, one cash-sharing group per "
+    "variant, costs as in the run) from its start (the run's start moved `shift` trading days "
+    "later); excess_return = (1 + variant total return) / (1 + benchmark total return) - 1 over "
+    "the days both have a return; cagr, volatility and sharpe annualised with 252 days; sharpe "
+    "with the run's daily risk-free rate; quantiles: numpy linear"
+)
+
+
+def sweep_result(
+    prepared: PreparedRun, grid: SweepGrid, table: pd.DataFrame, *, version: str = "0"
+) -> SweepResult:
+    """``sweep.json``: the sweep's settings and the per-bucket summary of ``table``."""
+    summary = sweep_summary(table)
+    records = summary.astype(object).where(summary.notna(), None).to_dict("records")
+    return SweepResult(
+        bucketmap_version=version,
+        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        price_source=prepared.price_source,
+        data_last_date=max(s.index[-1] for s in prepared.series.values()).date(),
+        run_start=prepared.calendar[0].date(),
+        run_end=prepared.calendar[-1].date(),
+        cost_bps=prepared.options.cost_bps,
+        buckets=list(dict.fromkeys(table["bucket"])),
+        weightings=list(grid.weightings),
+        rebalances=list(grid.rebalances),
+        shifts=list(grid.shifts),
+        leave_one_out=grid.leave_one_out,
+        benchmark=grid.benchmark,
+        variants=len(table),
+        method=SWEEP_METHOD,
+        summary=[SweepBucket.model_validate(r) for r in records],
+    )

@@ -1,0 +1,365 @@
+"""Benchmark the jobs a user waits for: --help, a run, a 10,000-variant sweep (and the same work
+done with one ``bt`` backtest per variant), a 12,000-member bucket, and how time grows.
+
+Run from the repository root (with ../shared/prices beside it):
+
+    .venv/bin/python benchmarks/bench_perf.py             # the full table (~5 minutes, 2 cores)
+    .venv/bin/python benchmarks/bench_perf.py --quick     # small sizes, checks the script works
+
+Every case runs in a fresh interpreter, so wall time is the whole process (start-up, imports,
+numba compilation, reading prices) and peak memory is the child's maximum resident set size
+(``os.wait4``'s ``ru_maxrss``). "inner" figures are timed inside the child around the library
+call only. Repeated cases print the median (and the runs' count); heavy cases run once unless
+``--repeat-heavy`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "prices"
+CSV = SHARED / "csv"
+PARQUET = SHARED / "us_universe_2016.parquet"
+SWEEP_START = "2016-01-01"
+SWEEP_REBALANCES = ["weekly", "monthly", "quarterly", "none"]
+SWEEP_SHIFTS = "0-21"  # 8 buckets, 51 members: (8 + 51) × 2 × 4 × 22 = 10,384 variants
+
+
+@dataclass
+class Measured:
+    wall: float
+    peak_mb: float
+    out: str
+
+
+def measure(args: list[str]) -> Measured:
+    """Run ``args`` to completion: its wall time, peak resident memory (``os.wait4``'s
+    ``ru_maxrss`` of the child) and standard output."""
+    env = {**os.environ, "TERMINAL_WIDTH": "200"}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=err, text=True, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"benchmark case failed: {' '.join(args)}\n{err.read()}")
+        return Measured(wall, usage.ru_maxrss / 1024, out.read())
+
+
+def last_json(m: Measured) -> dict[str, float]:
+    """The JSON a child case prints as its last line."""
+    data: dict[str, float] = json.loads(m.out.strip().splitlines()[-1])
+    return data
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bucketmap", *args]
+
+
+def child(case: str, *args: str) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--child", case, *args]
+
+
+# --- the in-process cases (run in a child) ------------------------------------------------------
+
+
+def _prepared(start: str, store: str | None) -> object:
+    from backtest.run import RunOptions, prepare_run
+    from backtest.store import PriceStore
+    from bucketmap.api import prices_for_run
+    from buckets.files import load_universe
+
+    universe = load_universe(ROOT / "universes")
+    gathered = prices_for_run(
+        universe,
+        prices=None if store else CSV,
+        store=PriceStore(Path(store) if store else Path(tempfile.mkdtemp())),
+        fetch_missing=False,
+    )
+    options = RunOptions(start=dt.date.fromisoformat(start))
+    return prepare_run(universe, gathered.series, options, price_source=gathered.source)
+
+
+def child_sim(store: str) -> dict[str, float]:
+    """The run's simulation alone: first call in the process (numba compiles) and a second."""
+    from backtest.run import simulate_run
+
+    prepared = _prepared("2023-01-01", store)
+    times = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        simulate_run(prepared)  # type: ignore[arg-type]
+        times.append(time.perf_counter() - t0)
+    return {"first": times[0], "second": times[1]}
+
+
+def _grid(shifts: list[int]) -> object:
+    from buckets.models import SweepGrid
+
+    return SweepGrid(
+        weightings=["equal", "inverse_vol"], rebalances=SWEEP_REBALANCES, shifts=shifts
+    )
+
+
+def _shift_list(text: str) -> list[int]:
+    low, _, high = text.partition("-")
+    return list(range(int(low), int(high or low) + 1))
+
+
+def child_bt(sample: str, shifts: str) -> dict[str, float]:
+    """One ``bt`` backtest per sampled variant (equal weight, the same rebalance days and
+    start), timed per variant, and how far bt's total return is from the sweep's."""
+    import bt
+    import numpy as np
+
+    from backtest.sweep import grid_variants, sweep_variants
+
+    prepared = _prepared(SWEEP_START, None)
+    variants = grid_variants(prepared, _grid(_shift_list(shifts)))  # type: ignore[arg-type]
+    rng = np.random.default_rng(0)
+    pool = [v for v in variants if v.weighting.value == "equal" and v.rebalance.value != "none"]
+    chosen = [
+        pool[i] for i in rng.choice(len(pool), size=min(int(sample), len(pool)), replace=False)
+    ]
+    ours = sweep_variants(prepared, chosen, "SPY").table  # type: ignore[arg-type]
+    run_on = {
+        "weekly": bt.algos.RunWeekly,
+        "monthly": bt.algos.RunMonthly,
+        "quarterly": bt.algos.RunQuarterly,
+        "daily": bt.algos.RunDaily,
+    }
+    times, gaps = [], []
+    window = prepared.window  # type: ignore[attr-defined]
+    for v, total in zip(chosen, ours["total_return"], strict=True):
+        prices = window[list(v.tickers)].iloc[v.shift :]
+        t0 = time.perf_counter()
+        algos = [
+            bt.algos.Or([bt.algos.RunOnce(), run_on[v.rebalance.value](run_on_end_of_period=True)]),
+            bt.algos.SelectAll(),
+            bt.algos.WeighEqually(),
+            bt.algos.Rebalance(),
+        ]
+        result = bt.run(bt.Backtest(bt.Strategy("v", algos), prices, initial_capital=1e9))
+        times.append(time.perf_counter() - t0)
+        path = result.prices["v"]
+        gaps.append(abs((path.iloc[-1] / path.iloc[0] - 1) - total) / (1 + total))
+    return {
+        "per_variant": statistics.median(times),
+        "variants": len(chosen),
+        "max_rel_gap": max(gaps),
+    }
+
+
+def _warm_up() -> None:
+    """Compile vectorbt's numba functions on a tiny bucket, so "inner" times the work only."""
+    import pandas as pd
+
+    from backtest.engine import BucketSpec, simulate_buckets
+
+    days = pd.bdate_range("2024-01-01", periods=30)
+    prices = pd.DataFrame({"A": range(10, 40), "B": range(40, 10, -1)}, index=days, dtype=float)
+    simulate_buckets(prices, [BucketSpec("w", ["A", "B"])])
+
+
+def _clean_universe(members: int | None) -> tuple[object, int, int]:
+    import pandas as pd
+
+    wide = pd.read_parquet(PARQUET)
+    positive = ((wide <= 0).sum() == 0) & wide.notna().any()
+    clean = wide.loc[:, positive]
+    dropped = int((~positive).sum())
+    if members is not None:
+        clean = clean.iloc[:, :members]
+    return clean, dropped, int(wide.shape[1])
+
+
+def child_big(members: str) -> dict[str, float]:
+    """One bucket of ``members`` tickers of the universe parquet (``all``: every usable one),
+    monthly, equal weight, 2016–2026. Series with a zero or negative close are dropped first."""
+    from backtest.engine import BucketSpec, simulate_buckets
+
+    t0 = time.perf_counter()
+    prices, dropped, total = _clean_universe(None if members == "all" else int(members))
+    read = time.perf_counter() - t0
+    _warm_up()
+    t0 = time.perf_counter()
+    sim = simulate_buckets(prices, [BucketSpec("all", list(prices.columns))])  # type: ignore[arg-type,attr-defined]
+    inner = time.perf_counter() - t0
+    return {
+        "members": len(prices.columns),  # type: ignore[attr-defined]
+        "dropped_nonpositive_or_empty": dropped,
+        "tickers_in_file": total,
+        "read": read,
+        "inner": inner,
+        "days": int(sim.returns["all"].notna().sum()),
+    }
+
+
+def child_variants(count: str, shifts: str) -> dict[str, float]:
+    """The first ``count`` variants of the sweep grid, in one sweep."""
+    from backtest.sweep import grid_variants, sweep_variants
+
+    prepared = _prepared(SWEEP_START, None)
+    variants = grid_variants(prepared, _grid(_shift_list(shifts)))[: int(count)]  # type: ignore[arg-type]
+    _warm_up()
+    t0 = time.perf_counter()
+    sweep_variants(prepared, variants, "SPY")  # type: ignore[arg-type]
+    return {"variants": len(variants), "inner": time.perf_counter() - t0}
+
+
+CHILDREN = {"sim": child_sim, "bt": child_bt, "big": child_big, "variants": child_variants}
+
+
+def run_child(case: str, args: list[str]) -> None:
+    print(json.dumps(CHILDREN[case](*args)))
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (checks the script)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of the light cases")
+    parser.add_argument("--repeat-heavy", type=int, default=1, help="runs of the heavy cases")
+    parser.add_argument("--bt-sample", type=int, default=10, help="variants timed with bt")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    ns = parser.parse_args()
+    if ns.child:
+        run_child(ns.child[0], ns.child[1:])
+        return
+    if not CSV.is_dir() or not PARQUET.is_file():
+        raise SystemExit(f"needs {CSV} and {PARQUET} (../shared/prices beside the repository)")
+    light = 1 if ns.quick else ns.repeat
+    heavy = 1 if ns.quick else ns.repeat_heavy
+    shifts = "0-0" if ns.quick else SWEEP_SHIFTS
+    bt_sample = 2 if ns.quick else ns.bt_sample
+    scale = [10, 100] if ns.quick else [10, 100, 1000, 10000]
+    rows: list[list[str]] = []
+
+    def add(
+        case: str, runs: int, walls: list[float], peaks: list[float], inner: str, target: str
+    ) -> None:
+        rows.append([case, str(runs), f"{med(walls):.2f}", f"{max(peaks):,.0f}", inner, target])
+        print(f"  … {case}: {med(walls):.2f} s", file=sys.stderr)
+
+    work = Path(tempfile.mkdtemp(prefix="bucketmap-bench-"))
+    try:
+        # 1. --help
+        ms = [measure(cli("--help")) for _ in range(light)]
+        add("bucketmap --help", light, [m.wall for m in ms], [m.peak_mb for m in ms], "", "< 1 s")
+
+        # 2. run from the store
+        store = work / "store"
+        measure(cli("prices", "import", str(CSV), "--store", str(store)))
+        ms = [
+            measure(cli("run", "--store", str(store), "--no-fetch", "--out", str(work / f"run{i}")))
+            for i in range(light)
+        ]
+        sims = [last_json(measure(child("sim", str(store)))) for _ in range(min(light, 3))]
+        add(
+            "bucketmap run (default universes, store)",
+            light,
+            [m.wall for m in ms],
+            [m.peak_mb for m in ms],
+            f"simulation {med([s['first'] for s in sims]):.2f} s first call, "
+            f"{med([s['second'] for s in sims]):.2f} s again",
+            "< 10 s; simulation < 2 s",
+        )
+
+        # 3. the sweep, and bt on a sample of the same variants
+        sweep_args = ["sweep", "--prices", str(CSV), "--start", SWEEP_START, "--shifts", shifts]
+        for r in SWEEP_REBALANCES:
+            sweep_args += ["--rebalance", r]
+        ms = [measure(cli(*sweep_args, "--out", str(work / f"sweep{i}"))) for i in range(heavy)]
+        variants = sum(1 for _ in (work / "sweep0" / "sweep.csv").open()) - 1
+        ours = med([m.wall for m in ms]) / variants
+        bt = last_json(measure(child("bt", str(bt_sample), shifts)))
+        add(
+            f"sweep, {variants:,} variants 2016–2026",
+            heavy,
+            [m.wall for m in ms],
+            [m.peak_mb for m in ms],
+            f"{ours * 1000:.2f} ms per variant (whole process)",
+            "< 60 s, < 4 GB",
+        )
+        rows.append(
+            [
+                f"bt, one backtest per variant ({bt['variants']} sampled)",
+                "1",
+                f"{bt['per_variant'] * variants:.0f} (est.)",
+                "",
+                f"{bt['per_variant'] * 1000:.0f} ms per variant: sweep is "
+                f"{bt['per_variant'] / ours:.0f}× faster; total returns agree within "
+                f"{bt['max_rel_gap']:.1e} (relative)",
+                "≥ 100× per variant",
+            ]
+        )
+
+        # 4. every usable ticker of the universe parquet in one bucket
+        big = [measure(child("big", "100" if ns.quick else "all")) for _ in range(heavy)]
+        info = last_json(big[0])
+        add(
+            f"one bucket of {info['members']:,} tickers, monthly",
+            heavy,
+            [m.wall for m in big],
+            [m.peak_mb for m in big],
+            f"simulation {info['inner']:.2f} s (compiled), reading {info['read']:.2f} s; "
+            f"{info['dropped_nonpositive_or_empty']} of {info['tickers_in_file']:,} series "
+            "dropped (a close ≤ 0, or no price)",
+            "< 30 s, < 6 GB",
+        )
+
+        # 5. how time grows
+        for n in scale:
+            m = measure(child("big", str(n)))
+            add(
+                f"scaling: {n:,} members",
+                1,
+                [m.wall],
+                [m.peak_mb],
+                f"simulation {last_json(m)['inner']:.2f} s (compiled)",
+                "",
+            )
+        for n in scale:
+            m = measure(child("variants", str(n), SWEEP_SHIFTS))
+            add(
+                f"scaling: {n:,} variants",
+                1,
+                [m.wall],
+                [m.peak_mb],
+                f"sweep {last_json(m)['inner']:.2f} s (compiled)",
+                "",
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    headers = ["case", "runs", "wall s (median)", "peak MB", "inner", "target"]
+    print(f"bucketmap benchmarks, {dt.date.today()}, {os.cpu_count()} cores")
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "---|" * len(headers))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Sweeps: each variant is the engine's bucket on a cut window, and its figures are the metrics'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from backtest import metrics as m
+from backtest.conventions import Rebalance, Weighting
+from backtest.engine import BucketSpec, simulate_buckets
+from backtest.run import PreparedRun, RunOptions, prepare_run
+from backtest.sweep import grid_variants, run_sweep, sweep_summary, variant_metrics
+from buckets.errors import RunConfigError
+from buckets.files import load_universe
+from buckets.models import SweepGrid
+
+
+def _prepared(
+    tmp_path: Path, closes: dict[str, list[float | None]], days: list[str]
+) -> PreparedRun:
+    folder = tmp_path / "universes"
+    folder.mkdir()
+    members = [t for t in closes if t != "SPY"]
+    listed = "".join(f"  - ticker: {t}\n    status: proposed\n    rationale: r\n" for t in members)
+    (folder / "duo.yaml").write_text(f"side: long\nmembers:\n{listed}")
+    (folder / "benchmarks.yaml").write_text("benchmarks:\n  - SPY\n")
+    index = pd.DatetimeIndex(days)
+    series = {t: pd.Series(v, index=index, dtype="float64").dropna() for t, v in closes.items()}
+    return prepare_run(
+        load_universe(folder), series, RunOptions(start=index[0].date()), price_source="test"
+    )
+
+
+DAYS = ["2024-01-29", "2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02", "2024-02-05"]
+
+
+def test_a_buy_and_hold_variant_by_hand(tmp_path: Path) -> None:
+    # Start shifted by 1 day: bought 50/50 at the 01-30 close (A 10, B 20), held to 02-05
+    # (A 15, B 20): 0.5 * 1.5 + 0.5 * 1.0 = 1.25 → +25%; SPY 100 → 110 → excess 1.25/1.1 - 1.
+    prepared = _prepared(
+        tmp_path,
+        {
+            "A": [8, 10, 11, 12, 13, 15],
+            "B": [25, 20, 20, 20, 20, 20],
+            "SPY": [90, 100, 101, 104, 108, 110],
+        },
+        DAYS,
+    )
+    grid = SweepGrid(weightings=["equal"], rebalances=["none"], shifts=[1], leave_one_out=False)
+    (row,) = run_sweep(prepared, grid).table.to_dict("records")
+    assert row["start"] == "2024-01-30"
+    assert row["first_return"] == "2024-01-31"
+    assert row["days"] == 4
+    assert row["total_return"] == pytest.approx(0.25, abs=1e-12)
+    assert row["benchmark_return"] == pytest.approx(0.10, abs=1e-12)
+    assert row["excess_return"] == pytest.approx(1.25 / 1.1 - 1, abs=1e-12)
+
+
+def _market(n: int, seed: int) -> tuple[dict[str, list[float | None]], list[str]]:
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2024-01-01", periods=n)
+    closes: dict[str, list[float | None]] = {}
+    for t in ["SPY", "AAA", "BBB", "CCC", "DDD"]:
+        closes[t] = list(100 * np.exp(np.cumsum(rng.normal(0.0003, 0.015, n))))
+    closes["CCC"][:70] = [None] * 70  # lists late
+    closes["DDD"][150:] = [None] * (n - 150)  # stops before the window ends
+    closes["BBB"][40] = None  # a gap inside its life, on a shifted start day
+    return closes, [d.date().isoformat() for d in days]
+
+
+def test_every_variant_is_the_engine_on_its_cut_window(tmp_path: Path) -> None:
+    closes, days = _market(200, seed=3)
+    prepared = _prepared(tmp_path, closes, days)
+    grid = SweepGrid(
+        weightings=["equal", "inverse_vol"],
+        rebalances=["weekly", "monthly", "none"],
+        shifts=[0, 40, 75],
+    )
+    out = run_sweep(prepared, grid, keep_returns=True, chunk_columns=7)
+    assert out.returns is not None
+    table = out.table
+    # 1 bucket × (1 + 4 dropped) × 2 × 3 × 3
+    assert len(table) == 5 * 2 * 3 * 3
+    vol = prepared.volatility()
+    spy = prepared.window["SPY"].pct_change()
+    for row in table.itertuples():
+        tickers = [t for t in ("AAA", "BBB", "CCC", "DDD") if t != row.dropped]
+        cut = prepared.window.iloc[row.shift :]
+        sim = simulate_buckets(
+            cut,
+            [BucketSpec("v", tickers)],
+            rebalance=Rebalance(row.rebalance),
+            weighting=Weighting(row.weighting),
+            volatility=vol.iloc[row.shift :],
+        )
+        expected = sim.returns["v"].reindex(prepared.calendar)
+        got = out.returns[row.variant]
+        np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+        assert row.total_return == pytest.approx(m.total_return(expected), abs=1e-12)
+        bucket, bench = m.shared_days(expected.dropna(), spy)
+        ratio = (1 + m.total_return(bucket)) / (1 + m.total_return(bench)) - 1
+        assert row.excess_return == pytest.approx(ratio, abs=1e-12)
+
+
+def test_chunking_does_not_change_the_answer(tmp_path: Path) -> None:
+    closes, days = _market(120, seed=4)
+    prepared = _prepared(tmp_path, closes, days)
+    grid = SweepGrid(rebalances=["monthly"], shifts=[0, 3])
+    one = run_sweep(prepared, grid).table
+    many = run_sweep(prepared, grid, chunk_columns=1).table
+    pd.testing.assert_frame_equal(one, many)
+
+
+def test_variant_figures_are_the_metrics_of_each_column() -> None:
+    rng = np.random.default_rng(11)
+    n = 300
+    returns = rng.normal(0.0005, 0.02, (n, 3))
+    returns[:50, 1] = np.nan  # starts late
+    returns[250:, 2] = np.nan  # stops early
+    bench = rng.normal(0.0003, 0.01, n)
+    bench[100] = np.nan  # a benchmark gap: that day is left out of the excess only
+    rf = np.full(n, 0.0001)
+    got = variant_metrics(returns, bench, rf)
+    idx = pd.bdate_range("2020-01-01", periods=n)
+    b = pd.Series(bench, idx)
+    for j in range(3):
+        r = pd.Series(returns[:, j], idx).dropna()
+        assert got["days"][j] == len(r)
+        assert got["total_return"][j] == pytest.approx(m.total_return(r), rel=1e-12)
+        assert got["cagr"][j] == pytest.approx(m.cagr(r), rel=1e-12)
+        assert got["volatility"][j] == pytest.approx(m.volatility(r), rel=1e-12)
+        assert got["sharpe"][j] == pytest.approx(m.sharpe(r, 0.0001), rel=1e-10)
+        assert got["max_drawdown"][j] == pytest.approx(m.max_drawdown(r), rel=1e-12)
+        rr, bb = m.shared_days(r, b)
+        assert got["benchmark_return"][j] == pytest.approx(m.total_return(bb), rel=1e-12)
+        expected = (1 + m.total_return(rr)) / (1 + m.total_return(bb)) - 1
+        assert got["excess_return"][j] == pytest.approx(expected, rel=1e-10)
+
+
+def test_grid_counts_and_bad_grids(tmp_path: Path) -> None:
+    closes, days = _market(200, seed=5)
+    prepared = _prepared(tmp_path, closes, days)
+    grid = SweepGrid(weightings=["equal"], rebalances=["monthly", "quarterly"], shifts=[0, 1, 2])
+    assert len(grid_variants(prepared, grid)) == (1 + 4) * 1 * 2 * 3
+    assert len(grid_variants(prepared, grid.model_copy(update={"leave_one_out": False}))) == 6
+    with pytest.raises(RunConfigError, match="no bucket nope"):
+        grid_variants(prepared, grid.model_copy(update={"buckets": ["nope"]}))
+    with pytest.raises(RunConfigError, match="shift 199 leaves fewer than 2 days"):
+        grid_variants(prepared, grid.model_copy(update={"shifts": [199]}))
+    with pytest.raises(RunConfigError, match="benchmark QQQ has no prices"):
+        run_sweep(prepared, grid.model_copy(update={"benchmark": "QQQ"}))
+
+
+def test_summary_by_hand() -> None:
+    table = pd.DataFrame(
+        {
+            "bucket": ["a"] * 5 + ["b"],
+            "excess_return": [-0.1, 0.0, 0.1, 0.2, 0.3, np.nan],
+        }
+    )
+    a, b = sweep_summary(table).to_dict("records")
+    assert a["variants"] == 5
+    assert a["positive"] == pytest.approx(3 / 5)  # 0.0 is not positive
+    assert a["min"] == -0.1 and a["max"] == 0.3
+    assert a["p50"] == pytest.approx(0.1)
+    assert a["p25"] == pytest.approx(0.0)  # linear: position 1 of 0..4
+    assert a["p10"] == pytest.approx(-0.06)  # position 0.4: -0.1 + 0.4 * 0.1
+    assert b["variants"] == 0 and np.isnan(b["positive"])

@@ -1,0 +1,30 @@
+"""The benchmark script runs from a checkout and prints its table (no timing is asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, SHARED_PRICES
+
+
+def test_bench_perf_quick_prints_the_table() -> None:
+    if not (SHARED_PRICES / "us_universe_2016.parquet").is_file():
+        pytest.skip("../shared/prices is not beside the repository")
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/bench_perf.py", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[1].startswith("| case | runs | wall s (median) | peak MB |")
+    cases = [line.split(" | ")[0].lstrip("| ") for line in lines[3:]]
+    assert cases[:3] == ["bucketmap --help", "bucketmap run (default universes, store)",
+                         "sweep, 472 variants 2016–2026"]  # fmt: skip
+    assert any(c.startswith("bt, one backtest per variant") for c in cases)
+    assert "total returns agree within" in proc.stdout
