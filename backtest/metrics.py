@@ -83,6 +83,9 @@ def max_drawdown(returns: pd.Series) -> float:
 
 def shared_days(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Both series restricted to the days on which both have a return (inner join, no filling)."""
+    if a.index.equals(b.index):  # already on one calendar (every relative metric of a run)
+        same = a.notna().to_numpy() & b.notna().to_numpy()
+        return (a, b) if same.all() else (a[same], b[same])
     both = a.notna() & b.reindex(a.index).notna()
     idx = a.index[both]
     return a.loc[idx], b.loc[idx]
