@@ -50,3 +50,27 @@ def test_report_opens_offline_without_errors_and_draws_every_chart(
     assert ms is not None and ms < 3000, ms
     shot = screenshot(page, tmp_path / "profile2", tmp_path / "report.png")
     assert shot.stat().st_size > 50_000
+
+
+def test_a_sweep_adds_its_box_plot_and_table(demo_run: Path, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, SNAPSHOT_CSV
+
+    folder = tmp_path / "run"
+    shutil.copytree(demo_run, folder)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bucketmap", "sweep", "--prices", str(SNAPSHOT_CSV),
+         "--out", str(folder), "--shifts", "0,5", "--rebalance", "monthly"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    opened = open_page(folder / "report.html", tmp_path / "profile")
+    assert opened.console == []
+    blocks = _chart_blocks(opened.dom)
+    assert list(blocks) == [*CHARTS, "sweep"]
+    assert 'class="main-svg"' in blocks["sweep"]
+    assert re.search(r'class="(trace|point|box)\b', blocks["sweep"])
+    assert "Sweep: excess return across variants" in opened.dom
