@@ -24,7 +24,7 @@ from reports.figures import (
     rolling_excess_figure,
     sweep_figure,
 )
-from reports.summary import CLAIM_COLUMNS, claim_note, claim_rows
+from reports.summary import CLAIM_COLUMNS, claim_note, claim_rows, shifts_text
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
@@ -292,7 +292,7 @@ def sweep_section(sweep: SweepResult) -> str:
         ["bucket", "variants", "excess > 0", "min", "10%", "25%", "median", "75%", "90%", "max"],
         rows,
     )
-    shifts = "/".join(str(x) for x in sweep.shifts)
+    shifts = shifts_text(sweep.shifts)
     how = (
         f"{sweep.variants:,} variants over {sweep.run_start} → {sweep.run_end} (data to "
         f"{sweep.data_last_date}; {sweep.price_source}; costs {sweep.cost_bps:g} bps): "

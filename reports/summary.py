@@ -145,6 +145,22 @@ def metrics_markdown(result: RunResult, window: str) -> str:
     return markdown_table(headers, rows)
 
 
+def shifts_text(shifts: list[int]) -> str:
+    """Shifts for a caption: runs of consecutive days as ``0–21``, the rest with ``/``."""
+    parts: list[str] = []
+    values = sorted(shifts)
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and values[j + 1] == values[j] + 1:
+            j += 1
+        parts.append(
+            f"{values[i]}–{values[j]}" if j - i >= 2 else "/".join(map(str, values[i : j + 1]))
+        )
+        i = j + 1
+    return "/".join(parts)
+
+
 def sweep_markdown(sweep: SweepResult) -> str:
     """The sweep's per-bucket distribution of excess returns as a markdown table."""
     headers = ["bucket", "variants", "excess > 0", "min", "10%", "25%", "median", "75%", "90%"]
@@ -211,7 +227,7 @@ def summary_markdown(
             f"## Sweep: {sweep.variants:,} variants, excess return vs {md_text(sweep.benchmark)}",
             "",
             f"{sweep.run_start} → {sweep.run_end}; {' / '.join(sweep.weightings)} × "
-            f"{' / '.join(sweep.rebalances)} × start +{'/'.join(map(str, sweep.shifts))} days"
+            f"{' / '.join(sweep.rebalances)} × start +{shifts_text(sweep.shifts)} days"
             f"{' × each member left out' if sweep.leave_one_out else ''}; rows in sweep.csv.",
             "",
             sweep_markdown(sweep),

@@ -87,3 +87,11 @@ def test_rolling_excess_by_hand() -> None:
     assert list(got.index) == list(idx[[0, 1, 3]])
     assert pd.isna(got.iloc[0])
     assert got.iloc[1:].tolist() == pytest.approx([0.2, 1.2 / 1.21 - 1])
+
+
+def test_shift_captions_fold_runs_of_days() -> None:
+    from reports.summary import shifts_text
+
+    assert shifts_text(list(range(22))) == "0–21"
+    assert shifts_text([20, 0, 5, 10]) == "0/5/10/20"
+    assert shifts_text([0, 1, 5, 6, 7, 9]) == "0/1/5–7/9"  # a pair stays a pair
