@@ -16,7 +16,14 @@ import pandas as pd
 from backtest.claims import ClaimOptions, ClaimsOutput, check_claims
 from backtest.refresh import StoredState, join_fetched, plan_fetch
 from backtest.results import SweepResult
-from backtest.run import RISK_FREE_TICKER, RunOptions, RunOutput, prepare_run, simulate_run
+from backtest.run import (
+    RISK_FREE_TICKER,
+    PreparedRun,
+    RunOptions,
+    RunOutput,
+    prepare_run,
+    simulate_run,
+)
 from backtest.sources import YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries, default_store_path
 from backtest.sweep import CHUNK_COLUMNS, run_sweep, sweep_result
@@ -92,6 +99,26 @@ def prices_for_run(
     return PricesForRun(found, f"store: {store.root} ({', '.join(sources) or 'empty'})", report)
 
 
+def _prepared_run(
+    universe: Universe,
+    options: RunOptions,
+    prices: Path | None,
+    store: PriceStore | None,
+    fetch_missing: bool,
+    yahoo: YahooSource | None,
+) -> PreparedRun:
+    """The universe's prices (files, or the store with what it lacks fetched) laid out for a run."""
+    gathered = prices_for_run(
+        universe,
+        prices=prices,
+        store=store or PriceStore(default_store_path()),
+        verified_only=options.verified_only,
+        fetch_missing=fetch_missing,
+        yahoo=yahoo,
+    )
+    return prepare_run(universe, gathered.series, options, price_source=gathered.source)
+
+
 @dataclass
 class RunJob:
     """What ``run`` computed: the backtest and the claims."""
@@ -119,16 +146,7 @@ def run(
     ``contributions.csv``, ``report.html``).
     """
     universe = load_universe(universes)
-    store = store or PriceStore(default_store_path())
-    gathered = prices_for_run(
-        universe,
-        prices=prices,
-        store=store,
-        verified_only=options.verified_only,
-        fetch_missing=fetch_missing,
-        yahoo=yahoo,
-    )
-    prepared = prepare_run(universe, gathered.series, options, price_source=gathered.source)
+    prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     output = simulate_run(prepared, version=__version__)
     claims = check_claims(prepared, output.returns, claim_options)
     sweep = _sweep_beside(out)
@@ -207,16 +225,7 @@ def sweep(
     holds a run (``results.json``), its ``report.html`` and ``summary.md`` are redrawn with the
     sweep's section."""
     universe = load_universe(universes)
-    store = store or PriceStore(default_store_path())
-    gathered = prices_for_run(
-        universe,
-        prices=prices,
-        store=store,
-        verified_only=options.verified_only,
-        fetch_missing=fetch_missing,
-        yahoo=yahoo,
-    )
-    prepared = prepare_run(universe, gathered.series, options, price_source=gathered.source)
+    prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     swept = run_sweep(prepared, grid, chunk_columns=chunk_columns, progress=progress)
     result = sweep_result(prepared, grid, swept.table, version=__version__)
     written = write_files_atomically(
@@ -249,16 +258,7 @@ def check_claims_job(
             f"{universes / CLAIMS_FILE}: no claim {', '.join(unknown)} "
             f"(claims: {', '.join(known) or 'none'})"
         )
-    store = store or PriceStore(default_store_path())
-    gathered = prices_for_run(
-        universe,
-        prices=prices,
-        store=store,
-        verified_only=options.verified_only,
-        fetch_missing=fetch_missing,
-        yahoo=yahoo,
-    )
-    prepared = prepare_run(universe, gathered.series, options, price_source=gathered.source)
+    prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     output = simulate_run(prepared, version=__version__)
     chosen = [c for c in universe.claims if not only or c.id in only]
     claims = check_claims(prepared, output.returns, claim_options, claims=chosen)
