@@ -375,12 +375,16 @@ def _plan_for(
     rule = spec.rebalance or rebalance
     if rule not in rebalances:
         rebalances[rule] = rebalance_positions(life.index, rule)
-    spec_weighting = spec.weighting or weighting
-    custom = None
-    if spec_weighting is Weighting.custom and spec.weights is not None:
-        custom = np.array([float(spec.weights.get(t, 0.0)) for t in spec.tickers])
-    vol = volatility if spec_weighting is Weighting.inverse_vol else None
+    custom = _custom_weights(spec, weighting)
+    vol = volatility if (spec.weighting or weighting) is Weighting.inverse_vol else None
     return cols, plan_events(life, cols, rebalances[rule], custom=custom, volatility=vol)
+
+
+def _custom_weights(spec: BucketSpec, weighting: Weighting) -> np.ndarray | None:
+    """The spec's custom weights in member order when it is custom-weighted, else None."""
+    if (spec.weighting or weighting) is not Weighting.custom or spec.weights is None:
+        return None
+    return np.array([float(spec.weights.get(t, 0.0)) for t in spec.tickers])
 
 
 def _spans(
@@ -388,10 +392,10 @@ def _spans(
 ) -> dict[str, MemberSpan]:
     """Each member's span from its plan: first/last price, the event it joined, when it left."""
     index, end = life.index, len(life.index) - 1
-    held = plan.weights > 0
-    joined = np.where(held.any(axis=0), plan.positions[held.argmax(axis=0)], -1)
-    if not len(plan.positions):
-        joined = np.full(len(cols), -1)
+    joined = np.full(len(cols), -1)
+    if len(plan.positions):
+        held = plan.weights > 0
+        joined = np.where(held.any(axis=0), plan.positions[held.argmax(axis=0)], -1)
     spans: dict[str, MemberSpan] = {}
     for j, col in enumerate(cols):
         first, last = int(plan.first[j]), int(life.last[col]) if plan.first[j] >= 0 else -1
@@ -496,10 +500,7 @@ def simulate_buckets(
     starts = np.full(len(buckets), -1)
     ends = np.full(len(buckets), -1)
     for g, (spec, (cols, plan)) in enumerate(zip(buckets, plans, strict=True)):
-        custom = None
-        if (spec.weighting or weighting) is Weighting.custom and spec.weights is not None:
-            custom = np.array([float(spec.weights.get(t, 0.0)) for t in spec.tickers])
-        members[spec.name] = _spans(life, cols, plan, custom)
+        members[spec.name] = _spans(life, cols, plan, _custom_weights(spec, weighting))
         if not len(plan.positions):
             inception[spec.name] = None
             continue

@@ -248,3 +248,15 @@ def test_large_buckets_trade_in_the_order_vectorbt_would_choose(
     auto = simulate_buckets(p, spec, rebalance=Rebalance.weekly, cost_bps=cost_bps)
     bound = 1e-12 if cost_bps == 0 else cost_bps / 10_000 / 100
     np.testing.assert_allclose(computed.returns["x"], auto.returns["x"], rtol=0, atol=bound)
+
+
+def test_a_bucket_with_nothing_to_hold_has_no_returns_and_says_why() -> None:
+    # B has no price in the window: its bucket never starts; the other bucket is unaffected
+    p = frame(["2024-01-02", "2024-01-03"], A=[10, 11], B=[None, None])
+    sim = simulate_buckets(p, [BucketSpec("x", ["A"]), BucketSpec("y", ["B"])])
+    assert sim.returns["y"].isna().all()
+    assert sim.inception["y"] is None
+    assert sim.members["y"]["B"].reason == "no prices in the window"
+    assert sim.returns["x"].iloc[1] == pytest.approx(0.1, abs=1e-12)
+    weights, spans = target_weights(p[["B"]], Rebalance.monthly)
+    assert weights.empty and spans["B"].joined is None
