@@ -195,6 +195,19 @@ class EventPlan:
     first: np.ndarray
     """Each member's first priced position in the plan's window (-1 when none)."""
 
+    @property
+    def inception(self) -> int:
+        """Position of the first purchase, -1 when nothing can be held."""
+        return int(self.positions[0]) if len(self.positions) else -1
+
+    def last_live(self, life: PriceLife, cols: np.ndarray) -> int:
+        """Last priced position of the last member ever held, -1 when none is: after it the
+        bucket has no return."""
+        if not len(self.positions):
+            return -1
+        held = (self.weights > 0).any(axis=0)
+        return int(life.last[cols[held]].max()) if held.any() else -1
+
 
 def plan_events(
     life: PriceLife,
@@ -265,10 +278,12 @@ def trade_order(plan: EventPlan) -> np.ndarray:
 @dataclass
 class PlannedValues:
     """What :func:`simulate_plans` returns: per bucket, values on every day of the price index
-    (per unit of starting cash; 1.0 before inception), and per member the shares held at each
-    close (date × column of the plans, concatenated in order)."""
+    (per unit of starting cash; 1.0 before inception) and daily returns
+    (:func:`returns_from_values`), and per member the shares held at each close (date × column
+    of the plans, concatenated in order)."""
 
     values: np.ndarray
+    returns: np.ndarray
     shares: np.ndarray | None
 
 
@@ -292,7 +307,7 @@ def simulate_plans(
     n_groups = len(plans)
     live_plans = [(cols, plan) for cols, plan in plans if len(plan.positions)]
     if not live_plans:
-        return PlannedValues(np.ones((n_days, n_groups)), None)
+        return PlannedValues(np.ones((n_days, n_groups)), np.full((n_days, n_groups), np.nan), None)
     rows = np.unique(np.concatenate([plan.positions for _, plan in live_plans]))
     all_cols = np.concatenate([cols for cols, _ in plans]).astype(np.int64)
     lens = np.array([len(cols) for cols, _ in plans])
@@ -338,7 +353,10 @@ def simulate_plans(
     prices = np.nan_to_num(life.filled[:, all_cols])  # a member is held only inside its life
     holdings = np.add.reduceat(shares * prices, offsets, axis=1) if n_cols else 0.0
     values = (cash_daily + holdings) / INIT_CASH
-    return PlannedValues(values, shares if keep_shares else None)
+    starts = np.array([plan.inception for _, plan in plans])
+    ends = np.array([plan.last_live(life, cols) for cols, plan in plans])
+    returns = returns_from_values(values, starts, ends)
+    return PlannedValues(values, returns, shares if keep_shares else None)
 
 
 def returns_from_values(values: np.ndarray, inception: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -369,8 +387,8 @@ def _plan_for(
     weighting: Weighting,
     volatility: np.ndarray | None,
     rebalances: dict[Rebalance, np.ndarray],
+    position: Mapping[str, int],
 ) -> tuple[np.ndarray, EventPlan]:
-    position = {t: i for i, t in enumerate(life.tickers)}
     cols = np.array([position[t] for t in spec.tickers], dtype=np.int64)
     rule = spec.rebalance or rebalance
     if rule not in rebalances:
@@ -491,23 +509,21 @@ def simulate_buckets(
             volatility = trailing_volatility(prices)
         vol_arr = volatility.reindex(index=index, columns=used).to_numpy(dtype="float64")
     rebalances: dict[Rebalance, np.ndarray] = {}
-    plans = [_plan_for(life, b, rebalance, weighting, vol_arr, rebalances) for b in buckets]
+    position = {t: i for i, t in enumerate(used)}
+    plans = [
+        _plan_for(life, b, rebalance, weighting, vol_arr, rebalances, position) for b in buckets
+    ]
     simulated = simulate_plans(life, plans, cost_bps=cost_bps, keep_shares=True)
 
     members: dict[str, dict[str, MemberSpan]] = {}
     inception: dict[str, pd.Timestamp | None] = {}
     weight_rows: list[pd.DataFrame] = []
-    starts = np.full(len(buckets), -1)
-    ends = np.full(len(buckets), -1)
-    for g, (spec, (cols, plan)) in enumerate(zip(buckets, plans, strict=True)):
+    for spec, (cols, plan) in zip(buckets, plans, strict=True):
         members[spec.name] = _spans(life, cols, plan, _custom_weights(spec, weighting))
-        if not len(plan.positions):
+        if plan.inception < 0:
             inception[spec.name] = None
             continue
-        starts[g] = plan.positions[0]
-        inception[spec.name] = index[starts[g]]
-        held = (plan.weights > 0).any(axis=0)
-        ends[g] = life.last[cols[held]].max() if held.any() else -1
+        inception[spec.name] = index[plan.inception]
         long = pd.DataFrame(
             {
                 "date": np.repeat(index[plan.positions], len(cols)),
@@ -518,7 +534,7 @@ def simulate_buckets(
         )
         weight_rows.append(long)
     values = simulated.values
-    returns.loc[:, :] = returns_from_values(values, starts, ends)
+    returns.loc[:, :] = simulated.returns
 
     contributions: dict[str, pd.DataFrame] = {}
     shares = simulated.shares
@@ -529,14 +545,14 @@ def simulate_buckets(
         with np.errstate(invalid="ignore"):
             pnl[1:] = np.nan_to_num(shares[:-1] * (close[1:] - close[:-1]))
         offset = 0
-        for g, (spec, (cols, _)) in enumerate(zip(buckets, plans, strict=True)):
+        for g, (spec, (cols, plan)) in enumerate(zip(buckets, plans, strict=True)):
             block = slice(offset, offset + len(cols))
             offset += len(cols)
-            if starts[g] < 0:
+            if plan.inception < 0:
                 continue
             r = returns[spec.name].to_numpy()
             previous = np.concatenate([[1.0], values[:-1, g]])
-            previous[starts[g] + 1] = 1.0  # the first return is against the cash invested
+            previous[plan.inception + 1] = 1.0  # the first return is against the cash invested
             parts = pnl[:, block] / (previous[:, None] * INIT_CASH)
             parts[np.isnan(r)] = np.nan
             frame = pd.DataFrame(parts, index=index, columns=list(spec.tickers))

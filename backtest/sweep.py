@@ -40,7 +40,6 @@ from backtest.engine import (
     PriceLife,
     plan_events,
     rebalance_positions,
-    returns_from_values,
     simulate_buckets,
     simulate_plans,
 )
@@ -296,10 +295,8 @@ def sweep_variants(
                 volatility=vol if v.weighting is Weighting.inverse_vol else None,
             )
             plans.append((cols, plan))
-        values = simulate_plans(life, plans, cost_bps=prepared.options.cost_bps).values
-        starts = np.array([p.positions[0] if len(p.positions) else -1 for _, p in plans])
-        ends = np.array([_last_live(life, cols, plan) for cols, plan in plans])
-        returns = returns_from_values(values, starts, ends)
+        returns = simulate_plans(life, plans, cost_bps=prepared.options.cost_bps).returns
+        starts = np.array([plan.inception for _, plan in plans])
         figures = variant_metrics(returns, bench, risk_free)
         rows.append(_table(chunk, done, figures, returns, calendar, starts, benchmark))
         if keep_returns:
@@ -316,11 +313,6 @@ def sweep_variants(
             columns=pd.RangeIndex(1, len(variants) + 1, name="variant"),
         )
     return SweepOutput(table[SWEEP_COLUMNS], out)
-
-
-def _last_live(life: PriceLife, cols: np.ndarray, plan: EventPlan) -> int:
-    held = (plan.weights > 0).any(axis=0) if len(plan.positions) else np.zeros(len(cols), bool)
-    return int(life.last[cols[held]].max()) if held.any() else -1
 
 
 def _table(
