@@ -179,11 +179,16 @@ def report(results_dir: Path, out: Path | None = None) -> list[Path]:
     """Rebuild ``report.html`` and ``summary.md`` from a run's ``results.json``, ``claims.json``
     and ``sweep.json`` (when present) and ``returns.csv``, without running the backtest again;
     written to ``out`` (default: ``results_dir``)."""
+    sweep_path = results_dir / SWEEP_JSON
+    sweep = read_sweep_result(sweep_path) if sweep_path.exists() else None
+    return write_files_atomically(out or results_dir, _report_files(results_dir, sweep))
+
+
+def _report_files(results_dir: Path, sweep: SweepResult | None) -> dict[str, str]:
+    """``report.html`` and ``summary.md`` rendered from the run files in ``results_dir``."""
     result = read_run_result(results_dir / RESULTS_JSON)
     claims_path = results_dir / CLAIMS_JSON
     claims = read_claims_result(claims_path) if claims_path.exists() else None
-    sweep_path = results_dir / SWEEP_JSON
-    sweep = read_sweep_result(sweep_path) if sweep_path.exists() else None
     returns = read_returns_csv(results_dir / RETURNS_CSV)
     tickers = [b for b, bench in result.benchmarks.items() if bench.kind == "ticker"]
     missing = [c for c in [*result.buckets, *tickers] if c not in returns.columns]
@@ -192,11 +197,10 @@ def report(results_dir: Path, out: Path | None = None) -> list[Path]:
             results_dir / RETURNS_CSV,
             f"no column for {', '.join(missing)}; it belongs to another run",
         )
-    files = {
+    return {
         REPORT_HTML: render_report(result, returns, claims, sweep),
         SUMMARY_MD: summary_markdown(result, claims, sweep),
     }
-    return write_files_atomically(out or results_dir, files)
 
 
 @dataclass
@@ -223,17 +227,15 @@ def sweep(
     """Simulate every variant of ``grid`` on the run's window and write ``sweep.csv`` (one row
     per variant) and ``sweep.json`` (settings and per-bucket summary) to ``out``. When ``out``
     holds a run (``results.json``), its ``report.html`` and ``summary.md`` are redrawn with the
-    sweep's section."""
+    sweep's section, and all four files are written together (or none is)."""
     universe = load_universe(universes)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     swept = run_sweep(prepared, grid, chunk_columns=chunk_columns, progress=progress)
     result = sweep_result(prepared, grid, swept.table, version=__version__)
-    written = write_files_atomically(
-        out, {SWEEP_CSV: sweep_csv(swept.table), SWEEP_JSON: sweep_json(result)}
-    )
+    files = {SWEEP_CSV: sweep_csv(swept.table), SWEEP_JSON: sweep_json(result)}
     if (out / RESULTS_JSON).is_file():
-        written += report(out)
-    return SweepJob(swept.table, result), written
+        files.update(_report_files(out, result))
+    return SweepJob(swept.table, result), write_files_atomically(out, files)
 
 
 def check_claims_job(

@@ -1,6 +1,6 @@
 """Writers for a run's files. Every write is atomic; a run's files appear together or not at all.
 
-``write_files_atomically`` takes files rendered in memory, writes it into a fresh temporary folder
+``write_files_atomically`` takes files rendered in memory, writes them into a fresh temporary folder
 beside the output folder, and then moves the files into place with ``os.replace``: an error
 while rendering leaves nothing behind, and a crash while moving leaves each file either old or new.
 """

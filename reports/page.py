@@ -24,7 +24,13 @@ from reports.figures import (
     rolling_excess_figure,
     sweep_figure,
 )
-from reports.summary import CLAIM_COLUMNS, claim_note, claim_rows, shifts_text
+from reports.summary import (
+    CLAIM_COLUMNS,
+    SWEEP_SUMMARY_COLUMNS,
+    claim_note,
+    claim_rows,
+    shifts_text,
+)
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
@@ -288,10 +294,7 @@ def sweep_section(sweep: SweepResult) -> str:
         ]
         for s in sweep.summary
     ]
-    table = _table(
-        ["bucket", "variants", "excess > 0", "min", "10%", "25%", "median", "75%", "90%", "max"],
-        rows,
-    )
+    table = _table(SWEEP_SUMMARY_COLUMNS, rows)
     shifts = shifts_text(sweep.shifts)
     how = (
         f"{sweep.variants:,} variants over {sweep.run_start} → {sweep.run_end} (data to "

@@ -161,9 +161,14 @@ def shifts_text(shifts: list[int]) -> str:
     return "/".join(parts)
 
 
+SWEEP_SUMMARY_COLUMNS = [
+    "bucket", "variants", "excess > 0", "min", "10%", "25%", "median", "75%", "90%", "max",
+]  # fmt: skip
+"""Headers of the sweep's per-bucket table (report and summary.md)."""
+
+
 def sweep_markdown(sweep: SweepResult) -> str:
     """The sweep's per-bucket distribution of excess returns as a markdown table."""
-    headers = ["bucket", "variants", "excess > 0", "min", "10%", "25%", "median", "75%", "90%"]
     rows = [
         [
             md_text(s.bucket),
@@ -173,7 +178,7 @@ def sweep_markdown(sweep: SweepResult) -> str:
         ]
         for s in sweep.summary
     ]
-    return markdown_table([*headers, "max"], rows)
+    return markdown_table(SWEEP_SUMMARY_COLUMNS, rows)
 
 
 def summary_markdown(

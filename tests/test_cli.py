@@ -552,3 +552,19 @@ def test_a_bad_grid_file_names_file_and_field(
         f"error: {grid}:2: shifts[1]: Input should be greater than or equal to 0",
         tmp_path,
     )
+
+
+def test_a_sweep_into_a_broken_run_folder_writes_nothing(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    # the report cannot be redrawn from a damaged results.json: neither it nor the sweep is written
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("{}")
+    res = invoke(
+        "sweep", "--universes", str(tiny_universe), "--prices", str(tiny_prices),
+        "--out", str(out), "--start", "2024-01-01", "--shifts", "0",
+    )  # fmt: skip
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"error: {out / 'results.json'}")
+    assert sorted(p.name for p in out.iterdir()) == ["results.json"]
