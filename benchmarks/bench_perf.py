@@ -25,8 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from backtest.run import PreparedRun
+    from buckets.models import SweepGrid
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "prices"
@@ -78,7 +86,7 @@ def child(case: str, *args: str) -> list[str]:
 # --- the in-process cases (run in a child) ------------------------------------------------------
 
 
-def _prepared(start: str, store: str | None) -> object:
+def _prepared(start: str, store: str | None) -> PreparedRun:
     from backtest.run import RunOptions, prepare_run
     from backtest.store import PriceStore
     from bucketmap.api import prices_for_run
@@ -88,7 +96,7 @@ def _prepared(start: str, store: str | None) -> object:
     gathered = prices_for_run(
         universe,
         prices=None if store else CSV,
-        store=PriceStore(Path(store) if store else Path(tempfile.mkdtemp())),
+        store=PriceStore(Path(store) if store else ROOT / ".bucketmap"),  # unread with files
         fetch_missing=False,
     )
     options = RunOptions(start=dt.date.fromisoformat(start))
@@ -108,14 +116,14 @@ def child_sim(store: str) -> dict[str, float]:
         for call in ("first", "second"):
             t0 = time.perf_counter()
             if name == "simulation":
-                simulate_buckets(prepared.window, prepared.specs)  # type: ignore[attr-defined]
+                simulate_buckets(prepared.window, prepared.specs)
             else:
-                simulate_run(prepared)  # type: ignore[arg-type]
+                simulate_run(prepared)
             out[f"{name}_{call}"] = time.perf_counter() - t0
     return out
 
 
-def _grid(shifts: list[int]) -> object:
+def _grid(shifts: list[int]) -> SweepGrid:
     from buckets.models import SweepGrid
 
     return SweepGrid(
@@ -131,19 +139,19 @@ def _shift_list(text: str) -> list[int]:
 def child_bt(sample: str, shifts: str) -> dict[str, float]:
     """One ``bt`` backtest per sampled variant (equal weight, the same rebalance days and
     start), timed per variant, and how far bt's total return is from the sweep's."""
-    import bt
+    import bt  # type: ignore[import-untyped]
     import numpy as np
 
     from backtest.sweep import grid_variants, sweep_variants
 
     prepared = _prepared(SWEEP_START, None)
-    variants = grid_variants(prepared, _grid(_shift_list(shifts)))  # type: ignore[arg-type]
+    variants = grid_variants(prepared, _grid(_shift_list(shifts)))
     rng = np.random.default_rng(0)
     pool = [v for v in variants if v.weighting.value == "equal" and v.rebalance.value != "none"]
     chosen = [
         pool[i] for i in rng.choice(len(pool), size=min(int(sample), len(pool)), replace=False)
     ]
-    ours = sweep_variants(prepared, chosen, "SPY").table  # type: ignore[arg-type]
+    ours = sweep_variants(prepared, chosen, "SPY").table
     run_on = {
         "weekly": bt.algos.RunWeekly,
         "monthly": bt.algos.RunMonthly,
@@ -151,7 +159,7 @@ def child_bt(sample: str, shifts: str) -> dict[str, float]:
         "daily": bt.algos.RunDaily,
     }
     times, gaps = [], []
-    window = prepared.window  # type: ignore[attr-defined]
+    window = prepared.window
     for v, total in zip(chosen, ours["total_return"], strict=True):
         prices = window[list(v.tickers)].iloc[v.shift :]
         t0 = time.perf_counter()
@@ -183,7 +191,7 @@ def _warm_up() -> None:
     simulate_buckets(prices, [BucketSpec("w", ["A", "B"])])
 
 
-def _clean_universe(members: int | None) -> tuple[object, int, int]:
+def _clean_universe(members: int | None) -> tuple[pd.DataFrame, int, int]:
     import pandas as pd
 
     wide = pd.read_parquet(PARQUET)
@@ -205,10 +213,10 @@ def child_big(members: str) -> dict[str, float]:
     read = time.perf_counter() - t0
     _warm_up()
     t0 = time.perf_counter()
-    sim = simulate_buckets(prices, [BucketSpec("all", list(prices.columns))])  # type: ignore[arg-type,attr-defined]
+    sim = simulate_buckets(prices, [BucketSpec("all", list(prices.columns))])
     inner = time.perf_counter() - t0
     return {
-        "members": len(prices.columns),  # type: ignore[attr-defined]
+        "members": len(prices.columns),
         "dropped_nonpositive_or_empty": dropped,
         "tickers_in_file": total,
         "read": read,
@@ -222,14 +230,19 @@ def child_variants(count: str, shifts: str) -> dict[str, float]:
     from backtest.sweep import grid_variants, sweep_variants
 
     prepared = _prepared(SWEEP_START, None)
-    variants = grid_variants(prepared, _grid(_shift_list(shifts)))[: int(count)]  # type: ignore[arg-type]
+    variants = grid_variants(prepared, _grid(_shift_list(shifts)))[: int(count)]
     _warm_up()
     t0 = time.perf_counter()
-    sweep_variants(prepared, variants, "SPY")  # type: ignore[arg-type]
+    sweep_variants(prepared, variants, "SPY")
     return {"variants": len(variants), "inner": time.perf_counter() - t0}
 
 
-CHILDREN = {"sim": child_sim, "bt": child_bt, "big": child_big, "variants": child_variants}
+CHILDREN: dict[str, Callable[..., dict[str, float]]] = {
+    "sim": child_sim,
+    "bt": child_bt,
+    "big": child_big,
+    "variants": child_variants,
+}
 
 
 def run_child(case: str, args: list[str]) -> None:
