@@ -21,3 +21,7 @@ class Weighting(StrEnum):
     equal = "equal"
     custom = "custom"
     inverse_vol = "inverse_vol"
+
+
+RISK_FREE_TICKER = "^IRX"
+"""The risk-free-rate proxy read when the price source has it: the 13-week T-bill yield (%)."""

@@ -13,19 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from backtest.claims import ClaimOptions, ClaimsOutput, check_claims
-from backtest.refresh import StoredState, join_fetched, plan_fetch
+from backtest.conventions import RISK_FREE_TICKER
+from backtest.evidence.claims import ClaimOptions, ClaimsOutput, check_claims
+from backtest.prices.refresh import StoredState, join_fetched, plan_fetch
+from backtest.prices.sources import YahooSource, read_price_path
+from backtest.prices.store import PriceStore, StoredSeries, default_store_path
 from backtest.results import SweepResult
-from backtest.run import (
-    RISK_FREE_TICKER,
-    PreparedRun,
-    RunOptions,
-    RunOutput,
-    prepare_run,
-    simulate_run,
-)
-from backtest.sources import YahooSource, read_price_path
-from backtest.store import PriceStore, StoredSeries, default_store_path
+from backtest.run import RunOutput, simulate_run
+from backtest.simulation.prepare import PreparedRun, RunOptions, prepare_run
 from backtest.sweep import CHUNK_COLUMNS, run_sweep, sweep_result
 from bucketmap import __version__
 from buckets.errors import PriceDataError, ResultsError, RunConfigError
@@ -318,9 +313,9 @@ def fetch_prices(
     lacks.
 
     Tickers stored today are skipped; others are fetched from a few days before their last stored
-    date and joined when the overlap agrees (see :mod:`backtest.refresh`), else fetched again in
-    full; damaged files are fetched again in full. What succeeds is stored even when other tickers
-    fail; a missing network raises :class:`FetchError`.
+    date and joined when the overlap agrees (see :mod:`backtest.prices.refresh`), else fetched
+    again in full; damaged files are fetched again in full. What succeeds is stored even when
+    other tickers fail; a missing network raises :class:`FetchError`.
     """
     source = yahoo or YahooSource()
     today = today or dt.datetime.now(dt.UTC).date()

@@ -11,7 +11,8 @@ import pytest
 import statsmodels.api as sm
 from arch.bootstrap import MovingBlockBootstrap
 
-from backtest.claims import (
+from backtest.conventions import Rebalance, Weighting
+from backtest.evidence.claims import (
     ClaimOptions,
     Verdict,
     block_bootstrap_mean,
@@ -24,8 +25,8 @@ from backtest.claims import (
     rule_column,
     verdict,
 )
-from backtest.conventions import Rebalance, Weighting
-from backtest.run import RunOptions, prepare_run, simulate_run
+from backtest.run import simulate_run
+from backtest.simulation.prepare import RunOptions, prepare_run
 from buckets.files import load_universe
 from buckets.models import Claim, Direction
 

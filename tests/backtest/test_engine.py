@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.calendar import Rebalance
-from backtest.engine import BucketSpec, Weighting, simulate_buckets, target_weights
+from backtest.simulation.calendar import Rebalance
+from backtest.simulation.engine import BucketSpec, Weighting, simulate_buckets, target_weights
 from tests.conftest import frame
 
 
@@ -201,7 +201,7 @@ def test_with_costs_the_rest_is_costs_and_rows_still_sum() -> None:
 
 
 def test_inverse_vol_weights_by_hand() -> None:
-    from backtest.engine import _inverse_vol_weights
+    from backtest.simulation.engine import _inverse_vol_weights
 
     live = np.array([True, True, True, False])
     vol = np.array([0.01, 0.02, np.nan, 0.5])
@@ -210,7 +210,7 @@ def test_inverse_vol_weights_by_hand() -> None:
 
 
 def test_inverse_vol_uses_only_the_past_lookback() -> None:
-    from backtest.engine import trailing_volatility
+    from backtest.simulation.engine import trailing_volatility
 
     # A alternates ±2%, B ±1% for 4 days: with a 3-day lookback σ_A = 2σ_B → weights 1/3, 2/3
     p = frame(
@@ -233,7 +233,7 @@ def test_large_buckets_trade_in_the_order_vectorbt_would_choose(
     # by vectorbt's quadratic sort. Without costs both give the same bucket. With costs the last
     # purchase of an event is cut short by the fees, and which member is last can differ when two
     # trades are nearly equal: the buckets may differ by a small fraction of the cost rate.
-    import backtest.engine as engine
+    import backtest.simulation.engine as engine
 
     rng = np.random.default_rng(7)
     days = pd.bdate_range("2024-01-01", periods=130)

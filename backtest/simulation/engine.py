@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from backtest.calendar import rebalance_dates
 from backtest.conventions import Rebalance, Weighting
+from backtest.simulation.calendar import rebalance_dates
 
 
 @dataclass(frozen=True)
@@ -376,7 +376,8 @@ def returns_from_values(values: np.ndarray, inception: np.ndarray, end: np.ndarr
 
 
 def rebalance_positions(index: pd.DatetimeIndex, rebalance: Rebalance) -> np.ndarray:
-    """Positions on ``index`` of its rebalance days (:func:`backtest.calendar.rebalance_dates`)."""
+    """Positions on ``index`` of its rebalance days
+    (:func:`backtest.simulation.calendar.rebalance_dates`)."""
     return np.flatnonzero(index.isin(rebalance_dates(index, rebalance))).astype(np.int64)
 
 

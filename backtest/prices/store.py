@@ -148,7 +148,7 @@ class PriceStore:
     def write(self, series: Mapping[str, pd.Series], source: str) -> list[StoredSeries]:
         """Store validated series (``sources.validate_series``) under ``source``, each replacing
         what the store held for that ticker. (Extending a stored series is the caller's job:
-        ``backtest.refresh.join_fetched`` does it only where the adjusted closes agree.)
+        ``backtest.prices.refresh.join_fetched`` does it only where the adjusted closes agree.)
         """
         written: list[StoredSeries] = []
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

@@ -56,8 +56,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.conventions import Rebalance, Weighting
-from backtest.engine import BucketSpec, simulate_buckets
-from backtest.metrics import TRADING_DAYS
+from backtest.evidence.metrics import TRADING_DAYS
 from backtest.results import (
     BetaAdjusted,
     ClaimResult,
@@ -70,7 +69,8 @@ from backtest.results import (
     Robustness,
     Variant,
 )
-from backtest.run import PreparedRun
+from backtest.simulation.engine import BucketSpec, simulate_buckets
+from backtest.simulation.prepare import PreparedRun
 from buckets.models import Claim, Direction
 
 
