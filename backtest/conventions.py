@@ -23,5 +23,14 @@ class Weighting(StrEnum):
     inverse_vol = "inverse_vol"
 
 
+class Correction(StrEnum):
+    """How p-values are adjusted across the claims of a run (``--correction``; see
+    :mod:`backtest.evidence.multiple`)."""
+
+    holm = "holm"
+    bh = "bh"
+    none = "none"
+
+
 RISK_FREE_TICKER = "^IRX"
 """The risk-free-rate proxy read when the price source has it: the 13-week T-bill yield (%)."""

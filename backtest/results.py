@@ -264,13 +264,35 @@ class ExcessTest(_Result):
     excess_return: float | None
     low: float | None
     high: float | None
+    p_above: float | None = None
+    """One-sided bootstrap p-value of "the excess is at or below the claim's level": the quantile
+    level at which the bootstrap's quantile function crosses the level (about the share of draws
+    at or below it); below ``(1 - confidence) / 2`` exactly when ``low`` lies above the level."""
+    p_below: float | None = None
+    """The same for "at or above the level": below ``(1 - confidence) / 2`` exactly when
+    ``high`` lies below the level."""
+    p_negligible: float | None = None
+    """With a ``min_effect``: the larger of the p-values of "at or below level − min_effect" and
+    "at or above level + min_effect" (two one-sided tests); below ``(1 - confidence) / 2``
+    exactly when the interval lies inside level ± min_effect."""
+    block_length: int | None = None
+    """Block length the bootstrap used (days)."""
     verdict: str
-    """supported / refuted / inconclusive / insufficient_data."""
+    """The interval's verdict, uncorrected: supported / refuted / negligible / inconclusive /
+    insufficient_data."""
     reason: str | None = None
     """Why the verdict is insufficient_data."""
 
     _finite_floats = field_validator(
-        "bucket_return", "benchmark_return", "excess_return", "low", "high", mode="before"
+        "bucket_return",
+        "benchmark_return",
+        "excess_return",
+        "low",
+        "high",
+        "p_above",
+        "p_below",
+        "p_negligible",
+        mode="before",
     )(_finite)
 
 
@@ -300,9 +322,14 @@ class LeftOut(_Result):
     excess_return: float | None
     low: float | None
     high: float | None
+    p_above: float | None = None
+    p_below: float | None = None
     verdict: str
+    """Under the claim's rule: its p-value in the claim's place among the run's claims."""
 
-    _finite_floats = field_validator("excess_return", "low", "high", mode="before")(_finite)
+    _finite_floats = field_validator(
+        "excess_return", "low", "high", "p_above", "p_below", mode="before"
+    )(_finite)
 
 
 class LeaveOneOut(_Result):
@@ -347,9 +374,14 @@ class Variant(_Result):
     excess_return: float | None
     low: float | None
     high: float | None
+    p_above: float | None = None
+    p_below: float | None = None
     verdict: str
+    """Under the claim's rule (as for :class:`LeftOut`)."""
 
-    _finite_floats = field_validator("excess_return", "low", "high", mode="before")(_finite)
+    _finite_floats = field_validator(
+        "excess_return", "low", "high", "p_above", "p_below", mode="before"
+    )(_finite)
 
 
 class Robustness(_Result):
@@ -357,6 +389,145 @@ class Robustness(_Result):
     agree: int
     """Variants whose verdict is the claim's."""
     share: float | None
+
+
+class Significance(_Result):
+    """The claim's p-values adjusted across the claims of the run, and the level they are read
+    at. The verdict is ``negligible`` when ``p_negligible`` is below ``alpha``, else
+    ``supported`` when ``p_above`` is, else ``refuted`` when ``p_below`` is, else
+    ``inconclusive`` (with ``none``, exactly the interval's verdict)."""
+
+    correction: str
+    """holm / bh / none (``--correction``)."""
+    family: int
+    """Claims adjusted together: those of the run with a test."""
+    alpha: float
+    """One-sided level: (1 − confidence) / 2."""
+    p_above: float | None
+    p_below: float | None
+    p_negligible: float | None
+    holm_above: float | None
+    """Holm-adjusted ``p_above`` whatever the correction: the "adjusted level" control of a
+    verdict made with ``--correction none``."""
+    holm_below: float | None
+
+    _finite_floats = field_validator(
+        "p_above", "p_below", "p_negligible", "holm_above", "holm_below", mode="before"
+    )(_finite)
+
+
+class BlockLength(_Result):
+    """The bootstrap's block length for a claim."""
+
+    used: int
+    """Days per block in the claim's tests (its placebo, own history, leave-one-out,
+    robustness grid and alpha too)."""
+    source: str
+    """``politis-white`` (automatic) or ``--block-length``."""
+    estimate: float | None
+    """The Politis–White estimate before rounding and bounds (None when the length was fixed)."""
+    low: int
+    high: int
+    """Bounds of the automatic choice: [5, n // 4]."""
+
+    _finite_floats = field_validator("estimate", mode="before")(_finite)
+
+
+class LengthCheck(_Result):
+    """The claim's test at one fixed block length."""
+
+    block_length: int
+    excess_return: float | None
+    low: float | None
+    high: float | None
+    p_above: float | None
+    p_below: float | None
+    verdict: str
+    """Under the claim's rule (as for :class:`LeftOut`)."""
+
+    _finite_floats = field_validator(
+        "excess_return", "low", "high", "p_above", "p_below", mode="before"
+    )(_finite)
+
+
+class BlockLengthSensitivity(_Result):
+    checks: list[LengthCheck]
+    agree: bool | None
+    """Every length gives the claim's verdict."""
+
+
+class OwnHistory(_Result):
+    """The claim's excess against every window of its length before its start (see
+    :mod:`backtest.evidence.nulls`)."""
+
+    days: int
+    """The windows' length: the claim's shared trading days."""
+    windows: int
+    independent: int
+    """Windows that do not overlap: the history's days // ``days``."""
+    first_start: dt.date | None
+    """Close the first window is measured from."""
+    last_end: dt.date | None
+    """Last window's last day (the placebo's)."""
+    percentile: float | None
+    """Share of the windows whose excess is below the claim's."""
+    share_above: float | None
+    """Share of the windows whose excess is above the claim's."""
+    p_value: float | None = None
+    """Calibrated chance that a pair without a change gives a window reached by no more of its
+    history's windows (simulated; see :func:`backtest.evidence.nulls.rank_p_value`)."""
+    p_floor: float | None = None
+    """The smallest p-value this much history allows (a window above all of them)."""
+    simulations: int = 0
+    supported_share: float | None
+    """Share the claim's rule (uncorrected) calls supported: its false-positive rate on this
+    pair when nothing changed."""
+    refuted_share: float | None
+    p05: float | None
+    median: float | None
+    p95: float | None
+    resamples: int
+    passes: bool | None
+    """For a supported verdict: ``p_value`` is under ``alpha`` (the claim's excess was unusual
+    for this pair). None for other verdicts, or when the history is too short to tell."""
+    reason: str | None = None
+    """Why there is no percentile or the control cannot pass (too few windows, too short a
+    history), and how early ``--start`` must be."""
+
+    _finite_floats = field_validator(
+        "percentile",
+        "share_above",
+        "supported_share",
+        "refuted_share",
+        "p05",
+        "median",
+        "p95",
+        mode="before",
+    )(_finite)
+
+
+class Power(_Result):
+    """What the claim's window could detect (see :mod:`backtest.evidence.power`)."""
+
+    power: float
+    detectable_above: float | None
+    """Smallest excess the rule calls supported in ``power`` of bootstrap worlds with this
+    window's volatility and length."""
+    detectable_below: float | None
+    """Largest (most negative) excess it calls refuted in ``power`` of them."""
+    mean_daily: float | None
+    """Observed mean daily excess log return."""
+    side: str | None
+    """What the observed rate, continued, becomes detectable as: supported / refuted."""
+    days_needed: int | None
+    """Trading days in all the window would need for that."""
+    further_days: int | None
+    """``days_needed`` minus the days the window has (0 when it has them already)."""
+    reason: str | None = None
+
+    _finite_floats = field_validator(
+        "detectable_above", "detectable_below", "mean_daily", mode="before"
+    )(_finite)
 
 
 class ClaimResult(_Result):
@@ -369,27 +540,50 @@ class ClaimResult(_Result):
     benchmark: str
     direction: str
     threshold: float
+    min_effect: float = 0.0
     start: dt.date
     end: dt.date | None
+    window_complete: bool = True
+    """False when the claim's ``end`` lies after the run's last day: tested on the days so far."""
+    verdict: str
+    """The claim's verdict: its test read at the adjusted level (``significance``)."""
     test: ExcessTest
+    significance: Significance | None
+    block_length: BlockLength | None
     placebo: Placebo | None
+    own_history: OwnHistory | None
+    power: Power | None
     leave_one_out: LeaveOneOut | None
     beta_adjusted: BetaAdjusted | None
     robustness: Robustness | None
+    block_length_sensitivity: BlockLengthSensitivity | None
     caveats: list[str]
     """The controls the verdict does not survive, one line each."""
+    notes: list[str] = []
+    """What else the reader must know (a window still open, ...), one line each."""
     survives_controls: bool | None
-    """For a supported or refuted verdict: whether every control that applies to it passes."""
+    """For a supported, refuted or negligible verdict: whether every control that applies to it
+    passes."""
 
 
 class ClaimSettings(_Result):
     """How claims are tested: stated in ``claims.json`` so the numbers can be reproduced."""
 
     confidence: float
-    block_length: int
+    block_length: int | None
+    """Fixed block length (``--block-length``); None: Politis–White per claim."""
     resamples: int
     seed: int
     min_days: int
+    correction: str
+    """holm / bh / none: how p-values are adjusted across the run's claims."""
+    history_resamples: int
+    """Resamples per window of the own-history null."""
+    history_simulations: int
+    """Simulated pairs behind the own-history p-value."""
+    min_history_windows: int
+    power: float
+    sensitivity_lengths: list[int]
     factors: list[str]
     grid_weightings: list[str]
     grid_rebalances: list[str]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from backtest.conventions import Rebalance, Weighting
+from backtest.conventions import Correction, Rebalance, Weighting
 from buckets.errors import BucketmapError
 
 if TYPE_CHECKING:
@@ -130,12 +130,24 @@ FetchOpt = Annotated[
     bool, typer.Option("--fetch/--no-fetch", help="Fetch tickers the store lacks.")
 ]
 BlockLengthOpt = Annotated[
-    int, typer.Option("--block-length", min=1, help="Bootstrap block length, trading days.")
+    int | None,
+    typer.Option(
+        "--block-length",
+        min=1,
+        help="Bootstrap block length, trading days (default: Politis-White per claim).",
+    ),
 ]
 ResamplesOpt = Annotated[
     int, typer.Option("--resamples", min=100, help="Bootstrap resamples per test.")
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap.")]
+CorrectionOpt = Annotated[
+    Correction,
+    typer.Option(
+        "--correction",
+        help="Adjust p-values across the claims: holm, bh (Benjamini-Hochberg), none.",
+    ),
+]
 
 
 def _run_options(
@@ -167,10 +179,14 @@ def _run_options(
     )
 
 
-def _claim_options(block_length: int, resamples: int, seed: int) -> ClaimOptions:
+def _claim_options(
+    block_length: int | None, resamples: int, seed: int, correction: Correction
+) -> ClaimOptions:
     from backtest.evidence.claims import ClaimOptions
 
-    return ClaimOptions(block_length=block_length, resamples=resamples, seed=seed)
+    return ClaimOptions(
+        block_length=block_length, resamples=resamples, seed=seed, correction=correction
+    )
 
 
 @app.command()
@@ -201,9 +217,10 @@ def run(
         list[str] | None,
         typer.Option("--window", help="Extra analysis window NAME=START:END (repeatable)."),
     ] = None,
-    block_length: BlockLengthOpt = 10,
+    block_length: BlockLengthOpt = None,
     resamples: ResamplesOpt = 10_000,
     seed: SeedOpt = 0,
+    correction: CorrectionOpt = Correction.holm,
 ) -> None:
     """Backtest every bucket against the benchmarks, test the claims, write results and report."""
     with _errors_to_exit():
@@ -224,7 +241,7 @@ def run(
             universes,
             out,
             options,
-            claim_options=_claim_options(block_length, resamples, seed),
+            claim_options=_claim_options(block_length, resamples, seed, correction),
             prices=prices,
             store=_store(store),
             fetch_missing=fetch,
@@ -256,9 +273,10 @@ def claims_check(
     verified_only: VerifiedOnlyOpt = False,
     max_missing: MaxMissingOpt = 0.0,
     fetch: FetchOpt = True,
-    block_length: BlockLengthOpt = 10,
+    block_length: BlockLengthOpt = None,
     resamples: ResamplesOpt = 10_000,
     seed: SeedOpt = 0,
+    correction: CorrectionOpt = Correction.holm,
 ) -> None:
     """Test the claims of claims.yaml with their controls and write claims.json."""
     with _errors_to_exit():
@@ -271,7 +289,7 @@ def claims_check(
             universes,
             out,
             options,
-            _claim_options(block_length, resamples, seed),
+            _claim_options(block_length, resamples, seed, correction),
             only=claim or [],
             prices=prices,
             store=_store(store),
@@ -442,21 +460,25 @@ def report_command(
 def _print_claims(result: ClaimsResult) -> None:
     from rich.table import Table
 
-    from reports.summary import CLAIM_COLUMNS, claim_rows
+    from reports.summary import claim_columns, claim_rows, claims_caption
 
     if not result.claims:
         return
-    s = result.settings
     table = Table(
         title=f"claims (data to {result.data_last_date}; {result.weighting} weight, rebalance "
         f"{result.rebalance})",
-        caption=f"excess = ratio of growth − 1; {s.confidence:.0%} block-bootstrap interval "
-        f"({s.resamples} resamples, block {s.block_length}, seed {s.seed}); details in "
-        "claims.json",
+        caption=claims_caption(result),
     )
-    for i, name in enumerate(CLAIM_COLUMNS):
-        table.add_column(name, justify="left" if i in (0, 1, 4) else "right")
-    for row in claim_rows(result):
+    rows = list(claim_rows(result))
+    for i, name in enumerate(claim_columns(result)):
+        whole = name in ("claim", "verdict")  # never cut: they say which claim and what it got
+        table.add_column(
+            name,
+            justify="left" if name in ("claim", "window", "verdict") else "right",
+            no_wrap=whole,
+            min_width=max((len(r[i]) for r in rows), default=0) if whole else None,
+        )
+    for row in rows:
         table.add_row(*row)
     _console().print(table)
 

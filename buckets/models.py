@@ -205,6 +205,9 @@ class Claim(_Model):
     start: dt.date
     end: dt.date | None = None
     threshold: float = Field(default=0.0, allow_inf_nan=False)
+    min_effect: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    """The smallest excess that matters (a fraction): an interval inside threshold ± min_effect
+    is judged ``negligible``. 0 (the default) turns that verdict off."""
 
     @model_validator(mode="after")
     def _dates(self) -> Self:

@@ -453,7 +453,7 @@ def test_report_rebuilds_the_page_and_summary_from_the_files(
     assert (out / "summary.md").read_text() == first
     assert "duo-beats-spy" in (out / "report.html").read_text()
     # summary.md: the verdict table and the hand-computed total return (+125%, SPY +10%)
-    assert "| duo-beats-spy | 2024-01-31 → 2024-03-28 | 4 | n/a | insufficient_data |" in first
+    assert "| duo-beats-spy | 2024-01-31 → 2024-03-28 | 4 | n/a |  | insufficient_data |" in first
     assert "| duo | long | +125.0% |" in first
     assert "+115.0 pp" in first
 

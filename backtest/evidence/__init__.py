@@ -1,2 +1,4 @@
-"""What the simulated returns show: performance metrics (``metrics``) and the claims' verdicts with
-their controls (``claims``)."""
+"""What the simulated returns show: performance metrics (``metrics``), the claims' verdicts with
+their controls (``claims``), and the statistics behind them: the moving-block bootstrap
+(``bootstrap``), p-values adjusted across claims (``multiple``), the own-history null
+(``nulls``) and what a window could detect (``power``)."""

@@ -61,3 +61,106 @@ def block_bootstrap_mean(values: np.ndarray, block_length: int) -> np.ndarray | 
     last = (cumulative[starts + rest] - cumulative[starts]).mean(axis=0)
     mean = (blocks - 1) * full + last
     return float(mean[0]) if flat else mean
+
+
+def block_starts(n: int, block_length: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """The block starts of ``resamples`` resamples of ``n`` rows: ``(resamples, ceil(n / L))``
+    integers in ``0 .. n - L`` (``L`` = :func:`effective_block_length`), drawn exactly as
+    :func:`block_bootstrap_sums` draws them from the same generator."""
+    length = effective_block_length(block_length, n)
+    blocks = -(-n // length)
+    return rng.integers(0, n - length + 1, size=(resamples, blocks))
+
+
+def window_bootstrap_sums(
+    values: np.ndarray, n: int, block_length: int, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Moving-block resample sums of every window of ``n`` consecutive rows of ``values``, all
+    resampled with the same block ``starts`` (from :func:`block_starts`; positions inside each
+    window).
+
+    Returns ``(sums, sample, mean)``: ``sums`` is ``(resamples, windows)``, the sums
+    :func:`block_bootstrap_sums` would give each window with those starts; ``sample`` the
+    windows' own sums; ``mean`` their exact bootstrap means (:func:`block_bootstrap_mean`).
+    Window ``w`` holds rows ``w .. w + n - 1``. Each resample is a count of how often it drew each
+    block start, so the sums of all windows are two matrix products (counts × block sums), not
+    a loop over windows.
+    """
+    x = np.asarray(values, dtype="float64")
+    windows = len(x) - n + 1
+    length = effective_block_length(block_length, n)
+    blocks = -(-n // length)
+    rest = n - length * (blocks - 1)
+    offsets = n - length + 1
+    cumulative = np.concatenate([[0.0], np.cumsum(x)])
+    at = np.arange(offsets)[:, None] + np.arange(windows)[None, :]
+    full = cumulative[at + length] - cumulative[at]  # (offsets, windows)
+    last = cumulative[at + rest] - cumulative[at]
+    resamples = starts.shape[0]
+    full_counts = np.zeros((resamples, offsets))
+    rows = np.repeat(np.arange(resamples), blocks - 1)
+    np.add.at(full_counts, (rows, starts[:, :-1].ravel()), 1.0)
+    last_counts = np.zeros((resamples, offsets))
+    last_counts[np.arange(resamples), starts[:, -1]] = 1.0
+    sums = full_counts @ full + last_counts @ last
+    sample = cumulative[n : n + windows] - cumulative[:windows]
+    mean = (blocks - 1) * full.mean(axis=0) + last.mean(axis=0)
+    return sums, sample, mean
+
+
+def quantile_p_values(draws: np.ndarray, level: float) -> tuple[float, float]:
+    """One-sided bootstrap p-values of ``draws`` against ``level``, defined so that they agree
+    exactly with numpy's linear quantiles of the same draws.
+
+    With ``Q(a)`` the linear-interpolation quantile function of the draws (numpy's default,
+    ``Q(i / (R - 1))`` = the i-th smallest draw):
+
+    * ``p_above = sup {a : Q(a) <= level}`` — about the share of draws at or below ``level``;
+      ``p_above < a`` exactly when ``Q(a) > level`` (the interval's lower end lies above it);
+    * ``p_below = 1 - inf {a : Q(a) >= level}`` — about the share at or above ``level``;
+      ``p_below < a`` exactly when ``Q(1 - a) < level``.
+
+    ("Exactly" up to floating-point rounding: at a level equal to an interval's end the p-value
+    is that end's quantile level, give or take 1e-16.)
+    """
+    d = np.sort(np.asarray(draws, dtype="float64"))
+    r = len(d)
+    at_most = int(np.searchsorted(d, level, side="right"))
+    if at_most == 0:
+        p_above = 0.0
+    elif at_most == r:
+        p_above = 1.0
+    else:
+        i = at_most - 1
+        p_above = (i + (level - d[i]) / (d[i + 1] - d[i])) / (r - 1)
+    below = int(np.searchsorted(d, level, side="left"))
+    if below == 0:
+        p_below = 1.0
+    elif below == r:
+        p_below = 0.0
+    else:
+        i = below - 1
+        p_below = 1.0 - (i + (level - d[i]) / (d[i + 1] - d[i])) / (r - 1)
+    return float(p_above), float(p_below)
+
+
+BLOCK_LENGTH_FLOOR = 5
+"""Shortest automatic block length: daily returns carry a week of dependence at least."""
+
+
+def politis_white_block_length(values: np.ndarray) -> float:
+    """The Politis–White (2004, corrected by Patton, Politis and White 2009) optimal block length
+    of a series, from :func:`arch.bootstrap.optimal_block_length`: its ``circular`` column, which
+    is the moving-block bootstrap's optimal length too (both have the same bias and variance
+    constants)."""
+    from arch.bootstrap import optimal_block_length
+
+    estimate = optimal_block_length(np.asarray(values, dtype="float64"))
+    return float(estimate["circular"].iloc[0])
+
+
+def automatic_block_length(estimate: float, n: int) -> int:
+    """An estimate rounded and kept within ``[5, n // 4]`` (``n // 4`` wins when it is smaller)."""
+    high = max(1, n // 4)
+    rounded = round(estimate) if np.isfinite(estimate) else BLOCK_LENGTH_FLOOR
+    return int(min(high, max(BLOCK_LENGTH_FLOOR, rounded)))

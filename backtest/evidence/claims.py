@@ -1,44 +1,62 @@
-"""Claims: did a bucket beat its benchmark after a note's date, and does that survive its controls?
+"""Claims: did a bucket beat its benchmark after a note's date, how sure can we be, and does that
+survive its controls?
 
 The test, for one claim over the days ``start < t <= end`` on which both series have a return:
 
 * ``x_t = ln(1 + r_bucket,t) - ln(1 + r_benchmark,t)``, the daily excess log return; the claim's
   **excess return** is ``exp(sum x_t) - 1 = (1 + R_bucket) / (1 + R_benchmark) - 1``, the change of
   the ratio line bucket / benchmark (a fraction).
-* Its interval: a **moving-block bootstrap** of ``x`` (Künsch 1989). A resample is
-  ``ceil(n / L)`` blocks of ``L`` consecutive days, each starting at a uniform position in
-  ``0 .. n - L``, joined and cut to ``n`` days. Blocks reach the first and last ``L - 1`` days
-  less often than the others, so the resampled sums are shifted by ``sum(x) - E*[sum]`` (exact,
-  :func:`block_bootstrap_mean`) to centre them on the sample; a resample's statistic is
-  ``exp(shifted sum) - 1``. The interval is the ``(1 - c) / 2`` and ``(1 + c) / 2`` quantiles of
-  the resamples (numpy's linear quantiles); ``L = min(block_length, n // 2)``. Resamples are
-  drawn from ``numpy.random.default_rng(seed)`` (the placebo from ``default_rng([seed, 1])``), so
-  a run is reproducible.
-* **Verdict** against the claim's threshold θ: for ``outperform`` the claim is ``supported`` when
-  the whole interval lies above θ, ``refuted`` when it lies below θ, else ``inconclusive``; for
-  ``not_underperform`` the level is ``-θ`` (θ is the lag it tolerates). Fewer than ``min_days``
-  shared days, or no returns at all, is ``insufficient_data``.
+* Its interval: a **moving-block bootstrap** of ``x`` (:mod:`backtest.evidence.bootstrap`). The
+  block length ``L`` is the Politis–White estimate for the claim's ``x`` (arch), rounded and kept
+  within ``[5, n // 4]``, unless ``--block-length`` fixes it (at most ``n // 2``). The resampled
+  sums are shifted by ``sum(x) - E*[sum]`` (exact) to centre them on the sample; a resample's
+  statistic is ``exp(shifted sum) - 1``; the interval is their ``(1 - c) / 2`` and ``(1 + c) / 2``
+  quantiles (numpy's linear quantiles). Resamples come from ``numpy.random.default_rng(seed)``
+  (the placebo from ``default_rng([seed, 1])``, the own-history null from ``[seed, 2]``).
+* **p-values** (:func:`backtest.evidence.bootstrap.quantile_p_values`): ``p_above`` for "the
+  excess is at or below the level", ``p_below`` for "at or above"; ``p_above < (1 - c) / 2``
+  exactly when the interval lies above the level. They are adjusted across the claims of the run
+  (:mod:`backtest.evidence.multiple`: Holm by default, Benjamini–Hochberg, or none).
+* **Verdict**, against the claim's level (θ to ``outperform``; −θ for ``not_underperform``, θ
+  being the lag it tolerates), at ``alpha = (1 - c) / 2`` on the adjusted p-values: ``negligible``
+  when the whole interval lies within level ± ``min_effect`` (two one-sided tests; only with a
+  ``min_effect``), else ``supported`` when the excess is significantly above the level, else
+  ``refuted`` when significantly below, else ``inconclusive``. Fewer than ``min_days`` shared days,
+  or no returns at all, is ``insufficient_data``. Without correction this is the interval's
+  verdict: above the level = supported, below = refuted.
 
 Controls, each with its own numbers:
 
 * **placebo** — the same test over the equally long window (in shared days) that ends at the
-  claim date, and the difference claim − placebo with an interval (independent resamples). For an
-  ``outperform`` claim it *fails* when the placebo is itself supported and the difference is not
-  significantly positive: the move was already under way before the note.
+  claim date, and the difference claim − placebo with an interval (independent resamples). It
+  *fails* when the placebo is itself supported and the difference is not significantly
+  positive: the move was already under way before the note.
+* **own history** — the excess of every window of the claim's length before its start
+  (:mod:`backtest.evidence.nulls`): the claim's percentile among them and the share the rule
+  calls supported on this pair. A supported verdict passes when fewer than ``alpha`` of the
+  windows reached the claim's excess.
 * **leave-one-out** — the test with each member of the bucket dropped in turn (the bucket
   re-simulated without it); ``fragile`` when any removal changes the verdict.
 * **beta-adjusted** — OLS of the bucket's daily returns on the factors' (SPY and SMH) over the
-  claim window, ``r = a + Σ b_k f_k + e``; alpha is ``a × 252`` and its interval comes from the
-  same block bootstrap of the rows (the normal equations of each resample are solved; the draws
-  are shifted so that their mean is the estimate). It passes
-  when the claim's verdict rule applied to alpha against 0 gives ``supported``.
+  claim window, ``r = a + Σ b_k f_k + e``; alpha is ``a × 252`` (a year) and its interval comes
+  from the same block bootstrap of the rows (the normal equations of each resample are solved;
+  the draws are shifted so that their mean is the estimate). It passes when the claim's interval
+  rule applied to alpha against 0 gives ``supported``.
 * **robustness** — the verdict for every combination of weighting × rebalance × start shifted by
   k trading days; the share of variants that give the claim's verdict, robust from
   ``robust_share`` (3/4).
+* **block-length sensitivity** — the verdict at block lengths 5, 10 and 20.
+* **adjusted level** — with ``--correction none``, the Holm-adjusted p-value must pass too.
 
-A ``supported`` verdict *survives its controls* when the placebo, leave-one-out, beta and
-robustness checks all pass; a ``refuted`` one when it is neither fragile nor below the robust
-share. The other verdicts make no such claim (``None``).
+Every variant (leave-one-out, grid, block length) is judged by the claim's rule: its p-value put
+in the claim's place among the run's claims and adjusted again. **Power**
+(:mod:`backtest.evidence.power`): the smallest excess the window could detect, and the trading
+days the observed rate would need to become detectable.
+
+A verdict *survives its controls* when every control that applies to it passes: for
+``supported`` all of them; for ``refuted`` leave-one-out, robustness, block lengths and the
+adjusted level; for ``negligible`` leave-one-out, robustness and block lengths. The other
+verdicts claim nothing (``None``).
 
 Every variant is simulated in one vectorbt call (see :func:`simulate_variants`).
 """
@@ -48,26 +66,43 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
-from backtest.conventions import Rebalance, Weighting
-from backtest.evidence.bootstrap import block_bootstrap_mean, block_bootstrap_sums
+from backtest.conventions import Correction, Rebalance, Weighting
+from backtest.evidence.bootstrap import (
+    automatic_block_length,
+    block_bootstrap_mean,
+    block_bootstrap_sums,
+    effective_block_length,
+    politis_white_block_length,
+    quantile_p_values,
+)
 from backtest.evidence.metrics import TRADING_DAYS
+from backtest.evidence.multiple import adjusted_in_place
+from backtest.evidence.nulls import history_windows, rank_null, rank_p_value
+from backtest.evidence.power import POWER, days_to_detect, detectable_effects
 from backtest.results import (
     BetaAdjusted,
+    BlockLength,
+    BlockLengthSensitivity,
     ClaimResult,
     ClaimSettings,
     ClaimsResult,
     ExcessTest,
     LeaveOneOut,
     LeftOut,
+    LengthCheck,
+    OwnHistory,
     Placebo,
+    Power,
     Robustness,
+    Significance,
     Variant,
 )
 from backtest.simulation.engine import BucketSpec, simulate_buckets
@@ -78,24 +113,44 @@ from buckets.models import Claim, Direction
 class Verdict(StrEnum):
     supported = "supported"
     refuted = "refuted"
+    negligible = "negligible"
     inconclusive = "inconclusive"
     insufficient_data = "insufficient_data"
 
 
+DECIDED = (Verdict.supported, Verdict.refuted, Verdict.negligible)
+"""Verdicts that claim something, and so have controls to survive."""
+
+
 @dataclass(frozen=True)
 class ClaimOptions:
-    """How claims are tested (the CLI's ``--block-length``, ``--resamples``, ``--seed``)."""
+    """How claims are tested (the CLI's ``--block-length``, ``--resamples``, ``--seed``,
+    ``--correction``)."""
 
     confidence: float = 0.90
-    block_length: int = 10
+    block_length: int | None = None
+    """Fixed block length; None: the Politis–White estimate of each claim."""
     resamples: int = 10_000
     seed: int = 0
     min_days: int = 20
+    correction: Correction = Correction.holm
+    history_resamples: int = 2_000
+    """Resamples per window of the own-history null (hundreds of windows per claim)."""
+    history_simulations: int = 4_000
+    """Simulated pairs behind the own-history p-value."""
+    min_history_windows: int = 20
+    power: float = POWER
+    sensitivity_lengths: tuple[int, ...] = (5, 10, 20)
     factors: tuple[str, ...] = ("SPY", "SMH")
     grid_weightings: tuple[Weighting, ...] = (Weighting.equal, Weighting.inverse_vol)
     grid_rebalances: tuple[Rebalance, ...] = (Rebalance.monthly, Rebalance.quarterly)
     grid_shifts: tuple[int, ...] = (0, 5, 10, 20)
     robust_share: float = 0.75
+
+    @property
+    def alpha(self) -> float:
+        """The one-sided level of the verdict: ``(1 - confidence) / 2``."""
+        return (1 - self.confidence) / 2
 
     def settings(self) -> ClaimSettings:
         return ClaimSettings(
@@ -104,6 +159,12 @@ class ClaimOptions:
             resamples=self.resamples,
             seed=self.seed,
             min_days=self.min_days,
+            correction=self.correction.value,
+            history_resamples=self.history_resamples,
+            history_simulations=self.history_simulations,
+            min_history_windows=self.min_history_windows,
+            power=self.power,
+            sensitivity_lengths=list(self.sensitivity_lengths),
             factors=list(self.factors),
             grid_weightings=[w.value for w in self.grid_weightings],
             grid_rebalances=[r.value for r in self.grid_rebalances],
@@ -112,21 +173,47 @@ class ClaimOptions:
             method=(
                 "excess return = exp(sum of daily excess log returns) - 1 over the days both "
                 "series have a return; interval: moving-block bootstrap of the daily excess log "
-                "returns (block length min(L, n // 2), blocks start uniformly in 0..n-L, numpy "
-                "default_rng(seed); placebo default_rng([seed, 1])), resampled sums shifted by "
-                "sum - E*[sum] to centre them on the sample, linear quantiles; alpha draws "
-                "shifted to mean the estimate; verdict: interval above the threshold = "
-                "supported, below = refuted, else inconclusive"
+                "returns (block length: Politis-White per claim, rounded, within [5, n // 4], "
+                "or --block-length, at most n // 2; blocks start uniformly in 0..n-L, numpy "
+                "default_rng(seed); placebo default_rng([seed, 1]); own history "
+                "default_rng([seed, 2])), resampled sums shifted by sum - E*[sum] to centre them "
+                "on the sample, linear quantiles; p-values: the quantile level at which the "
+                "bootstrap crosses the claim's level, adjusted across the run's claims "
+                "(statsmodels multipletests); verdict at alpha = (1 - confidence) / 2: "
+                "negligible (inside level ± min_effect), else supported (above), else refuted "
+                "(below), else inconclusive; alpha draws shifted to mean the estimate"
             ),
         )
 
 
-def verdict(low: float, high: float, direction: Direction, threshold: float) -> Verdict:
-    """Interval against the level the claim needs (θ to outperform, −θ not to underperform)."""
-    level = threshold if direction is Direction.outperform else -threshold
+def claim_level(direction: Direction, threshold: float) -> float:
+    """The excess a claim is judged against: θ to outperform, −θ not to underperform."""
+    return threshold if direction is Direction.outperform else -threshold
+
+
+def verdict(
+    low: float, high: float, direction: Direction, threshold: float, min_effect: float = 0.0
+) -> Verdict:
+    """The interval's verdict, uncorrected: inside level ± ``min_effect`` (when given) is
+    negligible, above the level supported, below it refuted, else inconclusive."""
+    level = claim_level(direction, threshold)
+    if min_effect > 0 and low > level - min_effect and high < level + min_effect:
+        return Verdict.negligible
     if low > level:
         return Verdict.supported
     if high < level:
+        return Verdict.refuted
+    return Verdict.inconclusive
+
+
+def p_verdict(p_above: float, p_below: float, p_negligible: float | None, alpha: float) -> Verdict:
+    """The verdict read from (adjusted) p-values at the one-sided level ``alpha``; with raw
+    p-values it is :func:`verdict` of the same draws' interval."""
+    if p_negligible is not None and p_negligible < alpha:
+        return Verdict.negligible
+    if p_above < alpha:
+        return Verdict.supported
+    if p_below < alpha:
         return Verdict.refuted
     return Verdict.inconclusive
 
@@ -148,6 +235,8 @@ class _Tested:
     result: ExcessTest
     draws: np.ndarray | None
     """Bootstrap excess returns (None when there were too few days)."""
+    centred: np.ndarray | None = None
+    """The resampled sums of daily excess log returns, centred on 0."""
 
 
 _Frame = TypeVar("_Frame", pd.Series, pd.DataFrame)
@@ -170,16 +259,26 @@ def paired_days(bucket: pd.Series, benchmark: pd.Series) -> pd.DataFrame:
     return both.dropna()
 
 
+def excess_log_returns(pair: pd.DataFrame) -> np.ndarray:
+    """``ln(1 + r_bucket) - ln(1 + r_benchmark)`` per row of a :func:`paired_days` frame."""
+    out: np.ndarray = np.log1p(pair["bucket"].to_numpy()) - np.log1p(pair["benchmark"].to_numpy())
+    return out
+
+
 def excess_test(
     pair: pd.DataFrame,
     direction: Direction,
     threshold: float,
     options: ClaimOptions,
     *,
+    block_length: int,
+    min_effect: float = 0.0,
     stream: int = 0,
     start: dt.date | None = None,
+    resamples: int | None = None,
 ) -> _Tested:
-    """The claim test over the rows of ``pair`` (see :func:`paired_days`), as the module says."""
+    """The claim test over the rows of ``pair`` (see :func:`paired_days`), as the module says,
+    with blocks of ``block_length`` days (at most half the rows)."""
     n = len(pair)
     first = start or (pair.index[0].date() if n else None)
     last = pair.index[-1].date() if n else None
@@ -190,13 +289,21 @@ def excess_test(
             else f"{n} trading days with both returns (fewer than {options.min_days})"
         )
         return _Tested(_insufficient(first, last, n, reason), None)
-    a = pair["bucket"].to_numpy()
-    b = pair["benchmark"].to_numpy()
-    x = np.log1p(a) - np.log1p(b)
-    sums = block_bootstrap_sums(x, options.block_length, options.resamples, _rng(options, stream))
+    x = excess_log_returns(pair)
+    length = effective_block_length(block_length, n)
+    sums = block_bootstrap_sums(x, length, resamples or options.resamples, _rng(options, stream))
     # centred on the sample: without it the interval drifts toward the middle of the window
-    draws = np.expm1(sums - block_bootstrap_mean(x, options.block_length) + x.sum())
+    centred = sums - block_bootstrap_mean(x, length)
+    draws = np.expm1(centred + x.sum())
     low, high = _quantiles(draws, options.confidence)
+    level = claim_level(direction, threshold)
+    p_above, p_below = quantile_p_values(draws, level)
+    p_negligible = None
+    if min_effect > 0:
+        outside_low, _ = quantile_p_values(draws, level - min_effect)
+        _, outside_high = quantile_p_values(draws, level + min_effect)
+        p_negligible = max(outside_low, outside_high)
+    a, b = pair["bucket"].to_numpy(), pair["benchmark"].to_numpy()
     result = ExcessTest(
         start=first,
         end=last,
@@ -206,9 +313,13 @@ def excess_test(
         excess_return=float(np.expm1(x.sum())),
         low=low,
         high=high,
-        verdict=verdict(low, high, direction, threshold).value,
+        p_above=p_above,
+        p_below=p_below,
+        p_negligible=p_negligible,
+        block_length=length,
+        verdict=verdict(low, high, direction, threshold, min_effect).value,
     )
-    return _Tested(result, draws)
+    return _Tested(result, draws, centred)
 
 
 def _insufficient(start: dt.date | None, end: dt.date | None, days: int, reason: str) -> ExcessTest:
@@ -226,16 +337,44 @@ def _insufficient(start: dt.date | None, end: dt.date | None, days: int, reason:
     )
 
 
+def choose_block_length(x: np.ndarray, options: ClaimOptions) -> BlockLength:
+    """The claim's block length: ``--block-length`` when given, else the Politis–White estimate
+    of its daily excess log returns, rounded and kept within [5, n // 4]."""
+    n = len(x)
+    low, high = 5, max(1, n // 4)
+    if options.block_length is not None:
+        return BlockLength(
+            used=effective_block_length(options.block_length, n),
+            source="--block-length",
+            estimate=None,
+            low=low,
+            high=high,
+        )
+    estimate = politis_white_block_length(x)
+    return BlockLength(
+        used=automatic_block_length(estimate, n),
+        source="politis-white",
+        estimate=estimate,
+        low=low,
+        high=high,
+    )
+
+
+# --- controls ------------------------------------------------------------------------------------
+
+
 def placebo_test(
-    bucket: pd.Series,
-    benchmark: pd.Series,
+    pair: pd.DataFrame,
+    days: pd.DatetimeIndex,
     claim: Claim,
     main: _Tested,
     options: ClaimOptions,
+    block_length: int,
 ) -> Placebo:
-    """The test over the ``main.days`` shared days up to and including the claim date."""
+    """The test over the ``main.days`` shared days of ``pair`` (the pair's days over the whole
+    run) up to and including the claim date; ``days`` is the run's calendar of return days."""
     n = main.result.days
-    before = _between(paired_days(bucket, benchmark), None, claim.start).iloc[-n:]
+    before = _between(pair, None, claim.start).iloc[-n:]
     if len(before) < n:
         tested = _Tested(
             _insufficient(
@@ -249,7 +388,6 @@ def placebo_test(
         )
     else:
         # the window is measured from the close before its first return day
-        days = pd.DatetimeIndex(bucket.index)
         first = days.get_loc(before.index[0])
         assert isinstance(first, int)
         tested = excess_test(
@@ -257,6 +395,8 @@ def placebo_test(
             claim.direction,
             claim.threshold,
             options,
+            block_length=block_length,
+            min_effect=claim.min_effect,
             stream=1,
             start=days[first - 1].date() if first > 0 else None,
         )
@@ -266,9 +406,8 @@ def placebo_test(
         assert main.result.excess_return is not None and tested.result.excess_return is not None
         diff = main.result.excess_return - tested.result.excess_return
         diff_low, diff_high = _quantiles(main.draws - tested.draws, options.confidence)
-        if claim.direction is Direction.outperform:
-            already = tested.result.verdict == Verdict.supported
-            passes = not (already and diff_low <= 0)
+        already = tested.result.verdict == Verdict.supported
+        passes = not (already and diff_low <= 0)
     return Placebo(
         test=tested.result,
         difference=diff,
@@ -278,8 +417,143 @@ def placebo_test(
     )
 
 
+def own_history(
+    pair: pd.DataFrame,
+    claim: Claim,
+    main: ExcessTest,
+    block_length: int,
+    shared: pd.DatetimeIndex,
+    options: ClaimOptions,
+) -> OwnHistory:
+    """The claim against every window of its length before its start (see
+    :mod:`backtest.evidence.nulls`); ``pair`` is the pair's days over the whole run and
+    ``shared`` the run's shared trading days over all the data (to say how early ``--start``
+    must be when there are too few windows)."""
+    n = main.days
+    before = _between(pair, None, claim.start)
+    windows = history_windows(
+        excess_log_returns(before),
+        n,
+        block_length,
+        options.confidence,
+        options.history_resamples,
+        _rng(options, 2),
+    )
+    count = len(windows)
+    base = OwnHistory(
+        days=n,
+        windows=count,
+        independent=len(before) // n if n else 0,
+        first_start=None,
+        last_end=None,
+        percentile=None,
+        share_above=None,
+        supported_share=None,
+        refuted_share=None,
+        p05=None,
+        median=None,
+        p95=None,
+        resamples=options.history_resamples,
+        simulations=options.history_simulations,
+        passes=None,
+    )
+    if count < options.min_history_windows:
+        return base.model_copy(
+            update={"reason": _too_few_windows(count, n, claim, shared, options)}
+        )
+    assert main.excess_return is not None
+    level = claim_level(claim.direction, claim.threshold)
+    me = claim.min_effect
+    days = pd.DatetimeIndex(pair.index)
+    first_row = days.get_loc(before.index[0])
+    assert isinstance(first_row, int)
+    excess = windows.excess
+    p05, median, p95 = np.quantile(excess, [0.05, 0.5, 0.95])
+    negligible = (me > 0) & (windows.low > level - me) & (windows.high < level + me)
+    supported = (windows.low > level) & ~negligible
+    refuted = (windows.high < level) & ~negligible
+    null = _rank_null(len(before), n, options.history_simulations, options.seed)
+    p_value = rank_p_value(null, float((excess >= main.excess_return).mean()))
+    p_floor = rank_p_value(null, 0.0)
+    reason = None
+    if p_floor >= options.alpha:
+        reason = (
+            f"{len(before)} days before {claim.start} hold about {len(before) // n} independent "
+            f"{n}-day windows: even a window above all of them has p = {p_floor:.3f}, not under "
+            f"{options.alpha:g}; {_start_for(10 * n, claim, shared)}"
+        )
+    return base.model_copy(
+        update={
+            "first_start": days[first_row - 1].date() if first_row > 0 else None,
+            "last_end": before.index[-1].date(),
+            "p_value": p_value,
+            "p_floor": p_floor,
+            "reason": reason,
+            "percentile": float((excess < main.excess_return).mean()),
+            "share_above": float((excess > main.excess_return).mean()),
+            "supported_share": float(supported.mean()),
+            "refuted_share": float(refuted.mean()),
+            "p05": float(p05),
+            "median": float(median),
+            "p95": float(p95),
+        }
+    )
+
+
+@lru_cache(maxsize=16)
+def _rank_null(history_days: int, n: int, simulations: int, seed: int) -> np.ndarray:
+    """:func:`backtest.evidence.nulls.rank_null` from ``default_rng([seed, 3])``; claims with the
+    same start and length share it."""
+    null = rank_null(history_days, n, simulations, np.random.default_rng([seed, 3]))
+    null.setflags(write=False)
+    return null
+
+
+def _start_for(days: int, claim: Claim, shared: pd.DatetimeIndex) -> str:
+    """The ``--start`` that gives ``days`` return days before the claim's start."""
+    upto = int(shared.searchsorted(pd.Timestamp(claim.start), side="right")) - 1
+    if upto - days < 0:
+        return "the price data do not reach back far enough"
+    return f"run with --start {shared[upto - days].date()} or earlier"
+
+
+def _too_few_windows(
+    count: int, n: int, claim: Claim, shared: pd.DatetimeIndex, options: ClaimOptions
+) -> str:
+    """Why the own history has no percentile, and the ``--start`` that would give enough."""
+    hint = _start_for(n + options.min_history_windows - 1, claim, shared)
+    return (
+        f"{count} windows of {n} days before {claim.start} (fewer than "
+        f"{options.min_history_windows}); {hint}"
+    )
+
+
+def power_of(main: _Tested, claim: Claim, options: ClaimOptions) -> Power:
+    """The window's minimum detectable effects and the days its observed rate would need."""
+    assert main.centred is not None and main.result.excess_return is not None
+    level = claim_level(claim.direction, claim.threshold)
+    n = main.result.days
+    total = math.log1p(main.result.excess_return)
+    found = detectable_effects(main.centred, level, options.confidence, options.power)
+    days = days_to_detect(main.centred, total, n, level, options.confidence, options.power)
+    return Power(
+        power=options.power,
+        detectable_above=found.above,
+        detectable_below=found.below,
+        mean_daily=total / n,
+        side=days.side,
+        days_needed=days.days,
+        further_days=None if days.days is None else max(0, days.days - n),
+        reason=days.reason,
+    )
+
+
 def factor_alpha(
-    bucket: pd.Series, factors: pd.DataFrame, claim: Claim, options: ClaimOptions
+    bucket: pd.Series,
+    factors: pd.DataFrame,
+    claim: Claim,
+    options: ClaimOptions,
+    block_length: int,
 ) -> BetaAdjusted:
     """OLS alpha (× 252) and betas of the bucket on the factors over the rows given, with a
     moving-block bootstrap interval for alpha (the module docstring has the rule)."""
@@ -309,7 +583,7 @@ def factor_alpha(
     p = x.shape[1]
     cross = (x[:, :, None] * x[:, None, :]).reshape(n, p * p)
     products = np.concatenate([cross, x * y[:, None]], axis=1)
-    sums = block_bootstrap_sums(products, options.block_length, options.resamples, _rng(options, 0))
+    sums = block_bootstrap_sums(products, block_length, options.resamples, _rng(options, 0))
     xtx = sums[:, : p * p].reshape(-1, p, p)
     xty = sums[:, p * p :]
     alphas = np.einsum("bij,bj->bi", np.linalg.pinv(xtx), xty)[:, 0] * TRADING_DAYS
@@ -410,7 +684,8 @@ def check_claims(
     *,
     claims: Sequence[Claim] | None = None,
 ) -> ClaimsOutput:
-    """Test every claim of the run's universe (or ``claims``) with its controls.
+    """Test every claim of the run's universe (or ``claims``) with its controls, and read their
+    verdicts at the level adjusted across them.
 
     ``returns`` is the run's date × (bucket | ticker) daily returns (``RunOutput.returns``).
     """
@@ -420,7 +695,9 @@ def check_claims(
     extra = [t for t in dict.fromkeys([*wanted, *options.factors]) if t not in returns.columns]
     series = pd.concat([returns, prepared.ticker_returns(extra)], axis=1)
     variants = simulate_variants(prepared, variant_specs(prepared, claims, options))
-    results = [_check_claim(c, prepared, series, variants, options) for c in claims]
+    tested = [_test_claim(c, prepared, series, variants, options) for c in claims]
+    rule = _Rule.of(tested, options)
+    results = [rule.judge(i, t) for i, t in enumerate(tested)]
     info = prepared.options
     created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     result = ClaimsResult(
@@ -438,13 +715,26 @@ def check_claims(
     return ClaimsOutput(result=result, returns=series, variants=variants)
 
 
-def _check_claim(
+@dataclass
+class _ClaimTests:
+    """Everything computed for one claim before the family's adjustment is known: the tests'
+    verdicts here are uncorrected; :class:`_Rule` reads them at the adjusted level."""
+
+    claim: Claim
+    base: ClaimResult
+    main: _Tested
+    left_out: list[tuple[str, str, ExcessTest]] = field(default_factory=list)
+    grid: list[tuple[Variant, ExcessTest]] = field(default_factory=list)
+    lengths: list[ExcessTest] = field(default_factory=list)
+
+
+def _test_claim(
     claim: Claim,
     prepared: PreparedRun,
     series: pd.DataFrame,
     variants: pd.DataFrame,
     options: ClaimOptions,
-) -> ClaimResult:
+) -> _ClaimTests:
     def column(name: str) -> pd.Series:
         if name in series.columns:
             return series[name]
@@ -453,22 +743,15 @@ def _check_claim(
         return pd.Series(np.nan, index=series.index, dtype="float64")
 
     bucket, benchmark = column(claim.bucket), column(claim.benchmark)
-    end = claim.end
-    main: _Tested
-    if pd.Timestamp(claim.start) < prepared.calendar[0]:
-        main = _Tested(
-            _insufficient(
-                claim.start,
-                end,
-                0,
-                f"the run starts on {prepared.calendar[0].date()}, after the claim's start; "
-                "run with an earlier --start",
-            ),
-            None,
+    pair_all = paired_days(bucket, benchmark)
+    notes: list[str] = []
+    run_end = prepared.calendar[-1].date()
+    complete = claim.end is None or claim.end <= run_end
+    if not complete:
+        notes.append(
+            f"the claim's window runs to {claim.end} but the data end on {run_end}: tested on "
+            "the days so far; the verdict can still change"
         )
-    else:
-        pair = _between(paired_days(bucket, benchmark), claim.start, end)
-        main = excess_test(pair, claim.direction, claim.threshold, options, start=claim.start)
     base = ClaimResult(
         id=claim.id,
         source=claim.source,
@@ -477,29 +760,86 @@ def _check_claim(
         benchmark=claim.benchmark,
         direction=claim.direction.value,
         threshold=claim.threshold,
+        min_effect=claim.min_effect,
         start=claim.start,
         end=claim.end,
-        test=main.result,
+        window_complete=complete,
+        verdict=Verdict.insufficient_data.value,
+        test=_insufficient(claim.start, claim.end, 0, ""),
+        significance=None,
+        block_length=None,
         placebo=None,
+        own_history=None,
+        power=None,
         leave_one_out=None,
         beta_adjusted=None,
         robustness=None,
+        block_length_sensitivity=None,
         caveats=[],
+        notes=notes,
         survives_controls=None,
     )
-    if main.draws is None:
-        return base
-    window_end = main.result.end
+    if pd.Timestamp(claim.start) < prepared.calendar[0]:
+        reason = (
+            f"the run starts on {prepared.calendar[0].date()}, after the claim's start; "
+            "run with an earlier --start"
+        )
+        main = _Tested(_insufficient(claim.start, claim.end, 0, reason), None)
+        return _ClaimTests(claim, base.model_copy(update={"test": main.result}), main)
+    pair = _between(pair_all, claim.start, claim.end)
+    if len(pair) < options.min_days:
+        main = excess_test(pair, claim.direction, claim.threshold, options, block_length=1)
+        main = _Tested(main.result.model_copy(update={"start": claim.start}), None)
+        return _ClaimTests(claim, base.model_copy(update={"test": main.result}), main)
+    block = choose_block_length(excess_log_returns(pair), options)
+    length = block.used
 
-    def test_of(b: pd.Series, m: pd.Series, start: dt.date = claim.start) -> ExcessTest:
-        pair = _between(paired_days(b, m), start, window_end)
-        return excess_test(pair, claim.direction, claim.threshold, options, start=start).result
+    def test_of(b: pd.Series, m: pd.Series, start: dt.date = claim.start, **kw: int) -> _Tested:
+        window = _between(paired_days(b, m), start, claim.end)
+        return excess_test(
+            window,
+            claim.direction,
+            claim.threshold,
+            options,
+            block_length=kw.get("block_length", length),
+            min_effect=claim.min_effect,
+            start=start,
+        )
 
-    placebo = placebo_test(bucket, benchmark, claim, main, options)
-    loo = _leave_one_out(claim, prepared, variants, benchmark, test_of, main.result.verdict)
+    main = test_of(bucket, benchmark)
+    days = pd.DatetimeIndex(series.index)
+    tests = _ClaimTests(claim, base, main)
+    tests.left_out = _left_out(claim, prepared, variants, benchmark, test_of)
+    tests.grid = _grid(claim, prepared, series, variants, test_of, options)
+    tests.lengths = [
+        test_of(bucket, benchmark, block_length=n).result for n in options.sensitivity_lengths
+    ]
+    tests.base = base.model_copy(
+        update={
+            "test": main.result,
+            "block_length": block,
+            "placebo": placebo_test(pair_all, days, claim, main, options, length),
+            "own_history": own_history(
+                pair_all, claim, main.result, length, prepared.shared, options
+            ),
+            "power": power_of(main, claim, options),
+            "beta_adjusted": _beta(claim, bucket, series, main.result, options, length),
+        }
+    )
+    return tests
+
+
+def _beta(
+    claim: Claim,
+    bucket: pd.Series,
+    series: pd.DataFrame,
+    main: ExcessTest,
+    options: ClaimOptions,
+    block_length: int,
+) -> BetaAdjusted:
     missing = [f for f in options.factors if series.get(f) is None or series[f].isna().all()]
     if missing:
-        beta = BetaAdjusted(
+        return BetaAdjusted(
             factors=list(options.factors),
             days=0,
             alpha=None,
@@ -510,63 +850,39 @@ def _check_claim(
             verdict=Verdict.insufficient_data.value,
             reason=f"no prices for {', '.join(missing)} in the price source",
         )
-    else:
-        window = _between(bucket, claim.start, window_end)
-        beta = factor_alpha(window, series.loc[window.index, list(options.factors)], claim, options)
-    robustness = _robustness(claim, prepared, series, variants, test_of, main.result, options)
-    caveats, survives = _judge(main.result, placebo, loo, beta, robustness, options)
-    return base.model_copy(
-        update={
-            "placebo": placebo,
-            "leave_one_out": loo,
-            "beta_adjusted": beta,
-            "robustness": robustness,
-            "caveats": caveats,
-            "survives_controls": survives,
-        }
-    )
+    window = _between(bucket, claim.start, main.end)
+    factors = series.loc[window.index, list(options.factors)]
+    return factor_alpha(window, factors, claim, options, block_length)
 
 
-def _leave_one_out(
+def _left_out(
     claim: Claim,
     prepared: PreparedRun,
     variants: pd.DataFrame,
     benchmark: pd.Series,
-    test_of: Callable[..., ExcessTest],
-    headline: str,
-) -> LeaveOneOut:
+    test_of: Callable[..., _Tested],
+) -> list[tuple[str, str, ExcessTest]]:
     spec = next(s for s in prepared.specs if s.name == claim.bucket)
-    members: list[LeftOut] = []
-    if len(spec.tickers) > 1:
-        for ticker in spec.tickers:
-            name = drop_column(claim.bucket, ticker)
-            t = test_of(variants[name], benchmark)
-            members.append(
-                LeftOut(
-                    ticker=ticker,
-                    column=name,
-                    excess_return=t.excess_return,
-                    low=t.low,
-                    high=t.high,
-                    verdict=t.verdict,
-                )
-            )
-    flips = [m.ticker for m in members if m.verdict != headline]
-    return LeaveOneOut(members=members, flips=flips, fragile=bool(flips) if members else None)
+    if len(spec.tickers) < 2:
+        return []
+    out = []
+    for ticker in spec.tickers:
+        name = drop_column(claim.bucket, ticker)
+        out.append((ticker, name, test_of(variants[name], benchmark).result))
+    return out
 
 
-def _robustness(
+def _grid(
     claim: Claim,
     prepared: PreparedRun,
     series: pd.DataFrame,
     variants: pd.DataFrame,
-    test_of: Callable[..., ExcessTest],
-    headline: ExcessTest,
+    test_of: Callable[..., _Tested],
     options: ClaimOptions,
-) -> Robustness:
+) -> list[tuple[Variant, ExcessTest]]:
     days = pd.DatetimeIndex(series.index)
     after = days[days > pd.Timestamp(claim.start)]
-    rows: list[Variant] = []
+    out: list[tuple[Variant, ExcessTest]] = []
     for weighting in options.grid_weightings:
         for rebalance in options.grid_rebalances:
             b_col = rule_column(claim.bucket, weighting, rebalance)
@@ -581,38 +897,159 @@ def _robustness(
                 if shift > 0 and shift > len(after):
                     continue
                 start = claim.start if shift == 0 else after[shift - 1].date()
-                t = test_of(b, m, start)
-                rows.append(
-                    Variant(
-                        weighting=weighting.value,
-                        rebalance=rebalance.value,
-                        shift=shift,
-                        start=start,
-                        bucket_column=b_col,
-                        benchmark_column=m_col,
-                        excess_return=t.excess_return,
-                        low=t.low,
-                        high=t.high,
-                        verdict=t.verdict,
-                    )
+                t = test_of(b, m, start).result
+                cell = Variant(
+                    weighting=weighting.value,
+                    rebalance=rebalance.value,
+                    shift=shift,
+                    start=start,
+                    bucket_column=b_col,
+                    benchmark_column=m_col,
+                    excess_return=t.excess_return,
+                    low=t.low,
+                    high=t.high,
+                    p_above=t.p_above,
+                    p_below=t.p_below,
+                    verdict=t.verdict,
                 )
-    agree = sum(v.verdict == headline.verdict for v in rows)
-    return Robustness(variants=rows, agree=agree, share=agree / len(rows) if rows else None)
+                out.append((cell, t))
+    return out
 
 
-def _judge(
-    test: ExcessTest,
-    placebo: Placebo,
-    loo: LeaveOneOut,
-    beta: BetaAdjusted,
-    robustness: Robustness,
-    options: ClaimOptions,
-) -> tuple[list[str], bool | None]:
-    """The controls a supported or refuted verdict does not survive, and whether it survives."""
-    if test.verdict not in (Verdict.supported, Verdict.refuted):
+@dataclass(frozen=True)
+class _Rule:
+    """The verdict rule of one run: each claim's p-values among the family of claims with a
+    test, adjusted by the correction; a variant of a claim takes the claim's place."""
+
+    options: ClaimOptions
+    index: dict[int, int]
+    """Claim position → its place in the family."""
+    above: np.ndarray
+    below: np.ndarray
+    negligible: dict[int, int]
+    """Claim position → its place in the family of claims with a ``min_effect``."""
+    p_negligible: np.ndarray
+
+    @classmethod
+    def of(cls, tested: Sequence[_ClaimTests], options: ClaimOptions) -> _Rule:
+        live = [i for i, t in enumerate(tested) if t.main.draws is not None]
+        ruled = [i for i in live if tested[i].claim.min_effect > 0]
+        return cls(
+            options=options,
+            index={i: k for k, i in enumerate(live)},
+            above=np.array([tested[i].main.result.p_above for i in live], dtype="float64"),
+            below=np.array([tested[i].main.result.p_below for i in live], dtype="float64"),
+            negligible={i: k for k, i in enumerate(ruled)},
+            p_negligible=np.array(
+                [tested[i].main.result.p_negligible for i in ruled], dtype="float64"
+            ),
+        )
+
+    def _adjusted(
+        self, i: int, t: ExcessTest, correction: Correction
+    ) -> tuple[float, float, float | None]:
+        k = self.index[i]
+        assert t.p_above is not None and t.p_below is not None
+        above = adjusted_in_place(self.above, k, t.p_above, correction)
+        below = adjusted_in_place(self.below, k, t.p_below, correction)
+        negligible = None
+        if i in self.negligible and t.p_negligible is not None:
+            negligible = adjusted_in_place(
+                self.p_negligible, self.negligible[i], t.p_negligible, correction
+            )
+        return above, below, negligible
+
+    def verdict_of(self, i: int, t: ExcessTest) -> str:
+        """The verdict of test ``t`` in claim ``i``'s place (its own verdict when uncorrected)."""
+        correction = self.options.correction
+        if t.verdict == Verdict.insufficient_data or correction is Correction.none:
+            return t.verdict
+        return p_verdict(*self._adjusted(i, t, correction), self.options.alpha).value
+
+    def significance(self, i: int, t: ExcessTest) -> Significance:
+        above, below, negligible = self._adjusted(i, t, self.options.correction)
+        holm_above, holm_below, _ = self._adjusted(i, t, Correction.holm)
+        return Significance(
+            correction=self.options.correction.value,
+            family=len(self.index),
+            alpha=self.options.alpha,
+            p_above=above,
+            p_below=below,
+            p_negligible=negligible,
+            holm_above=holm_above,
+            holm_below=holm_below,
+        )
+
+    def judge(self, i: int, tests: _ClaimTests) -> ClaimResult:
+        """Claim ``i``'s result: its verdict at the adjusted level, every variant's under the same
+        rule, and whether the verdict survives its controls."""
+        base, main = tests.base, tests.main.result
+        if tests.main.draws is None:
+            return base
+        final = self.verdict_of(i, main)
+        members = [
+            LeftOut(
+                ticker=ticker,
+                column=column,
+                excess_return=t.excess_return,
+                low=t.low,
+                high=t.high,
+                p_above=t.p_above,
+                p_below=t.p_below,
+                verdict=self.verdict_of(i, t),
+            )
+            for ticker, column, t in tests.left_out
+        ]
+        flips = [m.ticker for m in members if m.verdict != final]
+        loo = LeaveOneOut(members=members, flips=flips, fragile=bool(flips) if members else None)
+        cells = [v.model_copy(update={"verdict": self.verdict_of(i, t)}) for v, t in tests.grid]
+        agree = sum(v.verdict == final for v in cells)
+        robustness = Robustness(
+            variants=cells, agree=agree, share=agree / len(cells) if cells else None
+        )
+        checks = [
+            LengthCheck(
+                block_length=n,
+                excess_return=t.excess_return,
+                low=t.low,
+                high=t.high,
+                p_above=t.p_above,
+                p_below=t.p_below,
+                verdict=self.verdict_of(i, t),
+            )
+            for n, t in zip(self.options.sensitivity_lengths, tests.lengths, strict=True)
+        ]
+        lengths = BlockLengthSensitivity(
+            checks=checks, agree=all(c.verdict == final for c in checks) if checks else None
+        )
+        history = base.own_history
+        if history is not None and history.p_value is not None and final == Verdict.supported:
+            decidable = history.p_floor is not None and history.p_floor < self.options.alpha
+            passes = history.p_value < self.options.alpha if decidable else None
+            history = history.model_copy(update={"passes": passes})
+        judged = base.model_copy(
+            update={
+                "verdict": final,
+                "significance": self.significance(i, main),
+                "leave_one_out": loo,
+                "robustness": robustness,
+                "block_length_sensitivity": lengths,
+                "own_history": history,
+            }
+        )
+        caveats, survives = _survives(judged, self.options)
+        return judged.model_copy(update={"caveats": caveats, "survives_controls": survives})
+
+
+def _survives(c: ClaimResult, options: ClaimOptions) -> tuple[list[str], bool | None]:
+    """The controls a decided verdict does not survive (one line each), and whether it survives."""
+    if c.verdict not in DECIDED:
         return [], None
+    alpha = options.alpha
     caveats: list[str] = []
-    if test.verdict == Verdict.supported:
+    placebo, history, beta = c.placebo, c.own_history, c.beta_adjusted
+    if c.verdict == Verdict.supported:
+        assert placebo is not None and history is not None and beta is not None
         if placebo.passes is False:
             caveats.append(
                 f"placebo: the {placebo.test.days} days before the claim date are supported too "
@@ -621,6 +1058,15 @@ def _judge(
             )
         elif placebo.test.verdict == Verdict.insufficient_data:
             caveats.append(f"placebo: not computed ({placebo.test.reason})")
+        if history.passes is False:
+            assert history.percentile is not None
+            caveats.append(
+                f"own history: {1 - history.percentile:.0%} of the {history.windows} earlier "
+                f"{history.days}-day windows gained at least as much (calibrated p = "
+                f"{history.p_value:.3f}, needs under {alpha:g})"
+            )
+        elif history.passes is None:
+            caveats.append(f"own history: cannot tell ({history.reason})")
         if beta.verdict != Verdict.supported:
             caveats.append(
                 f"beta-adjusted: alpha on {' and '.join(beta.factors)} is "
@@ -631,13 +1077,26 @@ def _judge(
                     else f"not computed ({beta.reason})"
                 )
             )
-    if loo.fragile:
-        caveats.append(f"fragile: dropping {', '.join(loo.flips)} changes the verdict")
-    if robustness.share is not None and robustness.share < options.robust_share:
+    s = c.significance
+    if s is not None and s.correction == Correction.none and c.verdict != Verdict.negligible:
+        holm = s.holm_above if c.verdict == Verdict.supported else s.holm_below
+        if holm is not None and holm >= alpha:
+            caveats.append(
+                f"adjusted level: Holm-adjusted p = {holm:.3f} across the {s.family} claims "
+                f"(needs under {alpha:g})"
+            )
+    if c.leave_one_out is not None and c.leave_one_out.fragile:
+        caveats.append(f"fragile: dropping {', '.join(c.leave_one_out.flips)} changes the verdict")
+    r = c.robustness
+    if r is not None and r.share is not None and r.share < options.robust_share:
         caveats.append(
-            f"robustness: {robustness.agree} of {len(robustness.variants)} variants agree "
+            f"robustness: {r.agree} of {len(r.variants)} variants agree "
             f"(fewer than {options.robust_share:.0%})"
         )
+    lengths = c.block_length_sensitivity
+    if lengths is not None and lengths.agree is False:
+        shown = ", ".join(f"{k.block_length} days: {k.verdict}" for k in lengths.checks)
+        caveats.append(f"block length: the verdict changes with the block length ({shown})")
     return caveats, not caveats
 
 

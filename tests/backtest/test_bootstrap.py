@@ -55,3 +55,84 @@ def test_block_bootstrap_mean_is_the_exact_average_over_every_start() -> None:
     # and it is what arch's resamples average to
     draws = MovingBlockBootstrap(2, x, seed=np.random.default_rng(0)).apply(np.sum, 20_000)
     assert draws.mean() == pytest.approx(26.25, rel=0.01)
+
+
+# --- p-values that agree with the interval ---------------------------------------------------------
+
+
+def test_p_values_by_hand_on_five_draws() -> None:
+    from backtest.evidence.bootstrap import quantile_p_values
+
+    # Q(a) runs linearly through (0, 0), (1/4, 1), ..., (1, 4): Q(a) = 4a. It crosses 2.5 at
+    # a = 0.625: p_above = 0.625 and p_below = 1 - 0.625
+    assert quantile_p_values(np.array([3.0, 0.0, 4.0, 1.0, 2.0]), 2.5) == pytest.approx(
+        (0.625, 0.375), abs=1e-15
+    )
+    # outside the draws: certain on one side
+    assert quantile_p_values(np.array([0.0, 1.0]), -1.0) == (0.0, 1.0)
+    assert quantile_p_values(np.array([0.0, 1.0]), 2.0) == (1.0, 0.0)
+    # ties at the level: Q(a) <= 1 up to a = 2/3 and >= 1 from a = 1/3
+    assert quantile_p_values(np.array([0.0, 1.0, 1.0, 2.0]), 1.0) == pytest.approx((2 / 3, 2 / 3))
+
+
+def test_p_below_alpha_exactly_when_the_interval_excludes_the_level() -> None:
+    from backtest.evidence.bootstrap import quantile_p_values
+
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        draws = rng.normal(rng.normal(), 1, rng.integers(50, 400))
+        # levels just beside the interval's ends and elsewhere; at an end itself the p-value is
+        # the end's quantile level (equality is decided by rounding, in either direction)
+        low, high = np.quantile(draws, [0.05, 0.95])
+        beside = [low - 1e-9, low + 1e-9, high - 1e-9, high + 1e-9]
+        for level in [*beside, *rng.normal(0, 2, 5)]:
+            p_above, p_below = quantile_p_values(draws, float(level))
+            assert (p_above < 0.05) == (np.quantile(draws, 0.05) > level)
+            assert (p_below < 0.05) == (np.quantile(draws, 0.95) < level)
+        assert quantile_p_values(draws, float(low))[0] == pytest.approx(0.05, abs=1e-12)
+        assert quantile_p_values(draws, float(high))[1] == pytest.approx(0.05, abs=1e-12)
+
+
+# --- every window at once --------------------------------------------------------------------------
+
+
+def test_window_sums_are_each_windows_own_resample_sums() -> None:
+    from backtest.evidence.bootstrap import block_starts, window_bootstrap_sums
+
+    x = np.random.default_rng(8).normal(size=40)
+    n, length = 13, 4
+    starts = block_starts(n, length, 300, np.random.default_rng(1))
+    sums, sample, mean = window_bootstrap_sums(x, n, length, starts)
+    assert sums.shape == (300, 40 - n + 1)
+    for w in range(40 - n + 1):
+        window = x[w : w + n]
+        own = block_bootstrap_sums(window, length, 300, np.random.default_rng(1))
+        np.testing.assert_allclose(sums[:, w], own, rtol=0, atol=1e-12)
+        assert sample[w] == pytest.approx(window.sum(), abs=1e-12)
+        assert mean[w] == pytest.approx(block_bootstrap_mean(window, length), abs=1e-12)
+
+
+# --- the block length --------------------------------------------------------------------------------
+
+
+def test_the_automatic_block_length_is_arch_s_politis_white_rounded_and_bounded() -> None:
+    from arch.bootstrap import optimal_block_length
+
+    from backtest.evidence.bootstrap import automatic_block_length, politis_white_block_length
+
+    rng = np.random.default_rng(2)
+    e = rng.normal(size=600)
+    ar = np.zeros(600)
+    for t in range(1, 600):  # strongly dependent: a long block
+        ar[t] = 0.9 * ar[t - 1] + e[t]
+    for x in (e[:129], ar):
+        estimate = politis_white_block_length(x)
+        assert estimate == optimal_block_length(x)["circular"].iloc[0]
+    assert politis_white_block_length(ar) > 10
+    assert automatic_block_length(politis_white_block_length(ar), 600) == round(
+        optimal_block_length(ar)["circular"].iloc[0]
+    )
+    assert automatic_block_length(1.7, 129) == 5  # at least 5 days
+    assert automatic_block_length(44.6, 129) == 32  # at most n // 4
+    assert automatic_block_length(7.5, 129) == 8
+    assert automatic_block_length(float("nan"), 129) == 5

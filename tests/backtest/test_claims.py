@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from arch.bootstrap import MovingBlockBootstrap
+from statsmodels.stats.multitest import multipletests
 
-from backtest.conventions import Rebalance, Weighting
+from backtest.conventions import Correction, Rebalance, Weighting
 from backtest.evidence.claims import (
     ClaimOptions,
     Verdict,
@@ -64,7 +65,9 @@ def test_constant_daily_margin_is_supported_and_the_excess_is_the_ratio_of_growt
     rng = np.random.default_rng(11)
     bench = rng.normal(0.0005, 0.02, 120)
     bucket = bench + 0.002
-    tested = excess_test(_pair(bucket, bench), Direction.outperform, 0.0, ClaimOptions())
+    tested = excess_test(
+        _pair(bucket, bench), Direction.outperform, 0.0, ClaimOptions(), block_length=10
+    )
     r = tested.result
     assert r.verdict == "supported"
     growth_b, growth_m = np.prod(1 + bucket), np.prod(1 + bench)
@@ -80,7 +83,11 @@ def test_pure_noise_is_inconclusive_in_most_seeds() -> None:
         rng = np.random.default_rng(seed)
         a, b = rng.normal(0, 0.02, 250), rng.normal(0, 0.02, 250)
         options = ClaimOptions(resamples=2000)
-        verdicts.append(excess_test(_pair(a, b), Direction.outperform, 0.0, options).result.verdict)
+        verdicts.append(
+            excess_test(
+                _pair(a, b), Direction.outperform, 0.0, options, block_length=10
+            ).result.verdict
+        )
     share = verdicts.count("inconclusive") / len(verdicts)
     assert share >= 0.75, verdicts  # a 90% interval: about 1 in 10 noise series "finds" a result
     assert set(verdicts) <= {"inconclusive", "supported", "refuted"}
@@ -88,7 +95,9 @@ def test_pure_noise_is_inconclusive_in_most_seeds() -> None:
 
 def test_fewer_than_twenty_days_is_insufficient_data() -> None:
     a = np.full(19, 0.01)
-    r = excess_test(_pair(a, a * 0), Direction.outperform, 0.0, ClaimOptions()).result
+    r = excess_test(
+        _pair(a, a * 0), Direction.outperform, 0.0, ClaimOptions(), block_length=10
+    ).result
     assert r.verdict == "insufficient_data" and r.excess_return is None
     assert r.reason == "19 trading days with both returns (fewer than 20)"
 
@@ -96,9 +105,15 @@ def test_fewer_than_twenty_days_is_insufficient_data() -> None:
 def test_the_same_seed_gives_the_same_interval_and_another_seed_another() -> None:
     rng = np.random.default_rng(2)
     a, b = rng.normal(0.001, 0.02, 60), rng.normal(0, 0.02, 60)
-    one = excess_test(_pair(a, b), Direction.outperform, 0.0, ClaimOptions(seed=1)).result
-    again = excess_test(_pair(a, b), Direction.outperform, 0.0, ClaimOptions(seed=1)).result
-    other = excess_test(_pair(a, b), Direction.outperform, 0.0, ClaimOptions(seed=2)).result
+    one = excess_test(
+        _pair(a, b), Direction.outperform, 0.0, ClaimOptions(seed=1), block_length=10
+    ).result
+    again = excess_test(
+        _pair(a, b), Direction.outperform, 0.0, ClaimOptions(seed=1), block_length=10
+    ).result
+    other = excess_test(
+        _pair(a, b), Direction.outperform, 0.0, ClaimOptions(seed=2), block_length=10
+    ).result
     assert (one.low, one.high) == (again.low, again.high)
     assert (one.low, one.high) != (other.low, other.high)
 
@@ -110,7 +125,7 @@ def test_alpha_and_betas_on_an_exact_factor_model() -> None:
     factors = pd.DataFrame({"SPY": rng.normal(0, 0.01, 80), "SMH": rng.normal(0, 0.02, 80)}, idx)
     bucket = 0.0004 + 1.2 * factors["SPY"] + 0.5 * factors["SMH"]
     claim = _claim("duo", "SPY", "2024-01-01")
-    b = factor_alpha(bucket, factors, claim, ClaimOptions())
+    b = factor_alpha(bucket, factors, claim, ClaimOptions(), 10)
     assert b.alpha == pytest.approx(0.1008, abs=1e-12)
     assert b.betas["SPY"] == pytest.approx(1.2, abs=1e-12)
     assert b.betas["SMH"] == pytest.approx(0.5, abs=1e-12)
@@ -124,7 +139,7 @@ def test_alpha_agrees_with_statsmodels_ols_on_noisy_data() -> None:
     idx = _days(150)
     factors = pd.DataFrame({"SPY": rng.normal(0, 0.01, 150), "SMH": rng.normal(0, 0.02, 150)}, idx)
     bucket = 0.001 + 0.9 * factors["SPY"] + 0.7 * factors["SMH"] + rng.normal(0, 0.01, 150)
-    b = factor_alpha(bucket, factors, _claim("duo", "SPY", "2024-01-01"), ClaimOptions())
+    b = factor_alpha(bucket, factors, _claim("duo", "SPY", "2024-01-01"), ClaimOptions(), 10)
     fit = sm.OLS(bucket.to_numpy(), sm.add_constant(factors.to_numpy())).fit()
     assert b.alpha == pytest.approx(fit.params[0] * 252, rel=1e-9)
     assert b.betas["SPY"] == pytest.approx(fit.params[1], rel=1e-9)
@@ -177,23 +192,30 @@ def _prices(returns: dict[str, np.ndarray], index: pd.DatetimeIndex) -> dict[str
     return {t: pd.Series(100 * np.cumprod(1 + r), index) for t, r in returns.items()}
 
 
+# the controls' scenarios below were built for 10-day blocks; the automatic choice has its own
+# tests
+FIXED_BLOCKS = ClaimOptions(resamples=2000, block_length=10)
+
+
 def _check(
     tmp_path: Path,
     returns: dict[str, np.ndarray],
     members: list[str],
     claims: str = CLAIM_2024_07,
     options: RunOptions | None = None,
+    claim_options: ClaimOptions = FIXED_BLOCKS,
+    first: str = "2023-06-01",
 ) -> tuple[object, pd.DataFrame]:
-    idx = _days(len(next(iter(returns.values()))), "2023-06-01")
+    idx = _days(len(next(iter(returns.values()))), first)
     universe = load_universe(_universe(tmp_path, members, claims))
     prepared = prepare_run(
         universe,
         _prices(returns, idx),
-        options or RunOptions(start=dt.date(2023, 6, 1)),
+        options or RunOptions(start=pd.Timestamp(first).date()),
         price_source="test",
     )
     out = simulate_run(prepared)
-    checked = check_claims(prepared, out.returns, ClaimOptions(resamples=2000))
+    checked = check_claims(prepared, out.returns, claim_options)
     return checked, out.returns
 
 
@@ -279,7 +301,11 @@ def test_a_rotation_that_starts_at_the_claim_date_passes_the_placebo(tmp_path: P
     assert claim.placebo.test.verdict != "supported"
     assert claim.placebo.difference_low > 0
     assert claim.placebo.passes is True
-    assert claim.survives_controls is True and claim.caveats == []
+    # 283 days of history hold two 117-day windows: too few to call anything unusual, and the
+    # verdict cannot survive a control it cannot pass
+    assert claim.own_history.passes is None and claim.own_history.p_floor >= 0.05
+    assert claim.survives_controls is False
+    assert claim.caveats == [f"own history: cannot tell ({claim.own_history.reason})"]
 
 
 def test_leave_one_out_and_grid_columns_are_the_buckets_they_name(tmp_path: Path) -> None:
@@ -368,7 +394,9 @@ def test_the_interval_is_recomputable_with_arch_and_centred_on_the_sample() -> N
     # so uncentred resamples would sit below the estimate
     bench = np.zeros(60)
     bucket = np.where(np.arange(60) < 5, 0.04, 0.0) + np.random.default_rng(1).normal(0, 0.001, 60)
-    r = excess_test(_pair(bucket, bench), Direction.outperform, 0.0, ClaimOptions()).result
+    r = excess_test(
+        _pair(bucket, bench), Direction.outperform, 0.0, ClaimOptions(), block_length=10
+    ).result
     x = np.log1p(bucket) - np.log1p(bench)
     raw = MovingBlockBootstrap(10, x, seed=np.random.default_rng(0)).apply(np.sum, 10_000)[:, 0]
     # E*[sum] by hand: 6 full blocks of 10, starts 0..50 equally likely
@@ -377,3 +405,191 @@ def test_the_interval_is_recomputable_with_arch_and_centred_on_the_sample() -> N
     shifted = raw - expected_mean + x.sum()
     low, high = np.quantile(np.expm1(shifted), [0.05, 0.95])
     assert (r.low, r.high) == (pytest.approx(low, abs=1e-12), pytest.approx(high, abs=1e-12))
+
+
+# --- issue 14: calibrated verdicts ---------------------------------------------------------------
+
+
+def _claims_yaml(*claims: dict[str, object]) -> str:
+    lines = ["claims:"]
+    for c in claims:
+        lines.append(f"  - id: {c['id']}")
+        for key, value in c.items():
+            if key != "id":
+                lines.append(f"    {key}: {value}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_not_underperform_claim_gets_its_placebo_check(tmp_path: Path) -> None:
+    # the bucket has beaten SPY by the same margin all along: "does not lag" is supported before
+    # the claim date as after it, and the difference is not significantly positive, so the
+    # placebo fails for this direction too (it used to be skipped)
+    market = _market(N, seed=9)
+    rng = np.random.default_rng(9)
+    members = {t: market["SPY"] + 0.003 + rng.normal(0, 0.002, N) for t in ("AAA", "BBB")}
+    claims = _claims_yaml(
+        {"id": "keeps-up", "source": "t", "statement": "s", "bucket": "trio",
+         "benchmark": "SPY", "direction": "not_underperform", "start": "2024-07-01"}
+    )  # fmt: skip
+    checked, _ = _check(tmp_path, {**market, **members}, list(members), claims=claims)
+    (claim,) = checked.result.claims  # type: ignore[attr-defined]
+    assert claim.verdict == "supported"
+    assert claim.placebo.test.verdict == "supported"
+    assert claim.placebo.difference_low <= 0
+    assert claim.placebo.passes is False
+    assert any(c.startswith("placebo:") for c in claim.caveats)
+    assert claim.survives_controls is False
+
+
+def test_a_claim_whose_end_lies_after_the_data_says_it_is_still_open(tmp_path: Path) -> None:
+    market = _market(N, seed=10)
+    members = {"AAA": market["SPY"] * 1.1, "BBB": market["SPY"]}
+    last = _days(N, "2023-06-01")[-1].date()
+    claims = _claims_yaml(
+        {"id": "open", "source": "t", "statement": "s", "bucket": "trio", "benchmark": "SPY",
+         "start": "2024-07-01", "end": "2026-09-30"},
+        {"id": "closed", "source": "t", "statement": "s", "bucket": "trio", "benchmark": "SPY",
+         "start": "2024-07-01", "end": str(last)},
+    )  # fmt: skip
+    checked, _ = _check(tmp_path, {**market, **members}, list(members), claims=claims)
+    open_, closed = checked.result.claims  # type: ignore[attr-defined]
+    assert open_.window_complete is False and closed.window_complete is True
+    assert open_.test.end == last and open_.test.days == closed.test.days
+    assert open_.notes == [
+        f"the claim's window runs to 2026-09-30 but the data end on {last}: tested on the days "
+        "so far; the verdict can still change"
+    ]
+    assert closed.notes == []
+
+
+def _three_claims(tmp_path: Path, correction: str) -> list[object]:
+    market = _market(N, seed=11)
+    rng = np.random.default_rng(11)
+    start = list(_days(N, "2023-06-01")).index(pd.Timestamp("2024-07-01"))
+    margin = np.where(np.arange(N) > start, 0.0008, 0.0)
+    members = {t: market["SPY"] + margin + rng.normal(0, 0.01, N) for t in ("AAA", "BBB")}
+    claims = _claims_yaml(
+        *(
+            {"id": f"vs-{b.lower()}", "source": "t", "statement": "s", "bucket": "trio",
+             "benchmark": b, "start": "2024-07-01"}
+            for b in ("SPY", "SMH", "QQQ")
+        )
+    )  # fmt: skip
+    market["QQQ"] = market["SPY"] + rng.normal(0, 0.004, N)
+    folder_returns = {**market, **members}
+    options = ClaimOptions(resamples=2000, correction=Correction(correction))
+    tmp = tmp_path / correction
+    tmp.mkdir()
+    checked, _ = _check(tmp, folder_returns, list(members), claims=claims, claim_options=options)
+    return list(checked.result.claims)  # type: ignore[attr-defined]
+
+
+def test_verdicts_read_p_values_adjusted_across_the_claims(tmp_path: Path) -> None:
+    holm = _three_claims(tmp_path, "holm")
+    none = _three_claims(tmp_path, "none")
+    raw = [c.test.p_above for c in holm]
+    expected = multipletests(raw, method="holm")[1]
+    for c, p in zip(holm, expected, strict=True):
+        assert c.significance.correction == "holm" and c.significance.family == 3
+        assert c.significance.p_above == pytest.approx(p, abs=1e-12)
+        assert c.significance.holm_above == pytest.approx(p, abs=1e-12)
+        assert c.verdict == (
+            "supported"
+            if p < 0.05
+            else "inconclusive"
+            if c.significance.p_below >= 0.05
+            else "refuted"
+        )
+    for c, h in zip(none, holm, strict=True):
+        # the same tests; uncorrected, the verdict is the interval's
+        assert c.test == h.test
+        assert c.verdict == c.test.verdict
+        assert c.significance.p_above == c.test.p_above
+    # each passes alone (raw p 0.03 to 0.05), none after Holm's correction for three
+    assert [c.verdict for c in none] == ["supported"] * 3
+    assert [c.verdict for c in holm] == ["inconclusive"] * 3
+    bh = _three_claims(tmp_path, "bh")
+    for c, p in zip(bh, multipletests(raw, method="fdr_bh")[1], strict=True):
+        assert c.significance.p_above == pytest.approx(p, abs=1e-12)
+
+
+def test_an_interval_inside_the_minimum_effect_is_negligible(tmp_path: Path) -> None:
+    market = _market(N, seed=12)
+    rng = np.random.default_rng(12)
+    members = {t: market["SPY"] + rng.normal(0, 0.001, N) for t in ("AAA", "BBB")}
+    claims = _claims_yaml(
+        {"id": "tiny", "source": "t", "statement": "s", "bucket": "trio", "benchmark": "SPY",
+         "start": "2024-07-01", "min_effect": 0.05},
+        {"id": "no-floor", "source": "t", "statement": "s", "bucket": "trio", "benchmark": "SPY",
+         "start": "2024-07-01"},
+    )  # fmt: skip
+    checked, _ = _check(tmp_path, {**market, **members}, list(members), claims=claims)
+    tiny, plain = checked.result.claims  # type: ignore[attr-defined]
+    assert tiny.test.low > -0.05 and tiny.test.high < 0.05
+    assert tiny.test.verdict == "negligible" and tiny.verdict == "negligible"
+    assert tiny.test.p_negligible < 0.05 and tiny.significance.p_negligible < 0.05
+    assert plain.verdict == "inconclusive" and plain.test.p_negligible is None
+    assert tiny.survives_controls is not None
+
+
+def test_the_block_length_is_politis_white_per_claim_and_its_sensitivity_is_recorded(
+    tmp_path: Path,
+) -> None:
+    from arch.bootstrap import optimal_block_length
+
+    market = _market(N, seed=13)
+    members = {"AAA": market["SPY"] * 1.2, "BBB": market["SMH"]}
+    options = ClaimOptions(resamples=1000)
+    checked, returns = _check(tmp_path, {**market, **members}, list(members), claim_options=options)
+    (claim,) = checked.result.claims  # type: ignore[attr-defined]
+    window = returns.loc[returns.index > "2024-07-01", ["trio", "SPY"]].dropna()
+    x = np.log1p(window["trio"]) - np.log1p(window["SPY"])
+    estimate = optimal_block_length(x.to_numpy())["circular"].iloc[0]
+    assert claim.block_length.source == "politis-white"
+    assert claim.block_length.estimate == pytest.approx(estimate, abs=1e-12)
+    assert claim.block_length.used == min(len(x) // 4, max(5, round(estimate)))
+    assert claim.test.block_length == claim.block_length.used
+    assert [k.block_length for k in claim.block_length_sensitivity.checks] == [5, 10, 20]
+    fixed, _ = _check(
+        _fresh(tmp_path / "fixed"),
+        {**market, **members},
+        list(members),
+        claim_options=ClaimOptions(resamples=1000, block_length=7),
+    )
+    (f,) = fixed.result.claims  # type: ignore[attr-defined]
+    assert f.block_length.used == 7 and f.block_length.source == "--block-length"
+
+
+def test_a_move_that_starts_at_the_claim_date_survives_every_control(tmp_path: Path) -> None:
+    # six years of history before the claim: its 120-day window tops all ~12 independent
+    # windows before it, so the own-history control can pass (and does)
+    n = 1520
+    days = _days(n, "2019-01-01")
+    start = days[1400].date()
+    market = _market(n, seed=14)
+    rng = np.random.default_rng(14)
+    margin = np.where(np.arange(n) > 1400, 0.004, 0.0)
+    members = {t: market["SPY"] + margin + rng.normal(0, 0.002, n) for t in ("AAA", "BBB")}
+    claims = _claims_yaml(
+        {"id": "late", "source": "t", "statement": "s", "bucket": "trio", "benchmark": "SPY",
+         "start": str(start)}
+    )  # fmt: skip
+    checked, _ = _check(
+        tmp_path,
+        {**market, **members},
+        list(members),
+        claims=claims,
+        claim_options=ClaimOptions(resamples=2000),
+        first="2019-01-01",
+    )
+    (claim,) = checked.result.claims  # type: ignore[attr-defined]
+    assert claim.verdict == "supported"
+    assert claim.own_history.percentile == 1.0 and claim.own_history.p_value < 0.05
+    assert claim.own_history.passes is True
+    assert claim.block_length_sensitivity.agree is True
+    assert claim.caveats == [] and claim.survives_controls is True
+
+
+def _fresh(folder: Path) -> Path:
+    folder.mkdir()
+    return folder
