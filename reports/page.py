@@ -25,10 +25,11 @@ from reports.figures import (
     sweep_figure,
 )
 from reports.summary import (
-    CLAIM_COLUMNS,
     SWEEP_SUMMARY_COLUMNS,
+    claim_columns,
     claim_note,
     claim_rows,
+    claims_caption,
     shifts_text,
 )
 
@@ -221,28 +222,30 @@ def claims_section(claims: ClaimsResult | None, result: RunResult) -> str:
     if not claims.claims:
         return "<p>No claims in claims.yaml.</p>"
     rows = []
+    columns = claim_columns(claims)
+    verdict_at = columns.index("verdict")
     for claim, cells in zip(claims.claims, claim_rows(claims), strict=True):
         escaped = [_e(x) for x in cells]
         statement = f"<span class='meta text'>{_e(claim.statement)}</span>"
         escaped[0] = f"<b>{_e(claim.id)}</b><br>{statement}"
-        cls = _VERDICT_CLASS.get(claim.test.verdict)
-        escaped[4] = f'<span class="{cls}"><b>{_e(cells[4])}</b></span>' if cls else escaped[4]
+        cls = _VERDICT_CLASS.get(claim.verdict)
+        if cls:
+            escaped[verdict_at] = f'<span class="{cls}"><b>{_e(cells[verdict_at])}</b></span>'
         rows.append(escaped)
     notes = "".join(f"<li><b>{_e(c.id)}</b>: {_e(claim_note(c))}</li>" for c in claims.claims)
     s = claims.settings
     how = (
-        f"Excess = (1 + bucket return) / (1 + benchmark return) − 1 over the days both have a "
-        f"return after the claim date; {s.confidence:.0%} interval from a moving-block bootstrap "
-        f"of daily excess log returns ({s.resamples:,} resamples, block {s.block_length} days, "
-        f"seed {s.seed}). Supported: the interval lies above the threshold; refuted: below it; "
-        f"else inconclusive; fewer than {s.min_days} days: insufficient_data. Placebo: the same "
-        "test over as many days before the claim date. Leave-one-out: the bucket without each "
-        f"member. Alpha: OLS on {' and '.join(s.factors)}, × 252. Robust: variants "
+        f"{claims_caption(claims)} Supported: the adjusted p-value is under the level; refuted: "
+        "the same for the excess being below the level; negligible: the interval lies within "
+        f"the claim's min_effect of its level; else inconclusive; fewer than {s.min_days} days: "
+        "insufficient_data. Placebo: the same test over as many days before the claim date. "
+        f"Leave-one-out: the bucket without each member. Alpha: OLS on "
+        f"{' and '.join(s.factors)}, × 252 (a year). Robust: variants "
         f"({' / '.join(s.grid_weightings)} × {' / '.join(s.grid_rebalances)} × start +"
         f"{'/'.join(str(x) for x in s.grid_shifts)} days) giving the same verdict. "
-        "Numbers: claims.json; series: returns.csv and variants.csv."
+        "Series: returns.csv and variants.csv."
     )
-    table = _table(CLAIM_COLUMNS, rows)
+    table = _table(columns, rows)
     return f'<div class="scroll">{table}</div><ul>{notes}</ul><p class="meta">{_e(how)}</p>'
 
 

@@ -19,27 +19,36 @@ from backtest.results import (
     SweepResult,
 )
 
-CLAIM_COLUMNS = [
-    "claim",
-    "window",
-    "days",
-    "excess [90% interval]",
-    "verdict",
-    "placebo (before)",
-    "leave-one-out",
-    "alpha on factors",
-    "robust",
-    "survives",
-]
-
 
 def pct(x: float | None) -> str:
     """A signed percentage with one decimal, ``n/a`` for a missing value."""
     return "n/a" if x is None else f"{x:+.1%}"
 
 
+def claim_columns(result: ClaimsResult) -> list[str]:
+    """Headers of the verdict table (:func:`claim_rows`); the p-value's says its correction."""
+    s = result.settings
+    adjusted = "p" if s.correction == "none" else f"p ({s.correction})"
+    return [
+        "claim",
+        "window",
+        "days",
+        f"excess [{s.confidence:.0%} interval]",
+        adjusted,
+        "verdict",
+        "own history",
+        "detectable",
+        "placebo (before)",
+        "leave-one-out",
+        "alpha on factors (a year)",
+        "robust",
+        "blocks",
+        "survives",
+    ]
+
+
 def claim_rows(result: ClaimsResult) -> Iterator[list[str]]:
-    """One row of display strings per claim, in :data:`CLAIM_COLUMNS` order."""
+    """One row of display strings per claim, in :func:`claim_columns` order."""
     for c in result.claims:
         t = c.test
         interval = f" [{pct(t.low)}, {pct(t.high)}]" if t.low is not None else ""
@@ -48,25 +57,97 @@ def claim_rows(result: ClaimsResult) -> Iterator[list[str]]:
             f"{t.start or c.start} → {t.end or c.end or 'latest'}",
             str(t.days),
             f"{pct(t.excess_return)}{interval}" if t.excess_return is not None else "n/a",
-            t.verdict,
+            p_cell(c),
+            c.verdict,
+            history_cell(c),
+            detectable_cell(c),
             "" if c.placebo is None else placebo_cell(c.placebo),
             loo_cell(c.leave_one_out),
             "" if c.beta_adjusted is None else alpha_cell(c.beta_adjusted),
             "" if c.robustness is None else f"{c.robustness.agree}/{len(c.robustness.variants)}",
+            blocks_cell(c),
             {True: "yes", False: "no", None: "—"}[c.survives_controls],
         ]
 
 
+def p_cell(c: ClaimResult) -> str:
+    """The adjusted one-sided p-value of the claim's statement (excess above its level)."""
+    s = c.significance
+    if s is None or s.p_above is None:
+        return ""
+    return f"{s.p_above:.3f}"
+
+
+def history_cell(c: ClaimResult) -> str:
+    """The claim's percentile among the earlier windows of its length, and its calibrated p."""
+    h = c.own_history
+    if h is None or h.percentile is None or h.p_value is None:
+        return "" if h is None else f"{h.windows} windows"
+    return f"{h.percentile:.0%} (p {h.p_value:.2f})"
+
+
+def detectable_cell(c: ClaimResult) -> str:
+    """The smallest excess detectable as support and the largest as refutation."""
+    w = c.power
+    if w is None or w.detectable_above is None or w.detectable_below is None:
+        return ""
+    return f"≥ {pct(w.detectable_above)} / ≤ {pct(w.detectable_below)}"
+
+
+def blocks_cell(c: ClaimResult) -> str:
+    """The block length used, and whether the verdict holds at every sensitivity length."""
+    if c.block_length is None:
+        return ""
+    sens = c.block_length_sensitivity
+    same = "" if sens is None or sens.agree is None else (" same" if sens.agree else " differ")
+    lengths = "" if sens is None else "/".join(str(k.block_length) for k in sens.checks)
+    return f"{c.block_length.used} d; {lengths}:{same}" if lengths else f"{c.block_length.used} d"
+
+
+_CORRECTION = {
+    "holm": "Holm-adjusted",
+    "bh": "Benjamini–Hochberg-adjusted",
+    "none": "not adjusted",
+}
+
+
+def claims_caption(result: ClaimsResult) -> str:
+    """How the verdict table's figures were made, in one paragraph (terminal, summary.md and
+    report say the same)."""
+    s = result.settings
+    family = next((c.significance.family for c in result.claims if c.significance), 0)
+    blocks = (
+        f"{s.block_length}-day blocks"
+        if s.block_length is not None
+        else "blocks of the Politis–White length per claim (at least 5 days)"
+    )
+    alpha = (1 - s.confidence) / 2
+    return (
+        f"Excess = (1 + bucket) / (1 + benchmark) − 1 after the claim date; "
+        f"{s.confidence:.0%} moving-block bootstrap interval ({s.resamples:,} resamples, "
+        f"{blocks}, seed {s.seed}). p: one-sided p-value that the excess is above the claim's "
+        f"level, {_CORRECTION[s.correction]} across the {family} claims tested; the verdict "
+        f"reads the adjusted p-values at {alpha:g}. Own history: the claim's percentile among "
+        "every earlier window of its length in the run, with a calibrated p-value. Detectable: "
+        f"the smallest excess called supported, and the largest called refuted, in "
+        f"{s.power:.0%} of bootstrap worlds like the window. Blocks: the block length used, and "
+        f"whether the verdict is the same at {'/'.join(map(str, s.sensitivity_lengths))} days. "
+        "Details in claims.json."
+    )
+
+
 def claim_note(c: ClaimResult) -> str:
     """One line under the verdict table: why there is no verdict, what the verdict does not
-    survive, or that it survives."""
+    survive, or that it survives; then what else the reader must know."""
     if c.test.reason:
-        return c.test.reason
-    if c.caveats:
-        return "; ".join(c.caveats)
-    if c.survives_controls:
-        return f"{c.test.verdict}, and it survives every control"
-    return "the interval spans the threshold: no verdict for the controls to test"
+        text = c.test.reason
+    elif c.caveats:
+        text = "; ".join(c.caveats)
+    elif c.survives_controls:
+        text = f"{c.verdict}, and it survives every control"
+    else:
+        text = "the interval spans the threshold: no verdict for the controls to test"
+    return "; ".join([text, *c.notes])
 
 
 def placebo_cell(p: Placebo) -> str:
@@ -101,7 +182,7 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
 
 def claims_markdown(result: ClaimsResult) -> str:
     """The verdict table as Markdown."""
-    return markdown_table(CLAIM_COLUMNS, list(claim_rows(result)))
+    return markdown_table(claim_columns(result), list(claim_rows(result)))
 
 
 _MARKDOWN_ACTIVE = "\\`*_{}[]()#+!|<>~&"
@@ -199,25 +280,15 @@ def summary_markdown(
         "",
     ]
     if claims is not None and claims.claims:
-        s = claims.settings
         lines += [
             "## Claims",
             "",
             claims_markdown(claims),
-            f"Excess = (1 + bucket) / (1 + benchmark) − 1 after the claim date; "
-            f"{s.confidence:.0%} moving-block bootstrap interval ({s.resamples} resamples, block "
-            f"{s.block_length}, seed {s.seed}).",
+            md_text(claims_caption(claims)),
             "",
         ]
         for c in claims.claims:
-            lines.append(
-                f"- **{c.id}** ({md_text(c.statement)}): "
-                + (
-                    "; ".join(md_text(x) for x in c.caveats)
-                    if c.caveats
-                    else md_text(c.test.reason or "no control contradicts the verdict")
-                )
-            )
+            lines.append(f"- **{c.id}** ({md_text(c.statement)}): {md_text(claim_note(c))}")
         lines.append("")
     for w in run.windows:
         lines += [

@@ -62,9 +62,15 @@ def test_conventions_are_stated() -> None:
         "--cost-bps N",
         "`pre` (the 12 months up to the claim date's close)",
         "IRX_{t-1} / 100 / 252",
-        "1/σ of each member's last 63 daily returns",
+        "1/σ of each member's last 63 returns between its consecutive quotes",
+        "shared **pro rata**",
         "`supported` when the whole interval lies above the threshold",
         "moving-block bootstrap of the daily excess log returns",
         "**fragile** when any removal changes the verdict",
+        "p < 0.05 exactly when the 90% interval lies above the level",
+        "Politis–White optimal block length",
+        "**smallest excess the rule calls `supported` in 80% of bootstrap worlds**",
+        "**every window of the claim's length**",
+        "**Survives its controls** — the rule, in one place",
     ):
         assert phrase in flat, phrase
