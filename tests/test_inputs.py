@@ -4,7 +4,10 @@ fail that way, never with an unhandled exception."""
 
 from __future__ import annotations
 
+import os
 import string
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bucketmap.cli import app
-from tests.conftest import TINY_BENCH, TINY_BUCKET
+from tests.conftest import ROOT, TINY_BENCH, TINY_BUCKET
 
 runner = CliRunner()
 
@@ -303,3 +306,53 @@ def test_any_price_table_runs_or_fails_cleanly(
     else:
         line = assert_clean_failure(res, world)
         assert "AAA.csv" in line or "duo" in line or "window" in line, line
+
+
+# --- YAML files that are not data, or not files ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "side: long\nmembers: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "side: long\nmembers: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n",
+        "side: long\nmembers:\n"
+        + "".join(" " * i + "-\n" for i in range(1, 2000))
+        + " " * 2000
+        + "x\n",
+    ],
+    ids=["flow sequences", "flow mappings", "block sequences"],
+)
+def test_deep_nesting_is_one_line(world: Path, text: str) -> None:
+    (world / "universes" / "duo.yaml").write_text(text)
+    assert_clean_failure(
+        run(world), world, str(world / "universes" / "duo.yaml"), "nested deeper than 32 levels"
+    )
+
+
+def _validate_in_a_process(folder: Path) -> subprocess.CompletedProcess[str]:
+    """``bucketmap universes validate`` in a fresh interpreter, so a hang fails the test instead
+    of stopping the suite."""
+    return subprocess.run(
+        [sys.executable, "-m", "bucketmap", "universes", "validate", str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_a_benchmarks_file_that_is_a_device_or_a_fifo_is_refused_before_reading(
+    world: Path,
+) -> None:
+    bench = world / "universes" / "benchmarks.yaml"
+    bench.unlink()
+    bench.symlink_to("/dev/zero")
+    proc = _validate_in_a_process(world / "universes")
+    assert proc.returncode == 2
+    assert f"{bench}: a device, not a regular file; refusing to read it" in proc.stderr
+    bench.unlink()
+    os.mkfifo(bench)
+    proc = _validate_in_a_process(world / "universes")
+    assert proc.returncode == 2
+    assert f"{bench}: a FIFO (named pipe), not a regular file; refusing to read it" in proc.stderr

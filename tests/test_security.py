@@ -134,3 +134,62 @@ def test_the_report_loads_nothing_from_outside(hostile_world: Path) -> None:
     html = (hostile_world / "out" / "report.html").read_text()
     assert not re.search(r"<(script|img|iframe|link)[^>]+(src|href)\s*=", html, re.I)
     assert "@import" not in html and not re.search(r"url\(\s*['\"]?https?:", html)
+
+
+# --- YAML is data: aliases and nesting are bounded before anything is built ------------------------
+
+
+def _alias_bomb(key: str) -> str:
+    """~700 bytes whose aliases of aliases stand for 9**9 (387 million) strings."""
+    lines = ['b0: &b0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"b{i}: &b{i} [{', '.join([f'*b{i - 1}'] * 9)}]" for i in range(1, 9)]
+    return "\n".join(lines) + f"\n{key}: *b8\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("duo.yaml", "members"), ("benchmarks.yaml", "benchmarks"), ("claims.yaml", "claims")],
+)
+def test_a_yaml_alias_bomb_is_refused_at_once(hostile_world: Path, name: str, key: str) -> None:
+    import time
+
+    path = hostile_world / "universes" / name
+    path.write_text(_alias_bomb(key))
+    assert len(path.read_bytes()) < 800
+    began = time.monotonic()
+    res = runner.invoke(app, ["universes", "validate", str(hostile_world / "universes")])
+    assert time.monotonic() - began < 5
+    assert res.exit_code == 2
+    assert f"{path}:5: aliases (*name) repeat more than 10,000 values" in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_a_sweep_grid_alias_bomb_is_refused(hostile_world: Path) -> None:
+    grid = hostile_world / "grid.yaml"
+    grid.write_text(_alias_bomb("shifts"))
+    res = runner.invoke(
+        app,
+        ["sweep", "--universes", str(hostile_world / "universes"), "--prices",
+         str(hostile_world / "prices"), "--out", str(hostile_world / "out"), "--grid", str(grid)],
+    )  # fmt: skip
+    assert res.exit_code == 2
+    assert res.stderr.strip().startswith(f"error: {grid}:5: aliases (*name) repeat more than")
+    assert not (hostile_world / "out").exists()
+
+
+def test_a_few_shared_defaults_through_merge_keys_are_fine(hostile_world: Path) -> None:
+    (hostile_world / "universes" / "duo.yaml").write_text(
+        "side: long\nmembers:\n"
+        "  - &base\n    ticker: AAA\n    status: proposed\n    rationale: shared\n"
+        "  - <<: *base\n    ticker: BBB\n"
+    )
+    res = runner.invoke(app, ["universes", "validate", str(hostile_world / "universes")])
+    assert res.exit_code == 0, res.output
+
+
+def test_an_alias_inside_itself_is_refused(hostile_world: Path) -> None:
+    path = hostile_world / "universes" / "duo.yaml"
+    path.write_text("side: long\nmembers: &m\n  - ticker: AAA\n    rationale: *m\n")
+    res = runner.invoke(app, ["universes", "validate", str(hostile_world / "universes")])
+    assert res.exit_code == 2
+    assert f"{path}:4: the alias *m refers to a collection it is inside" in res.stderr
