@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from backtest.results import ClaimsResult, SweepResult
     from backtest.run import RunOptions, RunOutput
     from backtest.store import PriceStore
+    from buckets.edit import EditResult
 
 app = typer.Typer(
     help="Test an investment thesis: backtest buckets of tickers against benchmarks.",
@@ -708,6 +709,16 @@ def universes_show(
         _console().print(table)
 
 
+def _print_edit(result: EditResult) -> None:
+    typer.echo(f"{result.summary} ({result.path})")
+    if not result.layout_kept:
+        typer.echo(
+            f"warning: {result.path}: the edit could not be fitted into the file's own layout; "
+            "ruamel.yaml re-rendered the file (its meaning is unchanged)",
+            err=True,
+        )
+
+
 @universes_app.command("verify")
 def universes_verify(
     bucket: Annotated[str, typer.Argument(help="Bucket name.")],
@@ -727,7 +738,7 @@ def universes_verify(
         from buckets.edit import verify_member
 
         result = verify_member(universes, bucket, ticker, by=by, on=_date(on), evidence=evidence)
-        typer.echo(f"{result.summary} ({result.path})")
+        _print_edit(result)
 
 
 @universes_app.command("reject")
@@ -742,7 +753,7 @@ def universes_reject(
         from buckets.edit import reject_member
 
         result = reject_member(universes, bucket, ticker, why=why)
-        typer.echo(f"{result.summary} ({result.path})")
+        _print_edit(result)
 
 
 @universes_app.command("add")
@@ -757,7 +768,7 @@ def universes_add(
         from buckets.edit import add_member
 
         result = add_member(universes, bucket, ticker, why=why)
-        typer.echo(f"{result.summary} ({result.path})")
+        _print_edit(result)
 
 
 @universes_app.command("schema")

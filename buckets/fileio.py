@@ -22,8 +22,12 @@ class FileTooLarge(OSError):
     """A file is larger than a reader accepts."""
 
 
-class LockTimeout(OSError):
-    """Another process held a lock for longer than the timeout."""
+class LockError(OSError):
+    """A lock could not be had: ``timed_out`` when another process held it for the whole
+    timeout, else the lock file could not be created or opened (``errno``/``strerror`` say why:
+    a read-only folder, no permission)."""
+
+    timed_out: bool = False
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -106,8 +110,9 @@ def folder_lock(folder: Path, name: str, *, timeout: float = LOCK_TIMEOUT_S) -> 
     """Hold the lock file ``folder/name`` (an OS lock through ``filelock``: released when the
     process ends, however it ends) for the duration of the block; yields the lock's path.
 
-    Raises :class:`LockTimeout` when another process holds it for ``timeout`` seconds, and the
-    ``OSError`` of creating the lock file (read-only folder, no permission) as it is.
+    Raises :class:`LockError`: ``timed_out`` when another process holds it for ``timeout``
+    seconds, else with the reason the lock file could not be created (read-only folder, no
+    permission). Errors raised inside the block pass through unchanged.
     """
     from filelock import FileLock, Timeout
 
@@ -116,7 +121,11 @@ def folder_lock(folder: Path, name: str, *, timeout: float = LOCK_TIMEOUT_S) -> 
     try:
         lock.acquire()
     except Timeout:
-        raise LockTimeout(f"{path} is held by another process") from None
+        error = LockError(f"{path} is held by another process")
+        error.timed_out = True
+        raise error from None
+    except OSError as exc:
+        raise LockError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     try:
         yield path
     finally:

@@ -199,12 +199,12 @@ def _impossible_date_line(text: str) -> int | None:
     return None
 
 
-def _plain(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
     """ruamel's commented containers and scalar subclasses → plain Python values."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, str):
@@ -307,7 +307,7 @@ def load_bucket(path: Path, text: str | None = None) -> Bucket:
             f"the bucket is named by its file ({name}); remove the name key",
             line=_line_of(data, ("name",)),
         )
-    payload = {k: v for k, v in _plain(data).items() if k != "name"}
+    payload = {k: v for k, v in plain_data(data).items() if k != "name"}
     try:
         return Bucket.model_validate({"name": name, **payload})
     except ValidationError as exc:
@@ -317,7 +317,7 @@ def load_bucket(path: Path, text: str | None = None) -> Bucket:
 def _load_model(path: Path, text: str | None, model: type[M]) -> M:
     data = read_yaml(path, text)
     try:
-        return model.model_validate(_plain(data))
+        return model.model_validate(plain_data(data))
     except ValidationError as exc:
         raise UniverseErrors(_errors_from_validation(exc, path, data, model)) from None
 

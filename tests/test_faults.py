@@ -282,3 +282,49 @@ def test_two_runs_and_an_import_at_once_on_one_store(tmp_path: Path) -> None:
     assert one["buckets"] == two["buckets"]
     found, missing, damaged = PriceStore(world / "store").read_checked(["AAA", "BBB", "SPY"])
     assert not missing and not damaged
+
+
+def test_twelve_verifies_at_once_keep_all_twelve(tmp_path: Path) -> None:
+    # each edit reads, changes and renames the file: without one lock for the folder, edits
+    # started together each rewrite what they read, and all but one are lost
+    folder = tmp_path / "universes"
+    folder.mkdir()
+    tickers = [f"T{i:02d}" for i in range(12)]
+    (folder / "dozen.yaml").write_text(
+        "# twelve members\nside: long\nmembers:\n"
+        + "".join(f"  - ticker: {t}\n    rationale: r\n" for t in tickers)
+    )
+    (folder / "benchmarks.yaml").write_text(TINY_BENCH)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bucketmap",
+                "universes",
+                "verify",
+                "dozen",
+                t,
+                "--by",
+                f"person{i}",
+                "--on",
+                "2026-01-02",
+                "--universes",
+                str(folder),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for i, t in enumerate(tickers)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert "verified by" in out
+    members = load_universe(folder).buckets["dozen"].members
+    assert [(m.ticker, m.status.value, m.verified_by) for m in members] == [
+        (t, "verified", f"person{i}") for i, t in enumerate(tickers)
+    ]
+    assert (folder / "dozen.yaml").read_text().startswith("# twelve members\n")
