@@ -28,7 +28,7 @@ from backtest.sources import YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries, default_store_path
 from backtest.sweep import CHUNK_COLUMNS, run_sweep, sweep_result
 from bucketmap import __version__
-from buckets.errors import PriceDataError, ResultsError, RunConfigError
+from buckets.errors import PriceDataError, ResultsError, RunConfigError, StoreError
 from buckets.files import CLAIMS_FILE, load_universe
 from buckets.models import SweepGrid, Universe
 from reports.exports import (
@@ -90,12 +90,17 @@ def prices_for_run(
     tickers = list(dict.fromkeys([*universe.tickers(verified_only=verified_only), *optional]))
     if prices is not None:
         return PricesForRun(read_price_path(prices, tickers), f"files: {prices}")
+    if not store.exists() and not fetch_missing:
+        raise StoreError(
+            f"{store.root}: no price store here; check --store, pass --prices PATH, or fill it "
+            "with `bucketmap prices import` / `prices fetch`"
+        )
     found, missing = store.read(tickers)
     report = None
     if missing and fetch_missing:
         report = fetch_prices(missing, store, yahoo=yahoo)
         found.update(report.prices)
-    sources = sorted({rec.source for t, rec in store.records().items() if t in found})
+    sources = sorted({rec.source for rec in store.records(found).values()})
     return PricesForRun(found, f"store: {store.root} ({', '.join(sources) or 'empty'})", report)
 
 
@@ -326,7 +331,7 @@ def fetch_prices(
     today = today or dt.datetime.now(dt.UTC).date()
     report = FetchReport()
     found, _, damaged = store.read_checked(tickers)
-    records = store.records()
+    records = store.records(found)
     states = {
         t: StoredState(
             last=dt.date.fromisoformat(records[t].last),

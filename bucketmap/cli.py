@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from backtest.conventions import Rebalance, Weighting
-from buckets.errors import BucketmapError
+from buckets.errors import BucketmapError, StoreError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -609,8 +609,15 @@ def prices_info(
     with _errors_to_exit():
         from rich.table import Table
 
-        records = _store(store).records()
-        wanted = _ticker_args(tickers) if tickers else sorted(records)
+        price_store = _store(store)
+        if not price_store.exists():
+            raise StoreError(
+                f"{store}: no price store here; check --store, or fill one with "
+                "`bucketmap prices import` / `prices fetch`"
+            )
+        chosen = _ticker_args(tickers) if tickers else None
+        records = price_store.records(chosen)
+        wanted = chosen or sorted(records)
         table = Table(title=f"price store {store}")
         for col in ("ticker", "first", "last", "rows", "source", "stored at"):
             table.add_column(col)

@@ -328,3 +328,93 @@ def test_twelve_verifies_at_once_keep_all_twelve(tmp_path: Path) -> None:
         (t, "verified", f"person{i}") for i, t in enumerate(tickers)
     ]
     assert (folder / "dozen.yaml").read_text().startswith("# twelve members\n")
+
+
+def _small_disk(monkeypatch: pytest.MonkeyPatch, folder: Path, capacity: int) -> None:
+    """Pretend ``folder`` sits on a disk of ``capacity`` bytes: a write whose data would take the
+    folder's files past it fails at its fsync with ENOSPC, as a full disk does (the bytes are
+    already in the file then, as on a real disk that filled up)."""
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        used = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+        if used > capacity:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd)
+
+    monkeypatch.setattr("buckets.fileio.os.fsync", fsync)
+
+
+def test_a_disk_full_import_leaves_no_orphan_and_the_next_import_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _world(tmp_path)
+    store = world / "store"
+    before = _snapshot(store)
+    more = world / "more"
+    more.mkdir()
+    for i in range(10):
+        closes = 50 + np.cumsum(np.random.default_rng(100 + i).normal(0, 1, len(DAYS)))
+        (more / f"T{i}.csv").write_text(
+            "Date,Close\n"
+            + "".join(f"{d:%Y-%m-%d},{float(c)!r}\n" for d, c in zip(DAYS, closes, strict=True))
+        )
+    one_file = max(len(data) for name, data in before.items() if name.startswith("prices/"))
+    _small_disk(monkeypatch, store, sum(map(len, before.values())) + int(2.5 * one_file))
+    res = runner.invoke(app, ["prices", "import", str(more), "--store", str(store)])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {store}: cannot write to the store (No space left on device); every "
+        "stored series is as it was before this write"
+    )
+    # the files written before the disk filled are gone: the store is byte for byte as before
+    assert _snapshot(store) == before
+    # so the disk has room again, and a one-ticker import fits
+    res = runner.invoke(app, ["prices", "import", str(more / "T0.csv"), "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    assert PriceStore(store).tickers() == ["AAA", "BBB", "SPY", "T0"]
+
+
+def test_a_write_first_clears_what_a_killed_writer_left(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    store = world / "store"
+    (store / "prices" / "ZZZ.0123456789ab.parquet").write_bytes(b"x" * 1000)
+    (store / ".manifest.json.abc123.tmp").write_bytes(b"{")
+    res = runner.invoke(app, ["prices", "import", str(world / "prices" / "AAA.csv"), "--store",
+                              str(store)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    listed = {Path(r.file).name for r in PriceStore(store).records().values()}
+    assert {p.name for p in (store / "prices").iterdir()} == listed
+    assert sorted(p.name for p in store.iterdir()) == [".lock", "manifest.json", "prices"]
+
+
+def test_a_read_only_store_can_be_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = _world(tmp_path)
+    (world / "store" / ".lock").unlink()
+
+    class ReadOnly:
+        """filelock's FileLock on a read-only folder: the lock file cannot be created."""
+
+        def __init__(self, *_: object, **__: object) -> None:
+            pass
+
+        def acquire(self, *_: object, **__: object) -> None:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+        def __enter__(self) -> None:
+            self.acquire()
+
+    monkeypatch.setattr("filelock.FileLock", ReadOnly)
+    res = _run_from_store(world, world / "out")
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["prices", "info", "--store", str(world / "store")])
+    assert res.exit_code == 0, res.output
+    assert "AAA" in res.stdout
+    assert not (world / "store" / ".lock").exists()  # reading needs no lock file
+    res = runner.invoke(app, ["prices", "import", str(world / "prices"), "--store",
+                              str(world / "store")])  # fmt: skip
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {world / 'store'}: cannot write to the store (Read-only file system); reading "
+        "it needs no write access"
+    )

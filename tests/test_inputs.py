@@ -356,3 +356,85 @@ def test_a_benchmarks_file_that_is_a_device_or_a_fifo_is_refused_before_reading(
     proc = _validate_in_a_process(world / "universes")
     assert proc.returncode == 2
     assert f"{bench}: a FIFO (named pipe), not a regular file; refusing to read it" in proc.stderr
+
+
+# --- the price store: a hand-edited manifest, a mistyped --store -------------------------------------
+
+
+@pytest.fixture
+def stored(world: Path) -> Path:
+    """world's prices imported into world/store."""
+    res = runner.invoke(
+        app, ["prices", "import", str(world / "prices"), "--store", str(world / "store")]
+    )
+    assert res.exit_code == 0, res.output
+    return world
+
+
+def _edit_record(world: Path, change: object) -> None:
+    import json
+
+    path = world / "store" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest["tickers"])  # type: ignore[operator]
+    path.write_text(json.dumps(manifest))
+
+
+MANIFEST_EDITS = {
+    "a key removed": (lambda t: t["AAA"].pop("sha256"), "record AAA: sha256: Field required"),
+    "a key added": (
+        lambda t: t["AAA"].update(note="x"),
+        "record AAA: note: Extra inputs are not permitted",
+    ),
+    "rows as text": (
+        lambda t: t["AAA"].update(rows="30"),
+        "record AAA: rows: Input should be a valid integer",
+    ),
+    "a date that is not one": (
+        lambda t: t["AAA"].update(first="soon"),
+        "record AAA: first: String should match pattern",
+    ),
+    "a record that is a list": (
+        lambda t: t.update(AAA=[1]),
+        "record AAA: Input should be a valid dictionary",
+    ),
+    "a ticker that is a path": (
+        lambda t: t.update({"../X": t["AAA"]}),
+        "'../X' is not a ticker symbol",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MANIFEST_EDITS))
+def test_a_hand_edited_manifest_record_is_one_line(stored: Path, case: str) -> None:
+    change, expected = MANIFEST_EDITS[case]
+    _edit_record(stored, change)
+    res = runner.invoke(app, ["prices", "info", "--store", str(stored / "store")])
+    assert res.exit_code == 2, res.output
+    line = res.stderr.strip()
+    assert "\n" not in line and "Traceback" not in res.output
+    assert line.startswith(f"error: {stored / 'store' / 'manifest.json'}: ") and expected in line
+    if case != "a ticker that is a path":
+        res = runner.invoke(
+            app,
+            ["run", "--universes", str(stored / "universes"), "--store", str(stored / "store"),
+             "--no-fetch", "--out", str(stored / "out"), "--start", "2024-01-01"],
+        )  # fmt: skip
+        assert_clean_failure(res, stored, expected)
+
+
+def test_a_mistyped_store_is_not_created(world: Path) -> None:
+    typo = world / "stroe"
+    res = runner.invoke(app, ["prices", "info", "--store", str(typo)])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {typo}: no price store here; check --store, or fill one with `bucketmap prices "
+        "import` / `prices fetch`"
+    )
+    res = runner.invoke(
+        app,
+        ["run", "--universes", str(world / "universes"), "--store", str(typo), "--no-fetch",
+         "--out", str(world / "out")],
+    )  # fmt: skip
+    assert_clean_failure(res, world, f"{typo}: no price store here")
+    assert not typo.exists()

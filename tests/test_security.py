@@ -193,3 +193,48 @@ def test_an_alias_inside_itself_is_refused(hostile_world: Path) -> None:
     res = runner.invoke(app, ["universes", "validate", str(hostile_world / "universes")])
     assert res.exit_code == 2
     assert f"{path}:4: the alias *m refers to a collection it is inside" in res.stderr
+
+
+def test_the_manifest_cannot_point_a_ticker_at_a_file_outside_the_store(
+    tmp_path: Path, hostile_world: Path
+) -> None:
+    import hashlib
+    import json
+
+    store = tmp_path / "st"
+    res = runner.invoke(app, ["prices", "import", str(hostile_world / "prices"), "--store",
+                              str(store)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    # a file outside the store with a checksum that matches: the only defence is the path
+    outside = tmp_path / "elsewhere.parquet"
+    outside.write_bytes((store / PriceStore(store).records()["SPY"].file).read_bytes())
+    manifest = json.loads((store / "manifest.json").read_text())
+    for path in (f"prices/../../{outside.name}", str(outside)):
+        manifest["tickers"]["AAA"]["file"] = path
+        manifest["tickers"]["AAA"]["sha256"] = hashlib.sha256(outside.read_bytes()).hexdigest()
+        (store / "manifest.json").write_text(json.dumps(manifest))
+        res = runner.invoke(
+            app,
+            ["run", "--universes", str(hostile_world / "universes"), "--store", str(store),
+             "--no-fetch", "--out", str(tmp_path / "out"), "--start", "2024-01-01"],
+        )  # fmt: skip
+        assert res.exit_code == 2
+        line = res.stderr.strip()
+        assert line.startswith(
+            f"error: {store / 'manifest.json'}: record AAA: file must be 'prices/AAA."
+        )
+        assert line.endswith("(the store's own name for it); re-import or re-fetch AAA")
+        assert not (tmp_path / "out").exists()
+
+
+def test_a_symlink_in_the_store_is_never_followed(tmp_path: Path, hostile_world: Path) -> None:
+    store = tmp_path / "st"
+    assert runner.invoke(app, ["prices", "import", str(hostile_world / "prices"), "--store",
+                               str(store)]).exit_code == 0  # fmt: skip
+    path = store / PriceStore(store).records()["AAA"].file
+    outside = tmp_path / "elsewhere.parquet"
+    outside.write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(outside)
+    with pytest.raises(StoreError, match=r"AAA\.\w{12}\.parquet: cannot be read .*re-fetch AAA"):
+        PriceStore(store).read(["AAA"])
