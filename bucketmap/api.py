@@ -293,6 +293,8 @@ def import_prices(path: Path, store: PriceStore) -> ImportReport:
     """
     problems: list[PriceDataError] = []
     series = read_price_path(path, None, problems=problems)
+    if not series and not problems:
+        raise PriceDataError("holds no price series; nothing to import", file=path)
     stored = store.write(series, source=f"import:{path.name}") if series else []
     return ImportReport(stored=stored, problems=problems)
 

@@ -4,6 +4,7 @@ fail that way, never with an unhandled exception."""
 
 from __future__ import annotations
 
+import json
 import os
 import string
 import subprocess
@@ -438,3 +439,166 @@ def test_a_mistyped_store_is_not_created(world: Path) -> None:
     )  # fmt: skip
     assert_clean_failure(res, world, f"{typo}: no price store here")
     assert not typo.exists()
+
+
+# --- prices are numbers on dates ---------------------------------------------------------------------
+
+DAYS30 = [f"{d:%Y-%m-%d}" for d in pd.bdate_range("2024-01-02", periods=30)]
+
+
+def _wide_csv(world: Path, header: str, rows: list[str] | None = None) -> Path:
+    """A wide CSV beside the world: ``header``, then one row per day of GOOD_CSV's 30 days with
+    the day's number 100 + i in every column (unless ``rows`` are given)."""
+    width = header.count(",")
+    body = rows or [f"{d}," + ",".join([str(100 + i)] * width) for i, d in enumerate(DAYS30)]
+    path = world / "wide.csv"
+    path.write_text(header + "\n" + "\n".join(body) + "\n")
+    return path
+
+
+def run_on(world: Path, prices: Path) -> object:
+    return runner.invoke(
+        app,
+        ["run", "--universes", str(world / "universes"), "--prices", str(prices),
+         "--out", str(world / "out"), "--start", "2024-01-01"],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Date,AAA,BBB,SPY,aaa", "columns 'AAA' and 'aaa' are the same name"),
+        ("Date,AAA,BBB,SPY,AAA", "columns 'AAA' and 'AAA' are the same name"),
+        ("Date,AAA,BBB,SPY,AAA ", "columns 'AAA' and 'AAA' are the same name"),
+        # (the one-line error shows runs of spaces as one)
+        ("Date,AAA,BBB,SPY,A  A,a a", "columns 'A A' and 'a a' are the same name"),
+    ],
+    ids=["case", "repeated", "trailing space", "inner spaces"],
+)
+def test_columns_repeated_after_normalising_are_refused_naming_them(
+    world: Path, header: str, expected: str
+) -> None:
+    path = _wide_csv(world, header)
+    assert_clean_failure(run_on(world, path), world, f"{path}: {expected} (case and spaces aside)")
+
+
+def test_dates_parse_whole(world: Path) -> None:
+    (world / "prices" / "AAA.csv").write_text(GOOD_CSV.replace("2024-01-09", "2024-01-099"))
+    assert_clean_failure(run(world), world, "AAA.csv: Date: row 7: '2024-01-099' is not a date")
+
+
+def test_a_wide_csv_with_tickers_named_like_price_fields_is_wide(world: Path) -> None:
+    (world / "universes" / "duo.yaml").write_text(
+        TINY_BUCKET.replace("AAA", "LOW").replace("BBB", "OPEN")
+    )
+    rows = [f"{d},{100 + i},{50 + i},{200 + i},7" for i, d in enumerate(DAYS30)]
+    path = _wide_csv(world, "Date,LOW,OPEN,SPY,HIGH", rows)
+    res = run_on(world, path)
+    assert res.exit_code == 0, res.output
+    returns = pd.read_csv(world / "out" / "returns.csv", index_col="date")
+    # SPY from 200 to 229; the bucket holds LOW (100 → 129) and OPEN (50 → 79) equally at first
+    assert float((1 + returns["SPY"]).prod()) == pytest.approx(229 / 200, abs=1e-12)
+
+
+def _parquet(world: Path, table: object) -> Path:
+    import pyarrow.parquet as pq
+
+    path = world / "wide.parquet"
+    pq.write_table(table, path)  # type: ignore[arg-type]
+    return path
+
+
+def _good_columns() -> dict[str, list[float]]:
+    return {t: [100.0 + i for i in range(30)] for t in ("AAA", "BBB", "SPY")}
+
+
+def test_a_parquet_whose_dates_are_integers_is_refused(world: Path) -> None:
+    import pyarrow as pa
+
+    for dates in ([int(d.replace("-", "")) for d in DAYS30],  # YYYYMMDD
+                  [int(pd.Timestamp(d).timestamp()) for d in DAYS30]):  # epoch seconds  # fmt: skip
+        frame = pd.DataFrame(_good_columns(), index=pd.Index(dates, name="date"))
+        path = _parquet(world, pa.Table.from_pandas(frame))
+        assert_clean_failure(
+            run_on(world, path), world, f"{path}: date: the index holds int64 values, not dates"
+        )
+
+
+def test_a_parquet_with_a_repeated_field_is_refused(world: Path) -> None:
+    import pyarrow as pa
+
+    arrays = [pa.array(pd.to_datetime(DAYS30))] + [pa.array([100.0 + i for i in range(30)])] * 4
+    table = pa.Table.from_arrays(arrays, names=["date", "AAA", "BBB", "SPY", "AAA"])
+    path = _parquet(world, table)
+    assert_clean_failure(
+        run_on(world, path), world, f"{path}: columns 'AAA' and 'AAA' are the same"
+    )
+
+
+def test_two_timestamps_on_one_day_are_two_rows_for_that_day(world: Path) -> None:
+    import pyarrow as pa
+
+    stamps = list(pd.to_datetime(DAYS30))
+    stamps[5] = stamps[4] + pd.Timedelta(hours=16)  # 2024-01-08 09:30 and 16:00... on one day
+    stamps[4] = stamps[4] + pd.Timedelta(hours=9, minutes=30)
+    frame = pd.DataFrame(_good_columns(), index=pd.DatetimeIndex(stamps, name="date"))
+    path = _parquet(world, pa.Table.from_pandas(frame))
+    assert_clean_failure(run_on(world, path), world, "Date: date 2024-01-08 appears twice")
+
+
+@pytest.mark.parametrize("kind", ["bool", "timestamp"])
+def test_a_column_of_booleans_or_timestamps_is_not_prices(world: Path, kind: str) -> None:
+    import pyarrow as pa
+
+    columns: dict[str, object] = dict(_good_columns())
+    columns["AAA"] = [True] * 30 if kind == "bool" else list(pd.to_datetime(DAYS30))
+    frame = pd.DataFrame(columns, index=pd.DatetimeIndex(pd.to_datetime(DAYS30), name="date"))
+    path = _parquet(world, pa.Table.from_pandas(frame))
+    shown = "booleans" if kind == "bool" else "datetime64[us] values"
+    assert_clean_failure(
+        run_on(world, path), world, f"AAA: Close: the column holds {shown}, not prices"
+    )
+
+
+def test_two_files_of_one_ticker_in_a_folder_are_refused(world: Path) -> None:
+    (world / "prices" / "aaa.csv").write_text(GOOD_CSV)
+    assert_clean_failure(
+        run(world), world, f"{world / 'prices'}: AAA.csv and aaa.csv are both ticker AAA; keep one"
+    )
+    res = runner.invoke(
+        app, ["prices", "import", str(world / "prices"), "--store", str(world / "st")]
+    )
+    assert res.exit_code == 1
+    assert (
+        "refused: " + f"{world / 'prices'}: AAA.csv and aaa.csv are both ticker AAA" in res.stderr
+    )
+    assert sorted(json.loads((world / "st" / "manifest.json").read_text())["tickers"]) == [
+        "BBB",
+        "SPY",
+    ]
+
+
+def test_a_folder_without_csv_files_imports_nothing_and_says_why(world: Path) -> None:
+    empty = world / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no prices here")
+    res = runner.invoke(app, ["prices", "import", str(empty), "--store", str(world / "st")])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {empty}: no <TICKER>.csv files in this folder (a folder holds one CSV per ticker)"
+    )
+    assert not (world / "st").exists()
+
+
+def test_a_price_file_that_is_a_fifo_is_refused_before_reading(world: Path) -> None:
+    fifo = world / "prices.csv"
+    os.mkfifo(fifo)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bucketmap", "prices", "import", str(fifo), "--store",
+         str(world / "st")],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"error: {fifo}: a FIFO (named pipe), not a regular file; refusing to read it"
+    )
