@@ -281,11 +281,13 @@ def _errors_from_validation(
 
 
 def bucket_files(directory: Path) -> list[Path]:
-    """The bucket files of a universe folder, sorted by name (benchmarks/claims excluded)."""
+    """The bucket files of a universe folder, sorted by name (benchmarks/claims excluded). The
+    suffix counts in any case (``X.YAML`` is a bucket file, so a bad name is reported, never
+    skipped)."""
     return sorted(
         p
         for p in directory.iterdir()
-        if p.suffix in YAML_SUFFIXES and p.stem not in RESERVED_STEMS and p.is_file()
+        if p.suffix.lower() in YAML_SUFFIXES and p.stem not in RESERVED_STEMS and p.is_file()
     )
 
 

@@ -602,3 +602,25 @@ def test_a_price_file_that_is_a_fifo_is_refused_before_reading(world: Path) -> N
     assert proc.stderr.strip() == (
         f"error: {fifo}: a FIFO (named pipe), not a regular file; refusing to read it"
     )
+
+
+def test_a_bucket_file_with_an_upper_case_suffix_is_not_skipped(world: Path) -> None:
+    (world / "universes" / "X.YAML").write_text(TINY_BUCKET)
+    assert_clean_failure(run(world), world, "X.YAML: 'X' is not a bucket name")
+    (world / "universes" / "X.YAML").rename(world / "universes" / "trio.YAML")
+    res = runner.invoke(app, ["universes", "list", "--universes", str(world / "universes")])
+    assert res.exit_code == 0 and "trio" in res.stdout
+
+
+def test_a_parquet_without_a_single_price_imports_nothing_and_says_why(world: Path) -> None:
+    columns = {"AAA": [float("nan")] * 30}
+    frame = pd.DataFrame(columns, index=pd.DatetimeIndex(pd.to_datetime(DAYS30), name="date"))
+    frame.to_parquet(world / "empty.parquet")
+    res = runner.invoke(
+        app, ["prices", "import", str(world / "empty.parquet"), "--store", str(world / "st")]
+    )
+    assert res.exit_code == 2
+    assert (
+        res.stderr.strip()
+        == f"error: {world / 'empty.parquet'}: holds no price series; nothing to import"
+    )
