@@ -39,7 +39,7 @@ from backtest.results import (
 )
 from backtest.sources import to_price_frame
 from buckets.errors import PriceDataError, RunConfigError
-from buckets.models import Side, Status, Universe
+from buckets.models import Claim, Side, Status, Universe
 
 DEFAULT_START = dt.date(2023, 1, 1)
 RISK_FREE_TICKER = "^IRX"
@@ -379,6 +379,11 @@ def prepare_run(
                     f"(missing for {', '.join(t for t, w in given.items() if w is None)})"
                 )
             custom_weights = {t: float(w) for t, w in given.items() if w is not None}
+            if priced and not sum(custom_weights.values()) > 0:
+                raise RunConfigError(
+                    f"bucket {name}: the custom weights of its members with prices sum to 0 "
+                    f"({', '.join(priced)}); nothing would be held: give one a positive weight"
+                )
         specs.append(BucketSpec(name, priced, custom_weights))
     return PreparedRun(
         universe=universe,
@@ -391,6 +396,21 @@ def prepare_run(
         specs=specs,
         unpriced=unpriced,
     )
+
+
+def require_claim_prices(prepared: PreparedRun, claims: Sequence[Claim]) -> None:
+    """Raise :class:`PriceDataError` naming the first claim whose benchmark is a ticker without
+    prices: its verdict would rest on nothing (``returns.csv`` promises every claim benchmark's
+    returns)."""
+    for claim in claims:
+        ticker = claim.benchmark
+        if ticker not in prepared.universe.buckets and ticker not in prepared.series:
+            raise PriceDataError(
+                f"claim {claim.id}: benchmark {ticker} has no prices in "
+                f"{prepared.price_source}; add them (`bucketmap prices fetch` / `prices "
+                "import`) or change the claim in claims.yaml",
+                ticker=None,
+            )
 
 
 def run_backtest(

@@ -22,6 +22,7 @@ from backtest.run import (
     RunOptions,
     RunOutput,
     prepare_run,
+    require_claim_prices,
     simulate_run,
 )
 from backtest.sources import YahooSource, read_price_path
@@ -87,7 +88,8 @@ def prices_for_run(
     # the risk-free proxy and the claims' factors are read when the source has them; a run
     # does not need them
     optional = [RISK_FREE_TICKER, *ClaimOptions().factors]
-    tickers = list(dict.fromkeys([*universe.tickers(verified_only=verified_only), *optional]))
+    needed = [*universe.tickers(verified_only=verified_only), *universe.claim_tickers()]
+    tickers = list(dict.fromkeys([*needed, *optional]))
     if prices is not None:
         return PricesForRun(read_price_path(prices, tickers), f"files: {prices}")
     if not store.exists() and not fetch_missing:
@@ -152,6 +154,7 @@ def run(
     """
     universe = load_universe(universes)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
+    require_claim_prices(prepared, universe.claims)
     output = simulate_run(prepared, version=__version__)
     claims = check_claims(prepared, output.returns, claim_options)
     sweep = _sweep_beside(out)
@@ -266,8 +269,9 @@ def check_claims_job(
             f"(claims: {', '.join(known) or 'none'})"
         )
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
-    output = simulate_run(prepared, version=__version__)
     chosen = [c for c in universe.claims if not only or c.id in only]
+    require_claim_prices(prepared, chosen)
+    output = simulate_run(prepared, version=__version__)
     claims = check_claims(prepared, output.returns, claim_options, claims=chosen)
     files = {
         CLAIMS_JSON: claims_json(claims.result),

@@ -41,7 +41,7 @@ from buckets.models import (
     Side,
     SweepGrid,
     Universe,
-    is_bucket_name,
+    cross_reference_problems,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -340,54 +340,24 @@ def _cross_reference_errors(
     bench: BenchmarksConfig | None,
     claims: ClaimsFile | None,
 ) -> list[UniverseError]:
+    """:func:`buckets.models.cross_reference_problems`, each named by its file (and line)."""
+    files = {"benchmarks": BENCHMARKS_FILE, "claims": CLAIMS_FILE}
     errors: list[UniverseError] = []
-    bench_path = directory / BENCHMARKS_FILE
-    if bench is not None:
-        for i, name in enumerate(bench.benchmarks):
-            if is_bucket_name(name) and name not in buckets:
-                errors.append(
-                    UniverseError(
-                        bench_path,
-                        f"benchmarks[{i}]",
-                        f"no bucket named {name} (no {name}.yaml in {directory})",
-                    )
-                )
-    if claims is not None:
-        claims_path = directory / CLAIMS_FILE
-        for i, claim in enumerate(claims.claims):
-            if claim.bucket not in buckets:
-                errors.append(
-                    UniverseError(
-                        claims_path, f"claims[{i}].bucket", f"no bucket named {claim.bucket}"
-                    )
-                )
-            if is_bucket_name(claim.benchmark) and claim.benchmark not in buckets:
-                errors.append(
-                    UniverseError(
-                        claims_path, f"claims[{i}].benchmark", f"no bucket named {claim.benchmark}"
-                    )
-                )
-    # a ticker held long and also listed to avoid contradicts itself
-    avoid = {
-        m.ticker: b.name
-        for b in buckets.values()
-        if b.side is Side.avoid
-        for m in b.members
-        if m.usable
-    }
-    for bucket in buckets.values():
-        if bucket.side is not Side.long:
-            continue
-        for i, member in enumerate(bucket.members):
-            if member.usable and member.ticker in avoid:
-                errors.append(
-                    UniverseError(
-                        directory / f"{bucket.name}.yaml",
-                        f"members[{i}].ticker",
-                        f"{member.ticker} is in long bucket {bucket.name} and in avoid bucket "
-                        f"{avoid[member.ticker]}; reject it in one of them",
-                    )
-                )
+    problems = cross_reference_problems(
+        buckets,
+        bench.benchmarks if bench is not None else None,
+        claims.claims if claims is not None else None,
+    )
+    for problem in problems:
+        message = problem.message
+        if problem.file == "benchmarks" and message.startswith("no bucket named"):
+            name = message.removeprefix("no bucket named ")
+            message = f"{message} (no {name}.yaml in {directory})"
+        errors.append(
+            UniverseError(
+                directory / files.get(problem.file, f"{problem.file}.yaml"), problem.field, message
+            )
+        )
     return errors
 
 

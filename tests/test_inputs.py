@@ -624,3 +624,90 @@ def test_a_parquet_without_a_single_price_imports_nothing_and_says_why(world: Pa
         res.stderr.strip()
         == f"error: {world / 'empty.parquet'}: holds no price series; nothing to import"
     )
+
+
+# --- claims name what exists; custom weights hold something ----------------------------------------
+
+CLAIM = (
+    "claims:\n  - id: c\n    source: s\n    statement: s\n    bucket: duo\n"
+    "    benchmark: {benchmark}\n    start: 2024-01-10\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "expected"),
+    [
+        (
+            "'S&P 500'",
+            "claims.yaml: claims[0].benchmark: 'S&P 500' is neither a ticker symbol nor a bucket",
+        ),
+        (
+            "Nvda",
+            "claims.yaml: claims[0].benchmark: 'Nvda' is neither a ticker symbol nor a bucket",
+        ),
+        ("gpus", "claims.yaml: claims[0].benchmark: no bucket named gpus"),
+    ],
+)
+def test_a_claim_benchmark_that_names_nothing_is_refused(
+    world: Path, benchmark: str, expected: str
+) -> None:
+    (world / "universes" / "claims.yaml").write_text(CLAIM.format(benchmark=benchmark))
+    assert_clean_failure(run(world), world, expected)
+
+
+def test_a_claim_benchmark_ticker_without_prices_is_refused(world: Path) -> None:
+    (world / "universes" / "claims.yaml").write_text(CLAIM.format(benchmark="ZZZ"))
+    assert_clean_failure(
+        run(world), world, f"claim c: benchmark ZZZ has no prices in files: {world / 'prices'}"
+    )
+
+
+def test_a_claim_against_a_ticker_that_is_not_a_run_benchmark_loads_its_prices(
+    world: Path,
+) -> None:
+    # QQQ is priced but not in benchmarks.yaml: it is read for the claim, and returns.csv has it
+    closes = [200 + 3 * i - (i % 4) for i in range(30)]
+    (world / "prices" / "QQQ.csv").write_text(
+        "Date,Close\n" + "".join(f"{d},{c}\n" for d, c in zip(DAYS30, closes, strict=True))
+    )
+    (world / "universes" / "claims.yaml").write_text(CLAIM.format(benchmark="QQQ"))
+    assert run(world).exit_code == 0
+    returns = pd.read_csv(world / "out" / "returns.csv", index_col="date")
+    assert returns["QQQ"].tolist() == pytest.approx(
+        [closes[i] / closes[i - 1] - 1 for i in range(1, 30)], abs=1e-15
+    )
+    (claim,) = json.loads((world / "out" / "claims.json").read_text())["claims"]
+    # days after the start (2024-01-10, the 7th of the 30 days) on which both have a return
+    assert claim["test"]["days"] == 30 - 7
+    assert claim["test"]["verdict"] != "insufficient_data"
+    # duo (AAA and BBB, both 100 + i, equal weight) grows 129/106; QQQ from closes[6] to closes[29]
+    assert claim["test"]["benchmark_return"] == pytest.approx(closes[29] / closes[6] - 1, abs=1e-12)
+    assert claim["test"]["bucket_return"] == pytest.approx(129 / 106 - 1, abs=1e-12)
+
+
+@pytest.mark.parametrize(("weights", "total"), [((0, 0), "0"), ((1e308, 1e308), "inf")])
+def test_custom_weights_that_sum_to_zero_or_overflow_are_refused(
+    world: Path, weights: tuple[float, float], total: str
+) -> None:
+    text = TINY_BUCKET.replace(
+        "rationale: doubles", f"rationale: doubles\n    weight: {weights[0]}"
+    )
+    text = text.replace("rationale: flat", f"rationale: flat\n    weight: {weights[1]}")
+    (world / "universes" / "duo.yaml").write_text(text)
+    assert_clean_failure(
+        run(world, "--weighting", "custom"),
+        world,
+        f"duo.yaml: the usable members' weights sum to {total}; custom weights are normalised",
+    )
+
+
+def test_custom_weights_of_the_priced_members_that_sum_to_zero_are_refused(world: Path) -> None:
+    text = TINY_BUCKET.replace("rationale: doubles", "rationale: doubles\n    weight: 0")
+    text = text.replace("rationale: flat", "rationale: flat\n    weight: 1")
+    (world / "universes" / "duo.yaml").write_text(text)
+    (world / "prices" / "BBB.csv").unlink()
+    assert_clean_failure(
+        run(world, "--weighting", "custom", "--max-missing", "0.5"),
+        world,
+        "bucket duo: the custom weights of its members with prices sum to 0 (AAA)",
+    )
