@@ -7,6 +7,7 @@ accounts for every member that was not used. It does no I/O.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from backtest import metrics as m
 from backtest.calendar import shared_trading_days
-from backtest.conventions import Rebalance, Weighting
+from backtest.conventions import MAX_COST_BPS, Rebalance, Weighting
 from backtest.engine import (
     BucketSpec,
     MemberSpan,
@@ -68,6 +69,18 @@ class RunOptions:
     """Where ``pre`` and ``post`` split; default: the earliest claim start."""
     windows: Mapping[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
     """Custom analysis windows: name → (start, end)."""
+
+    def __post_init__(self) -> None:
+        """Bounds every caller gets, not only the CLI: RunConfigError naming the option."""
+        if not (math.isfinite(self.cost_bps) and 0 <= self.cost_bps < MAX_COST_BPS):
+            raise RunConfigError(
+                f"--cost-bps {self.cost_bps:g}: costs are a finite number of basis points from 0 "
+                f"up to (not including) {MAX_COST_BPS:,.0f}, which is 100% of every trade"
+            )
+        if not (math.isfinite(self.max_missing) and 0 <= self.max_missing <= 1):
+            raise RunConfigError(
+                f"--max-missing {self.max_missing:g}: a share from 0 to 1 of a bucket's members"
+            )
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from backtest.claims import ClaimOptions, ClaimsOutput, check_claims
+from backtest.conventions import MAX_CHUNK_COLUMNS, SWEEP_CONFIRM_VARIANTS
 from backtest.refresh import StoredState, join_fetched, plan_fetch
 from backtest.results import SweepResult
 from backtest.run import (
@@ -27,7 +28,7 @@ from backtest.run import (
 )
 from backtest.sources import YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries, default_store_path
-from backtest.sweep import CHUNK_COLUMNS, run_sweep, sweep_result
+from backtest.sweep import CHUNK_COLUMNS, SweepSize, run_sweep, sweep_result, sweep_size
 from bucketmap import __version__
 from buckets.errors import PriceDataError, ResultsError, RunConfigError, StoreError
 from buckets.files import CLAIMS_FILE, load_universe
@@ -231,13 +232,33 @@ def sweep(
     yahoo: YahooSource | None = None,
     chunk_columns: int = CHUNK_COLUMNS,
     progress: Callable[[int, int], None] | None = None,
+    confirm: bool = False,
+    on_size: Callable[[SweepSize], None] | None = None,
 ) -> tuple[SweepJob, list[Path]]:
     """Simulate every variant of ``grid`` on the run's window and write ``sweep.csv`` (one row
     per variant) and ``sweep.json`` (settings and per-bucket summary) to ``out``. When ``out``
     holds a run (``results.json``), its ``report.html`` and ``summary.md`` are redrawn with the
-    sweep's section, and all four files are written together (or none is)."""
+    sweep's section, and all four files are written together (or none is).
+
+    The sweep's size is counted first (:func:`backtest.sweep.sweep_size`) and given to
+    ``on_size``; more than :data:`SWEEP_CONFIRM_VARIANTS` variants raise :class:`RunConfigError`
+    with the estimated memory unless ``confirm``."""
+    if not 1 <= chunk_columns <= MAX_CHUNK_COLUMNS:
+        raise RunConfigError(
+            f"--chunk-columns {chunk_columns}: from 1 to {MAX_CHUNK_COLUMNS:,} member columns"
+        )
     universe = load_universe(universes)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
+    size = sweep_size(prepared, grid, chunk_columns)
+    if size.variants > SWEEP_CONFIRM_VARIANTS and not confirm:
+        raise RunConfigError(
+            f"sweep: {size.variants:,} variants ({size.member_columns:,} member columns), "
+            f"estimated peak memory {size.estimated_bytes / 2**30:.1f} GB: more than "
+            f"{SWEEP_CONFIRM_VARIANTS:,} variants runs only with --yes (or narrow the grid: "
+            "fewer --shifts, --bucket, --no-leave-one-out)"
+        )
+    if on_size is not None:
+        on_size(size)
     swept = run_sweep(prepared, grid, chunk_columns=chunk_columns, progress=progress)
     result = sweep_result(prepared, grid, swept.table, version=__version__)
     files = {SWEEP_CSV: sweep_csv(swept.table), SWEEP_JSON: sweep_json(result)}

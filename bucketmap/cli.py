@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 
-from backtest.conventions import Rebalance, Weighting
+from backtest.conventions import (
+    MAX_BLOCK_LENGTH,
+    MAX_CHUNK_COLUMNS,
+    MAX_RESAMPLES,
+    MAX_SEED,
+    MAX_SHIFT,
+    SWEEP_CONFIRM_VARIANTS,
+    Rebalance,
+    Weighting,
+)
 from buckets.errors import BucketmapError, StoreError
 
 if TYPE_CHECKING:
@@ -26,10 +36,53 @@ if TYPE_CHECKING:
     from backtest.results import ClaimsResult, SweepResult
     from backtest.run import RunOptions, RunOutput
     from backtest.store import PriceStore
+    from backtest.sweep import SweepSize
     from buckets.edit import EditResult
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """The command group whose usage errors (an unknown option, a value click refuses, a missing
+    argument) are one line, ``error: <message>``, and exit code 2, like every other error: click
+    would draw a usage box instead."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        from typer.exceptions import TyperException
+
+        def call() -> Any:
+            return super(_OneLineErrors, self).main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+
+        if not standalone_mode:
+            return call()
+        try:
+            code = call()
+        except TyperException as exc:  # click's own errors (UsageError, BadParameter, ...)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as usual
+                typer.echo(exc.format_message(), err=True)
+                sys.exit(exc.exit_code)
+            ctx = getattr(exc, "ctx", None)
+            see = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            message = _one_line(exc.format_message()).replace("Value error, ", "")
+            typer.echo(f"error: {message}{see}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     help="Test an investment thesis: backtest buckets of tickers against benchmarks.",
+    cls=_OneLineErrors,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -112,7 +165,12 @@ WeightingOpt = Annotated[
     Weighting, typer.Option("--weighting", help="Target weights at each rebalance.")
 ]
 CostOpt = Annotated[
-    float, typer.Option("--cost-bps", min=0, help="Cost per trade, basis points of value.")
+    float,
+    typer.Option(
+        "--cost-bps",
+        min=0,
+        help="Cost per trade, basis points of traded value: 0 up to (not including) 10,000.",
+    ),
 ]
 VerifiedOnlyOpt = Annotated[
     bool, typer.Option("--verified-only", help="Use verified members only.")
@@ -130,12 +188,16 @@ FetchOpt = Annotated[
     bool, typer.Option("--fetch/--no-fetch", help="Fetch tickers the store lacks.")
 ]
 BlockLengthOpt = Annotated[
-    int, typer.Option("--block-length", min=1, help="Bootstrap block length, trading days.")
+    int,
+    typer.Option(
+        "--block-length", min=1, max=MAX_BLOCK_LENGTH, help="Bootstrap block length, trading days."
+    ),
 ]
 ResamplesOpt = Annotated[
-    int, typer.Option("--resamples", min=100, help="Bootstrap resamples per test.")
+    int,
+    typer.Option("--resamples", min=100, max=MAX_RESAMPLES, help="Bootstrap resamples per test."),
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap.")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the bootstrap.")]
 
 
 def _run_options(
@@ -313,7 +375,10 @@ def sweep_command(
     ] = None,
     shifts: Annotated[
         str | None,
-        typer.Option("--shifts", help="Start shifts in trading days: 0,5,10,20 or 0-20."),
+        typer.Option(
+            "--shifts",
+            help=f"Start shifts in trading days: 0,5,10,20 or 0-20 (each 0 to {MAX_SHIFT:,}).",
+        ),
     ] = None,
     leave_one_out: Annotated[
         bool | None,
@@ -330,8 +395,21 @@ def sweep_command(
     fetch: FetchOpt = True,
     chunk_columns: Annotated[
         int,
-        typer.Option("--chunk-columns", min=1, help="Member columns per vectorbt call (memory)."),
+        typer.Option(
+            "--chunk-columns",
+            min=1,
+            max=MAX_CHUNK_COLUMNS,
+            help="Member columns per vectorbt call (memory).",
+        ),
     ] = 5_000,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help=f"Run a sweep of more than {SWEEP_CONFIRM_VARIANTS:,} variants (its estimated "
+            "memory is printed first).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate every bucket under a grid of choices at once; write one row per variant."""
     with _errors_to_exit():
@@ -370,6 +448,14 @@ def sweep_command(
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
+            def announce(size: SweepSize) -> None:
+                if size.variants > SWEEP_CONFIRM_VARIANTS:
+                    typer.echo(
+                        f"sweep: {size.variants:,} variants ({size.member_columns:,} member "
+                        f"columns), estimated peak memory {size.estimated_bytes / 2**30:.1f} GB",
+                        err=True,
+                    )
+
             job, written = sweep(
                 universes,
                 out,
@@ -380,6 +466,8 @@ def sweep_command(
                 fetch_missing=fetch,
                 chunk_columns=chunk_columns,
                 progress=advance,
+                confirm=yes,
+                on_size=announce,
             )
         _print_sweep(job.result)
         for path in written:
@@ -387,7 +475,8 @@ def sweep_command(
 
 
 def _parse_shifts(text: str) -> list[int]:
-    """``0,5,10`` or ``0-20`` (inclusive) or a mix, as a list of trading-day shifts."""
+    """``0,5,10`` or ``0-20`` (inclusive) or a mix, as a list of trading-day shifts; each bound is
+    checked against :data:`MAX_SHIFT` before any list is built."""
     from buckets.errors import RunConfigError
 
     out: list[int] = []
@@ -395,14 +484,16 @@ def _parse_shifts(text: str) -> list[int]:
         part = part.strip()
         low, sep, high = part.partition("-")
         try:
-            if sep:
-                out.extend(range(int(low), int(high) + 1))
-            else:
-                out.append(int(part))
+            bounds = [int(low), int(high)] if sep else [int(part)]
         except ValueError:
             raise RunConfigError(
                 f"--shifts {text!r}: {part!r} is not a number or a range like 0-20"
             ) from None
+        if any(b > MAX_SHIFT for b in bounds):
+            raise RunConfigError(
+                f"--shifts {text!r}: {max(bounds)} is more than {MAX_SHIFT:,} trading days"
+            )
+        out.extend(range(bounds[0], bounds[1] + 1) if sep else bounds)
     return out
 
 

@@ -35,6 +35,10 @@ or ``^`` (so ``.``/``..`` can never be a ticker and no ticker can name a path)."
 
 BUCKET_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
+MAX_SHIFT = 2_520
+"""Largest start shift of a sweep, in trading days (ten years; ``backtest.conventions`` repeats
+it for the CLI)."""
+
 
 def _upper_ticker(value: object) -> object:
     # YAML reads an all-digit symbol (a Tokyo or Hong Kong code) as a number: keep it a symbol.
@@ -415,7 +419,7 @@ class SweepGrid(_Model):
     rebalances: Annotated[
         list[Literal["daily", "weekly", "monthly", "quarterly", "none"]], Field(min_length=1)
     ] = ["monthly", "quarterly"]
-    shifts: Annotated[list[Annotated[int, Field(ge=0, le=2520)]], Field(min_length=1)] = [
+    shifts: Annotated[list[Annotated[int, Field(ge=0, le=MAX_SHIFT)]], Field(min_length=1)] = [
         0,
         5,
         10,

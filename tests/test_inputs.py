@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import string
 import subprocess
 import sys
@@ -711,3 +712,97 @@ def test_custom_weights_of_the_priced_members_that_sum_to_zero_are_refused(world
         world,
         "bucket duo: the custom weights of its members with prices sum to 0 (AAA)",
     )
+
+
+# --- bounds on every option, checked before anything is allocated; click's errors in one line ------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("--cost-bps", "10000"),
+            "error: --cost-bps 10000: costs are a finite number of basis points from 0 up to (not including) 10,000",
+        ),
+        (("--cost-bps", "25000"), "error: --cost-bps 25000: costs are a finite number"),
+        (("--cost-bps", "inf"), "error: --cost-bps inf: costs are a finite number"),
+        (
+            ("--cost-bps", "nan"),
+            "error: Invalid value for '--cost-bps': Input should be greater than or equal to 0",
+        ),
+        (
+            ("--cost-bps", "-1"),
+            "error: Invalid value for '--cost-bps': Input should be greater than or equal to 0",
+        ),
+        (
+            ("--max-missing", "nan"),
+            "error: Invalid value for '--max-missing': Input should be less than or equal to 1",
+        ),
+        (
+            ("--resamples", "99999999999"),
+            "error: Invalid value for '--resamples': Input should be less than or equal to 100000",
+        ),
+        (
+            ("--block-length", "0"),
+            "error: Invalid value for '--block-length': Input should be greater than or equal to 1",
+        ),
+        (
+            ("--seed", "4294967296"),
+            "error: Invalid value for '--seed': Input should be less than or equal to 4294967295",
+        ),
+        (
+            ("--start", "tomorrow"),
+            "error: Invalid value for '--start': 'tomorrow' does not match the formats '%Y-%m-%d'.",
+        ),
+        (("--colour", "red"), "error: No such option: --colour"),
+    ],
+)
+def test_option_errors_are_one_line(world: Path, args: tuple[str, ...], expected: str) -> None:
+    line = assert_clean_failure(run(world, *args), world)
+    assert line.startswith(expected), line
+
+
+def test_a_huge_shift_range_is_refused_before_it_is_built(world: Path) -> None:
+    import time
+
+    began = time.monotonic()
+    res = runner.invoke(
+        app,
+        ["sweep", "--universes", str(world / "universes"), "--prices", str(world / "prices"),
+         "--out", str(world / "out"), "--shifts", "0-1000000000"],
+    )  # fmt: skip
+    assert time.monotonic() - began < 5
+    line = assert_clean_failure(res, world)
+    assert line == "error: --shifts '0-1000000000': 1000000000 is more than 2,520 trading days"
+
+
+@pytest.mark.parametrize("value", ["0", "50001"])
+def test_chunk_columns_are_bounded(world: Path, value: str) -> None:
+    res = runner.invoke(
+        app,
+        ["sweep", "--universes", str(world / "universes"), "--prices", str(world / "prices"),
+         "--out", str(world / "out"), "--chunk-columns", value],
+    )  # fmt: skip
+    line = assert_clean_failure(res, world)
+    assert line.startswith("error: Invalid value for '--chunk-columns': Input should be")
+
+
+def test_a_sweep_larger_than_the_limit_asks_for_yes_and_states_its_memory(
+    world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bucketmap.api.SWEEP_CONFIRM_VARIANTS", 10)
+    monkeypatch.setattr("bucketmap.cli.SWEEP_CONFIRM_VARIANTS", 10)
+    args = ["sweep", "--universes", str(world / "universes"), "--prices", str(world / "prices"),
+            "--out", str(world / "out"), "--start", "2024-01-01", "--shifts", "0-5"]  # fmt: skip
+    # duo (AAA, BBB) and each left out: 3 × equal/inverse_vol × monthly/quarterly × 6 shifts
+    line = assert_clean_failure(runner.invoke(app, args), world)
+    assert re.fullmatch(
+        r"error: sweep: 72 variants \(96 member columns\), estimated peak memory \d+\.\d GB: "
+        r"more than 10 variants runs only with --yes \(or narrow the grid: fewer --shifts, "
+        r"--bucket, --no-leave-one-out\)",
+        line,
+    ), line
+    res = runner.invoke(app, [*args, "--yes"])
+    assert res.exit_code == 0, res.output
+    assert re.search(r"sweep: 72 variants \(96 member columns\), estimated peak memory", res.stderr)
+    assert len(pd.read_csv(world / "out" / "sweep.csv")) == 72
