@@ -31,6 +31,7 @@ from buckets.errors import BucketmapError, StoreError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from backtest.claims import ClaimOptions
     from backtest.results import ClaimsResult, SweepResult
@@ -67,15 +68,15 @@ class _OneLineErrors(typer.core.TyperGroup):
             code = call()
         except TyperException as exc:  # click's own errors (UsageError, BadParameter, ...)
             if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as usual
-                typer.echo(exc.format_message(), err=True)
+                _echo(exc.format_message(), err=True)
                 sys.exit(exc.exit_code)
             ctx = getattr(exc, "ctx", None)
             see = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
             message = _one_line(exc.format_message()).replace("Value error, ", "")
-            typer.echo(f"error: {message}{see}", err=True)
+            _echo(f"error: {message}{see}", err=True)
             sys.exit(exc.exit_code)
         except typer.Abort:
-            typer.echo("aborted", err=True)
+            _echo("aborted", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -117,8 +118,44 @@ def _main(
     _state["debug"] = debug
 
 
+def _visible(text: str) -> str:
+    """Text as the terminal must show it: control characters (escape sequences, bell, bidi
+    overrides, ...) written as escapes (``\\x1b``), so no file can move the cursor, retitle
+    the window or hide text; tabs and carriage returns as spaces, line breaks kept."""
+    return "".join(
+        ch
+        if ch.isprintable() or ch == "\n"
+        else " "
+        if ch in "\t\r"
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(_visible(" ".join(text.split())).split())
+
+
+def _echo(message: object, *, err: bool = False) -> None:
+    """Print a line of output; user text in it is shown by :func:`_visible`."""
+    typer.echo(_visible(str(message)), err=err)
+
+
+def _table(*, title: object = None, caption: object = None) -> Table:
+    """A rich table whose title, caption and string cells are text, never markup (a rationale
+    with ``[/i]`` is shown as typed, not parsed), with control characters shown as escapes."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def text(value: object) -> Text | None:
+        return None if value is None else Text(_visible(str(value)).replace("\n", " "))
+
+    class TextTable(Table):
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            cells = [text(c) if isinstance(c, str) else c for c in renderables]
+            super().add_row(*cells, **kwargs)
+
+    return TextTable(title=text(title), caption=text(caption))
 
 
 @contextmanager
@@ -129,10 +166,10 @@ def _errors_to_exit() -> Iterator[None]:
     except BucketmapError as exc:
         if _state["debug"]:
             raise
-        typer.echo(f"error: {_one_line(str(exc))}", err=True)
+        _echo(f"error: {_one_line(str(exc))}", err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        _echo("interrupted", err=True)
         raise typer.Exit(130) from None
 
 
@@ -292,11 +329,11 @@ def run(
             fetch_missing=fetch,
         )
         for warning in job.output.result.run.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+            _echo(f"warning: {warning}", err=True)
         _print_run_summary(job.output)
         _print_claims(job.claims.result)
         for path in written:
-            typer.echo(f"wrote {path}")
+            _echo(f"wrote {path}")
 
 
 @claims_app.command("check")
@@ -341,7 +378,7 @@ def claims_check(
         )
         _print_claims(claims.result)
         for path in written:
-            typer.echo(f"wrote {path}")
+            _echo(f"wrote {path}")
 
 
 @app.command("sweep")
@@ -450,7 +487,7 @@ def sweep_command(
 
             def announce(size: SweepSize) -> None:
                 if size.variants > SWEEP_CONFIRM_VARIANTS:
-                    typer.echo(
+                    _echo(
                         f"sweep: {size.variants:,} variants ({size.member_columns:,} member "
                         f"columns), estimated peak memory {size.estimated_bytes / 2**30:.1f} GB",
                         err=True,
@@ -471,7 +508,7 @@ def sweep_command(
             )
         _print_sweep(job.result)
         for path in written:
-            typer.echo(f"wrote {path}")
+            _echo(f"wrote {path}")
 
 
 def _parse_shifts(text: str) -> list[int]:
@@ -498,9 +535,8 @@ def _parse_shifts(text: str) -> list[int]:
 
 
 def _print_sweep(result: SweepResult) -> None:
-    from rich.table import Table
 
-    table = Table(title=f"excess return vs {result.benchmark} across {result.variants:,} variants")
+    table = _table(title=f"excess return vs {result.benchmark} across {result.variants:,} variants")
     for header in ["bucket", "variants", "excess > 0", "10%", "median", "90%"]:
         table.add_column(header, justify="left" if header == "bucket" else "right")
     for s in result.summary:
@@ -527,18 +563,17 @@ def report_command(
         from bucketmap.api import report
 
         for path in report(results_dir, out):
-            typer.echo(f"wrote {path}")
+            _echo(f"wrote {path}")
 
 
 def _print_claims(result: ClaimsResult) -> None:
-    from rich.table import Table
 
     from reports.summary import CLAIM_COLUMNS, claim_rows
 
     if not result.claims:
         return
     s = result.settings
-    table = Table(
+    table = _table(
         title=f"claims (data to {result.data_last_date}; {result.weighting} weight, rebalance "
         f"{result.rebalance})",
         caption=f"excess = ratio of growth − 1; {s.confidence:.0%} block-bootstrap interval "
@@ -573,7 +608,6 @@ def _parse_window(text: str) -> tuple[str, tuple[dt.date, dt.date]]:
 
 
 def _print_run_summary(output: RunOutput) -> None:
-    from rich.table import Table
 
     result = output.result
     benches = list(result.benchmarks)
@@ -587,7 +621,7 @@ def _print_run_summary(output: RunOutput) -> None:
     run = result.run
     shown = [w for w in run.windows if w.name in ("whole", "post")]
     for w in shown:
-        table = Table(
+        table = _table(
             title=f"{w.name}: {w.start} → {w.end} ({w.description}), {run.weighting} weight, "
             f"rebalance {run.rebalance}",
             caption="total return of each bucket; vs X = its total return minus X's over the "
@@ -627,11 +661,11 @@ def prices_import(
         from bucketmap.api import import_prices
 
         report = import_prices(path, _store(store))
-        typer.echo(f"stored {len(report.stored)} ticker(s) in {store}")
+        _echo(f"stored {len(report.stored)} ticker(s) in {store}")
         for problem in report.problems:
-            typer.echo(f"refused: {_one_line(str(problem))}", err=True)
+            _echo(f"refused: {_one_line(str(problem))}", err=True)
         if report.problems:
-            typer.echo(f"{len(report.problems)} series refused", err=True)
+            _echo(f"{len(report.problems)} series refused", err=True)
             raise typer.Exit(1)
 
 
@@ -678,16 +712,16 @@ def prices_fetch(
                 start=start.date(),
                 on_batch=lambda n: progress.advance(task, n),
             )
-        typer.echo(
+        _echo(
             f"stored {len(report.stored)} ticker(s) in {store}; "
             f"{len(report.up_to_date)} already fetched today"
         )
         for ticker, reason in sorted(report.refetched.items()):
-            typer.echo(f"fetched again in full: {ticker}: {reason}")
+            _echo(f"fetched again in full: {ticker}: {reason}")
         for ticker, reason in sorted(report.failed.items()):
-            typer.echo(f"failed: {ticker}: {_one_line(reason)}", err=True)
+            _echo(f"failed: {ticker}: {_one_line(reason)}", err=True)
         if report.failed:
-            typer.echo(f"{len(report.failed)} ticker(s) failed; the others were stored", err=True)
+            _echo(f"{len(report.failed)} ticker(s) failed; the others were stored", err=True)
             raise typer.Exit(1)
 
 
@@ -698,8 +732,6 @@ def prices_info(
 ) -> None:
     """Per ticker: first and last date, rows, source and when it was stored."""
     with _errors_to_exit():
-        from rich.table import Table
-
         price_store = _store(store)
         if not price_store.exists():
             raise StoreError(
@@ -709,7 +741,7 @@ def prices_info(
         chosen = _ticker_args(tickers) if tickers else None
         records = price_store.records(chosen)
         wanted = chosen or sorted(records)
-        table = Table(title=f"price store {store}")
+        table = _table(title=f"price store {store}")
         for col in ("ticker", "first", "last", "rows", "source", "stored at"):
             table.add_column(col)
         for t in wanted:
@@ -734,25 +766,23 @@ def universes_validate(
 
         report = validate_paths(paths or [Path("universes")])
         for warning in report.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+            _echo(f"warning: {warning}", err=True)
         for err in report.errors:
-            typer.echo(_one_line(str(err)), err=True)
+            _echo(_one_line(str(err)), err=True)
         if report.errors:
-            typer.echo(f"{len(report.errors)} problem(s)", err=True)
+            _echo(f"{len(report.errors)} problem(s)", err=True)
             raise typer.Exit(2)
-        typer.echo(f"ok: {report.summary}")
+        _echo(f"ok: {report.summary}")
 
 
 @universes_app.command("list")
 def universes_list(universes: UniversesOpt = Path("universes")) -> None:
     """One row per bucket: side and members by status."""
     with _errors_to_exit():
-        from rich.table import Table
-
         from buckets.files import load_universe
 
         universe = load_universe(universes)
-        table = Table(title=f"universe {universes}")
+        table = _table(title=f"universe {universes}")
         for col in ("bucket", "side", "verified", "proposed", "rejected", "members"):
             table.add_column(col, justify="left" if col in ("bucket", "side") else "right")
         for name, bucket in universe.buckets.items():
@@ -767,7 +797,7 @@ def universes_list(universes: UniversesOpt = Path("universes")) -> None:
             )
         _console().print(table)
         for warning in universe.warnings():
-            typer.echo(f"warning: {warning}", err=True)
+            _echo(f"warning: {warning}", err=True)
 
 
 @universes_app.command("show")
@@ -777,13 +807,11 @@ def universes_show(
 ) -> None:
     """Every member of one bucket with its status, who verified it and why it is there."""
     with _errors_to_exit():
-        from rich.table import Table
-
         from buckets.edit import bucket_path
         from buckets.files import load_bucket
 
         b = load_bucket(bucket_path(universes, bucket))
-        table = Table(title=f"{b.name} ({b.side.value})", caption=b.description)
+        table = _table(title=f"{b.name} ({b.side.value})", caption=b.description)
         for col in (
             "ticker",
             "status",
@@ -808,9 +836,9 @@ def universes_show(
 
 
 def _print_edit(result: EditResult) -> None:
-    typer.echo(f"{result.summary} ({result.path})")
+    _echo(f"{result.summary} ({result.path})")
     if not result.layout_kept:
-        typer.echo(
+        _echo(
             f"warning: {result.path}: the edit could not be fitted into the file's own layout; "
             "ruamel.yaml re-rendered the file (its meaning is unchanged)",
             err=True,
@@ -874,7 +902,7 @@ def universes_schema() -> None:
     """Print the JSON Schema of a bucket file (for editors that validate and complete YAML)."""
     from buckets.schema import bucket_file_schema_json
 
-    typer.echo(bucket_file_schema_json(), nl=False)
+    typer.echo(bucket_file_schema_json(), nl=False)  # our own JSON: printed as is
 
 
 def _console() -> Console:

@@ -238,3 +238,70 @@ def test_a_symlink_in_the_store_is_never_followed(tmp_path: Path, hostile_world:
     path.symlink_to(outside)
     with pytest.raises(StoreError, match=r"AAA\.\w{12}\.parquet: cannot be read .*re-fetch AAA"):
         PriceStore(store).read(["AAA"])
+
+
+# --- user text on the terminal and in summary.md ---------------------------------------------------
+
+TERMINAL_HOSTILE = "[/i] [bold red]loud[/] \x1b[2J\x1b]0;pwned\x07 \u202eevil"
+
+
+def test_the_terminal_shows_user_text_as_text(hostile_world: Path) -> None:
+    import json as _json
+
+    bucket = (
+        "side: long\n"
+        f"description: {_json.dumps(TERMINAL_HOSTILE)}\n"
+        "members:\n"
+        "  - ticker: AAA\n"
+        "    status: verified\n"
+        f"    rationale: {_json.dumps(TERMINAL_HOSTILE)}\n"
+        f"    verified_by: {_json.dumps(TERMINAL_HOSTILE)}\n"
+        "    verified_on: 2024-01-02\n"
+        "  - ticker: BBB\n"
+        "    rationale: plain\n"
+    )
+    (hostile_world / "universes" / "duo.yaml").write_text(bucket)
+    res = runner.invoke(
+        app, ["universes", "show", "duo", "--universes", str(hostile_world / "universes")]
+    )
+    assert res.exit_code == 0, res.output  # rich used to crash on the stray closing tag [/i]
+    assert "\x1b" not in res.output and "\x07" not in res.output and "\u202e" not in res.output
+    # markup is shown as typed, control characters as escapes
+    assert res.output.count("[/i] [bold red]loud[/] \\x1b[2J\\x1b]0;pwned\\x07 \\u202eevil") == 3
+    res = _run(hostile_world)
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output
+
+
+def test_errors_show_control_characters_as_escapes(hostile_world: Path) -> None:
+    res = runner.invoke(
+        app, ["universes", "verify", "duo", "AAA", "--by", "x", "--universes",
+              str(hostile_world / "nowhere\x1b[2J")],
+    )  # fmt: skip
+    assert res.exit_code == 2
+    assert "\x1b" not in res.stderr and "nowhere\\x1b[2J" in res.stderr
+
+
+def test_summary_md_escapes_every_field_of_a_tampered_results_folder(hostile_world: Path) -> None:
+    import json as _json
+
+    from backtest.results import ClaimsResult, RunResult
+    from reports.summary import summary_markdown
+
+    assert _run(hostile_world).exit_code == 0
+    out = hostile_world / "out"
+    tag = "<img src=x onerror=alert(1)>"
+    results = _json.loads((out / "results.json").read_text())
+    results["run"]["rebalance"] = results["run"]["weighting"] = tag
+    results["run"]["windows"][0]["description"] = tag
+    results["buckets"][tag] = results["buckets"].pop("duo")
+    results["buckets"][tag]["side"] = tag
+    results["benchmarks"]["SPY"]["kind"] = "ticker"
+    claims = _json.loads((out / "claims.json").read_text())
+    claims["claims"][0].update(id=tag, statement=tag, bucket=tag, benchmark=tag)
+    claims["claims"][0]["test"].update(verdict=tag, reason=tag)
+    summary = summary_markdown(
+        RunResult.model_validate(results), ClaimsResult.model_validate(claims)
+    )
+    assert "<" not in summary.replace("\\<", "")
+    assert summary.count("\\<img src=x onerror=alert\\(1\\)\\>") >= 8
