@@ -44,7 +44,7 @@ from backtest.engine import (
     simulate_plans,
 )
 from backtest.metrics import TRADING_DAYS
-from backtest.results import SweepBucket, SweepResult
+from backtest.results import RunResult, SweepBucket, SweepResult
 from backtest.run import RISK_FREE_TICKER, PreparedRun, risk_free_daily
 from buckets.errors import RunConfigError
 from buckets.models import SweepGrid
@@ -462,3 +462,49 @@ def sweep_result(
         method=SWEEP_METHOD,
         summary=[SweepBucket.model_validate(r) for r in records],
     )
+
+
+def run_differences(result: RunResult, prepared: PreparedRun) -> list[str]:
+    """How the run of ``results.json`` and a sweep's prepared run differ, one phrase each (empty:
+    the sweep belongs with that run): window, last date of data, costs, --verified-only, and each
+    bucket's members with their status."""
+    run, options = result.run, prepared.options
+    out: list[str] = []
+    start, end = prepared.calendar[0].date(), prepared.calendar[-1].date()
+    if (run.start, run.end) != (start, end):
+        out.append(f"the run is {run.start} → {run.end}, the sweep {start} → {end}")
+    data_last = max(s.index[-1] for s in prepared.series.values()).date()
+    if run.data_last_date != data_last:
+        out.append(f"the run's data end {run.data_last_date}, the sweep's {data_last}")
+    if run.cost_bps != options.cost_bps:
+        out.append(f"the run costs {run.cost_bps:g} bps, the sweep {options.cost_bps:g}")
+    if run.verified_only != options.verified_only:
+        out.append("one of them uses verified members only")
+    theirs = {
+        name: [(m.ticker, m.status) for m in bucket.members]
+        for name, bucket in result.buckets.items()
+    }
+    ours = {
+        name: [(m.ticker, m.status.value) for m in bucket.members]
+        for name, bucket in prepared.universe.buckets.items()
+    }
+    changed = sorted(b for b in {*theirs, *ours} if theirs.get(b) != ours.get(b))
+    if changed:
+        out.append(f"the universe changed since the run ({', '.join(changed)})")
+    return out
+
+
+def sweep_mismatch(result: RunResult, sweep: SweepResult) -> str | None:
+    """Why ``sweep.json`` does not belong with the run of ``results.json`` (None: it does): its
+    run id, window, last date of data or costs differ."""
+    run = result.run
+    if sweep.run_id != run.run_id:
+        return f"it was made for run {sweep.run_id or '(none)'}, not run {run.run_id}"
+    if (sweep.run_start, sweep.run_end, sweep.data_last_date, sweep.cost_bps) != (
+        run.start,
+        run.end,
+        run.data_last_date,
+        run.cost_bps,
+    ):
+        return "its window, data or costs are not the run's"
+    return None

@@ -16,7 +16,7 @@ import pandas as pd
 from backtest.claims import ClaimOptions, ClaimsOutput, check_claims
 from backtest.conventions import MAX_CHUNK_COLUMNS, SWEEP_CONFIRM_VARIANTS
 from backtest.refresh import StoredState, join_fetched, plan_fetch
-from backtest.results import SweepResult
+from backtest.results import ClaimsResult, RunResult, SweepResult
 from backtest.run import (
     RISK_FREE_TICKER,
     PreparedRun,
@@ -28,7 +28,15 @@ from backtest.run import (
 )
 from backtest.sources import YahooSource, read_price_path
 from backtest.store import PriceStore, StoredSeries, default_store_path
-from backtest.sweep import CHUNK_COLUMNS, SweepSize, run_sweep, sweep_result, sweep_size
+from backtest.sweep import (
+    CHUNK_COLUMNS,
+    SweepSize,
+    run_differences,
+    run_sweep,
+    sweep_mismatch,
+    sweep_result,
+    sweep_size,
+)
 from bucketmap import __version__
 from buckets.errors import PriceDataError, ResultsError, RunConfigError, StoreError
 from buckets.files import CLAIMS_FILE, load_universe
@@ -44,7 +52,10 @@ from reports.exports import (
     SWEEP_JSON,
     VARIANTS_CSV,
     WEIGHTS_CSV,
+    RunManifest,
+    check_run_folder,
     claims_json,
+    new_run_id,
     read_claims_result,
     read_returns_csv,
     read_run_result,
@@ -54,7 +65,7 @@ from reports.exports import (
     sweep_csv,
     sweep_json,
     weights_csv,
-    write_files_atomically,
+    write_run_files,
 )
 from reports.page import render_report
 from reports.summary import summary_markdown
@@ -129,10 +140,11 @@ def _prepared_run(
 
 @dataclass
 class RunJob:
-    """What ``run`` computed: the backtest and the claims."""
+    """What ``run`` computed: the backtest and the claims, and notes for the user."""
 
     output: RunOutput
     claims: ClaimsOutput
+    notes: list[str] = field(default_factory=list)
 
 
 def run(
@@ -151,14 +163,26 @@ def run(
 
     Everything is computed before anything is written; the files are then written atomically
     (``results.json``, ``claims.json``, ``returns.csv``, ``variants.csv``, ``weights.csv``,
-    ``contributions.csv``, ``report.html``).
+    ``contributions.csv``, ``report.html``, ``summary.md``), ``manifest.json`` last: the run's id
+    (also in ``results.json`` and ``claims.json``) and every file's checksum. A ``sweep.json``
+    already in ``out`` belongs to an earlier run: it is not drawn (a note says so).
     """
     universe = load_universe(universes)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     require_claim_prices(prepared, universe.claims)
     output = simulate_run(prepared, version=__version__)
     claims = check_claims(prepared, output.returns, claim_options)
-    sweep = _sweep_beside(out)
+    run_id = new_run_id()
+    output.result = output.result.model_copy(
+        update={"run": output.result.run.model_copy(update={"run_id": run_id})}
+    )
+    claims.result = claims.result.model_copy(update={"run_id": run_id})
+    notes = []
+    if (out / SWEEP_JSON).exists():
+        notes.append(
+            f"{out / SWEEP_JSON} is from an earlier run and is not drawn in this run's report; "
+            f"run `bucketmap sweep --out {out}` again to draw one"
+        )
     files = {
         RESULTS_JSON: results_json(output.result),
         CLAIMS_JSON: claims_json(claims.result),
@@ -166,39 +190,31 @@ def run(
         VARIANTS_CSV: returns_csv(claims.variants),
         WEIGHTS_CSV: weights_csv(output.weights),
         CONTRIBUTIONS_CSV: output.contributions.to_csv(index=False, lineterminator="\n"),
-        REPORT_HTML: render_report(output.result, claims.returns, claims.result, sweep),
-        SUMMARY_MD: summary_markdown(output.result, claims.result, sweep),
+        REPORT_HTML: render_report(output.result, claims.returns, claims.result, None),
+        SUMMARY_MD: summary_markdown(output.result, claims.result, None),
     }
-    return RunJob(output, claims), write_files_atomically(out, files)
+    return RunJob(output, claims, notes), write_run_files(out, files, run_id)
 
 
-def _sweep_beside(out: Path) -> SweepResult | None:
-    """The sweep already in a run's folder (its report shows it), or None; an unreadable
-    ``sweep.json`` is left out of the report rather than stopping the run."""
-    path = out / SWEEP_JSON
-    if not path.is_file():
-        return None
-    try:
-        return read_sweep_result(path)
-    except ResultsError:
-        return None
+@dataclass
+class RunFolder:
+    """A run's files read back, checked to come from one run (``manifest.json``)."""
+
+    result: RunResult
+    claims: ClaimsResult | None
+    returns: pd.DataFrame
+    manifest: RunManifest
 
 
-def report(results_dir: Path, out: Path | None = None) -> list[Path]:
-    """Rebuild ``report.html`` and ``summary.md`` from a run's ``results.json``, ``claims.json``
-    and ``sweep.json`` (when present) and ``returns.csv``, without running the backtest again;
-    written to ``out`` (default: ``results_dir``)."""
-    sweep_path = results_dir / SWEEP_JSON
-    sweep = read_sweep_result(sweep_path) if sweep_path.exists() else None
-    return write_files_atomically(out or results_dir, _report_files(results_dir, sweep))
-
-
-def _report_files(results_dir: Path, sweep: SweepResult | None) -> dict[str, str]:
-    """``report.html`` and ``summary.md`` rendered from the run files in ``results_dir``."""
+def read_run_folder(results_dir: Path) -> RunFolder:
+    """``results.json``, ``claims.json`` (when present) and ``returns.csv`` of a run's folder,
+    checked to be whole files of one run (:func:`reports.exports.check_run_folder`).
+    :class:`ResultsError` (one line, naming the file) when they are not."""
     result = read_run_result(results_dir / RESULTS_JSON)
     claims_path = results_dir / CLAIMS_JSON
     claims = read_claims_result(claims_path) if claims_path.exists() else None
     returns = read_returns_csv(results_dir / RETURNS_CSV)
+    manifest = check_run_folder(results_dir, result, claims)
     tickers = [b for b, bench in result.benchmarks.items() if bench.kind == "ticker"]
     missing = [c for c in [*result.buckets, *tickers] if c not in returns.columns]
     if missing:
@@ -206,9 +222,41 @@ def _report_files(results_dir: Path, sweep: SweepResult | None) -> dict[str, str
             results_dir / RETURNS_CSV,
             f"no column for {', '.join(missing)}; it belongs to another run",
         )
+    return RunFolder(result, claims, returns, manifest)
+
+
+def report(results_dir: Path, out: Path | None = None) -> tuple[list[Path], list[str]]:
+    """Rebuild ``report.html`` and ``summary.md`` from a run's ``results.json``, ``claims.json``
+    and ``sweep.json`` (when it belongs to the run) and ``returns.csv``, without running the
+    backtest again; written to ``out`` (default: ``results_dir``). A folder whose files do not
+    all come from one run is refused (:class:`ResultsError`). Returns the files written and
+    notes (a ``sweep.json`` of another run, left out)."""
+    folder = read_run_folder(results_dir)
+    sweep, notes = None, []
+    sweep_path = results_dir / SWEEP_JSON
+    if sweep_path.exists():
+        candidate = read_sweep_result(sweep_path)
+        listed = {SWEEP_JSON, SWEEP_CSV} <= set(folder.manifest.files)
+        why = sweep_mismatch(folder.result, candidate) or (
+            None if listed else "manifest.json does not list it"
+        )
+        if why is None:
+            sweep = candidate
+        else:
+            notes.append(
+                f"{sweep_path} is not drawn: {why}; run `bucketmap sweep --out {results_dir}` "
+                "again to draw one"
+            )
+    files = _report_files(folder, sweep)
+    written = write_run_files(out or results_dir, files, folder.manifest.run_id, extend=True)
+    return written, notes
+
+
+def _report_files(folder: RunFolder, sweep: SweepResult | None) -> dict[str, str]:
+    """``report.html`` and ``summary.md`` rendered from a run's files."""
     return {
-        REPORT_HTML: render_report(result, returns, claims, sweep),
-        SUMMARY_MD: summary_markdown(result, claims, sweep),
+        REPORT_HTML: render_report(folder.result, folder.returns, folder.claims, sweep),
+        SUMMARY_MD: summary_markdown(folder.result, folder.claims, sweep),
     }
 
 
@@ -257,14 +305,26 @@ def sweep(
             f"{SWEEP_CONFIRM_VARIANTS:,} variants runs only with --yes (or narrow the grid: "
             "fewer --shifts, --bucket, --no-leave-one-out)"
         )
+    folder = read_run_folder(out) if (out / RESULTS_JSON).is_file() else None
+    if folder is not None:
+        differences = run_differences(folder.result, prepared)
+        if differences:
+            raise RunConfigError(
+                f"{out}: holds a run this sweep does not belong to ({'; '.join(differences)}); "
+                f"sweep into another --out, or rerun `bucketmap run --out {out}` with the "
+                "sweep's settings first"
+            )
     if on_size is not None:
         on_size(size)
     swept = run_sweep(prepared, grid, chunk_columns=chunk_columns, progress=progress)
+    run_id = folder.manifest.run_id if folder is not None else new_run_id()
     result = sweep_result(prepared, grid, swept.table, version=__version__)
+    result = result.model_copy(update={"run_id": run_id})
     files = {SWEEP_CSV: sweep_csv(swept.table), SWEEP_JSON: sweep_json(result)}
-    if (out / RESULTS_JSON).is_file():
-        files.update(_report_files(out, result))
-    return SweepJob(swept.table, result), write_files_atomically(out, files)
+    if folder is not None:
+        files.update(_report_files(folder, result))
+    written = write_run_files(out, files, run_id, extend=folder is not None)
+    return SweepJob(swept.table, result), written
 
 
 def check_claims_job(
@@ -294,12 +354,14 @@ def check_claims_job(
     require_claim_prices(prepared, chosen)
     output = simulate_run(prepared, version=__version__)
     claims = check_claims(prepared, output.returns, claim_options, claims=chosen)
+    run_id = new_run_id()
+    claims.result = claims.result.model_copy(update={"run_id": run_id})
     files = {
         CLAIMS_JSON: claims_json(claims.result),
         RETURNS_CSV: returns_csv(claims.returns),
         VARIANTS_CSV: returns_csv(claims.variants),
     }
-    return claims, write_files_atomically(out, files)
+    return claims, write_run_files(out, files, run_id)
 
 
 @dataclass

@@ -330,6 +330,8 @@ def run(
         )
         for warning in job.output.result.run.warnings:
             _echo(f"warning: {warning}", err=True)
+        for note in job.notes:
+            _echo(f"note: {note}", err=True)
         _print_run_summary(job.output)
         _print_claims(job.claims.result)
         for path in written:
@@ -562,7 +564,10 @@ def report_command(
     with _errors_to_exit():
         from bucketmap.api import report
 
-        for path in report(results_dir, out):
+        written, notes = report(results_dir, out)
+        for note in notes:
+            _echo(f"note: {note}", err=True)
+        for path in written:
             _echo(f"wrote {path}")
 
 
