@@ -68,7 +68,8 @@ def returns_csv(returns: pd.DataFrame) -> str:
 
 def read_returns_csv(path: Path) -> pd.DataFrame:
     """Read ``returns.csv`` back into a date × series frame of floats; :class:`ResultsError`
-    naming the file when it is missing or not a returns table."""
+    naming the file when it is missing or not a returns table (dates that do not parse, repeat
+    or are out of order, values that are not numbers)."""
     try:
         frame = pd.read_csv(path, index_col="date", parse_dates=["date"])
         out = frame.astype("float64")
@@ -78,6 +79,11 @@ def read_returns_csv(path: Path) -> pd.DataFrame:
         raise ResultsError(path, f"not a returns table ({_first_line(exc)})") from None
     if not isinstance(out.index, pd.DatetimeIndex):
         raise ResultsError(path, "the date column holds something other than dates", "date")
+    if out.index.has_duplicates:
+        day = out.index[out.index.duplicated()][0].date()
+        raise ResultsError(path, f"{day} appears twice; a returns table has one row a day", "date")
+    if not out.index.is_monotonic_increasing:
+        raise ResultsError(path, "the dates are not in order", "date")
     return out
 
 

@@ -806,3 +806,23 @@ def test_a_sweep_larger_than_the_limit_asks_for_yes_and_states_its_memory(
     assert res.exit_code == 0, res.output
     assert re.search(r"sweep: 72 variants \(96 member columns\), estimated peak memory", res.stderr)
     assert len(pd.read_csv(world / "out" / "sweep.csv")) == 72
+
+
+def test_a_returns_table_with_a_repeated_date_is_one_line(world: Path) -> None:
+    import hashlib
+
+    assert run(world).exit_code == 0
+    out = world / "out"
+    lines = (out / "returns.csv").read_text().splitlines(keepends=True)
+    tampered = "".join([*lines[:5], lines[4], *lines[5:]])  # a day's row twice
+    (out / "returns.csv").write_text(tampered)
+    # the manifest is edited too, as a hand who edits files can: the table itself must be checked
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["returns.csv"] = hashlib.sha256(tampered.encode()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    res = runner.invoke(app, ["report", str(out)])
+    assert res.exit_code == 2
+    day = lines[4].split(",")[0]
+    assert res.stderr.strip() == (
+        f"error: {out / 'returns.csv'}: date: {day} appears twice; a returns table has one row a day"
+    )
