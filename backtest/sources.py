@@ -31,7 +31,6 @@ are upper case, so a wide file with tickers ``LOW``, ``OPEN`` or ``HIGH`` is rea
 from __future__ import annotations
 
 import logging
-import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -64,10 +63,8 @@ _OHLC_NAMES = {
 }
 _CLOSE_NAMES = ("adj close", "adj_close", "adjclose", "close")
 _DATE_NAMES = ("date", "datetime", "timestamp", "time", "index")
-_DATE_TEXT = re.compile(
-    r"(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
-)
-"""A date as text: ``YYYY-MM-DD``, optionally with a time and a zone (kept as its calendar day)."""
+_TIME_TEXT = r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+"""What may follow a ``YYYY-MM-DD`` date in a cell: a time and a zone (the day is kept)."""
 
 
 def empty_price_frame() -> pd.DataFrame:
@@ -99,9 +96,9 @@ def validate_series(values: pd.Series, ticker: str, *, file: Path | str | None =
     is_number = pd.api.types.is_numeric_dtype(dtype) and not (
         pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype)
     )
-    is_text = pd.api.types.is_string_dtype(dtype) and bool(
-        values.map(lambda v: isinstance(v, str) or bool(pd.isna(v))).all()
-    )
+    is_text = pd.api.types.is_string_dtype(dtype) and pd.api.types.infer_dtype(
+        values, skipna=True
+    ) in ("string", "empty")
     if not (is_number or is_text):
         kind = "booleans" if pd.api.types.is_bool_dtype(dtype) else f"{dtype} values"
         if pd.api.types.is_object_dtype(dtype):
@@ -145,7 +142,7 @@ def validate_series(values: pd.Series, ticker: str, *, file: Path | str | None =
     if len(numeric) < 2:
         rows = f"{len(numeric)} price row{'s' if len(numeric) != 1 else ''}"
         raise fail(f"has {rows}; at least 2 are needed for a return")
-    out = pd.Series(arr, index=dates.normalize().as_unit("ns").rename("date"), name=ticker)
+    out = pd.Series(arr, index=dates.as_unit("ns").rename("date"), name=ticker)
     return out
 
 
@@ -219,8 +216,11 @@ def _parse_dates(raw: pd.Series, path: Path, column: str) -> pd.DatetimeIndex:
     text = raw.astype("string").str.strip()
     # the whole cell must be a date (2025-03-039 is not 2025-03-03); a timestamp keeps its
     # calendar date, and a time zone suffix is dropped instead of shifting the day
-    day = text.str.fullmatch(_DATE_TEXT.pattern).fillna(False).astype(bool)
-    parsed = pd.to_datetime(text.str.slice(0, 10).where(day), format="%Y-%m-%d", errors="coerce")
+    rest = text.str.slice(10).fillna("")
+    whole = rest == ""
+    if not whole.all():  # a time and zone may follow the date, nothing else
+        whole = whole | rest.str.fullmatch(_TIME_TEXT).fillna(False).astype(bool)
+    parsed = pd.to_datetime(text.str.slice(0, 10).where(whole), format="%Y-%m-%d", errors="coerce")
     if parsed.isna().any():
         i = int(parsed.isna().to_numpy().argmax())
         raise PriceDataError(
