@@ -23,6 +23,10 @@ class Weighting(StrEnum):
     inverse_vol = "inverse_vol"
 
 
+RISK_FREE_TICKER = "^IRX"
+"""The risk-free-rate proxy read when the price source has it: the 13-week T-bill yield (%)."""
+
+
 # --- bounds of the options (checked before anything is allocated; stated in --help) -------------
 
 MAX_COST_BPS = 10_000.0

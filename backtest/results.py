@@ -2,7 +2,7 @@
 
 All returns are fractions (0.25 = +25%), annualised with 252 trading days. Every metric can be
 recomputed from ``returns.csv`` (one column per bucket and benchmark ticker) with the formulas in
-:mod:`backtest.metrics`; JSON has no NaN, so a metric that cannot be computed is ``null``.
+:mod:`backtest.evidence.metrics`; JSON has no NaN, so a metric that cannot be computed is ``null``.
 """
 
 from __future__ import annotations

@@ -4,11 +4,12 @@ A **variant** is a bucket with one weighting (equal or inverse_vol), one rebalan
 start moved ``shift`` trading days later than the run's, and optionally one member left out. The
 variants of a grid (:class:`buckets.models.SweepGrid`) are simulated as the columns of vectorbt
 simulations: the event plans of all variants are computed with numpy
-(:func:`backtest.engine.plan_events`), then :func:`backtest.engine.simulate_plans` runs them as
-cash-sharing groups of one vectorbt call per chunk of at most ``chunk_columns`` member columns
-(the sweep's memory grows with one chunk, not with the whole grid). A variant gives exactly the
-returns :func:`backtest.engine.simulate_buckets` gives for its bucket on the run's window cut at
-its start (tested).
+(:func:`backtest.simulation.engine.plan_events`), then
+:func:`backtest.simulation.engine.simulate_plans` runs them as cash-sharing groups of one
+vectorbt call per chunk of at most ``chunk_columns`` member columns (the sweep's memory grows
+with one chunk, not with the whole grid). A variant gives exactly the returns
+:func:`backtest.simulation.engine.simulate_buckets` gives for its bucket on the run's window cut
+at its start (tested).
 
 Per variant (one row of ``sweep.csv``), over its return days (after its inception):
 
@@ -34,8 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backtest.conventions import Rebalance, Weighting
-from backtest.engine import (
+from backtest.conventions import RISK_FREE_TICKER, Rebalance, Weighting
+from backtest.evidence.metrics import TRADING_DAYS, risk_free_daily
+from backtest.results import RunResult, SweepBucket, SweepResult
+from backtest.simulation.engine import (
     EventPlan,
     PriceLife,
     plan_events,
@@ -43,9 +46,7 @@ from backtest.engine import (
     simulate_buckets,
     simulate_plans,
 )
-from backtest.metrics import TRADING_DAYS
-from backtest.results import RunResult, SweepBucket, SweepResult
-from backtest.run import RISK_FREE_TICKER, PreparedRun, risk_free_daily
+from backtest.simulation.prepare import PreparedRun
 from buckets.errors import RunConfigError
 from buckets.models import SweepGrid
 

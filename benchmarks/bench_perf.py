@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from backtest.run import PreparedRun
+    from backtest.simulation.prepare import PreparedRun
     from buckets.models import SweepGrid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +87,8 @@ def child(case: str, *args: str) -> list[str]:
 
 
 def _prepared(start: str, store: str | None) -> PreparedRun:
-    from backtest.run import RunOptions, prepare_run
-    from backtest.store import PriceStore
+    from backtest.prices.store import PriceStore
+    from backtest.simulation.prepare import RunOptions, prepare_run
     from bucketmap.api import prices_for_run
     from buckets.files import load_universe
 
@@ -107,8 +107,8 @@ def child_sim(store: str) -> dict[str, float]:
     """The run's vectorbt simulation of every bucket and benchmark basket alone, and with the
     metrics of every window (``simulate_run``): each its first call in the process (numba
     compiles vectorbt's functions) and a second call."""
-    from backtest.engine import simulate_buckets
     from backtest.run import simulate_run
+    from backtest.simulation.engine import simulate_buckets
 
     prepared = _prepared("2023-01-01", store)
     out: dict[str, float] = {}
@@ -184,7 +184,7 @@ def _warm_up() -> None:
     """Compile vectorbt's numba functions on a tiny bucket, so "inner" times the work only."""
     import pandas as pd
 
-    from backtest.engine import BucketSpec, simulate_buckets
+    from backtest.simulation.engine import BucketSpec, simulate_buckets
 
     days = pd.bdate_range("2024-01-01", periods=30)
     prices = pd.DataFrame({"A": range(10, 40), "B": range(40, 10, -1)}, index=days, dtype=float)
@@ -206,7 +206,7 @@ def _clean_universe(members: int | None) -> tuple[pd.DataFrame, int, int]:
 def child_big(members: str) -> dict[str, float]:
     """One bucket of ``members`` tickers of the universe parquet (``all``: every usable one),
     monthly, equal weight, 2016–2026. Series with a zero or negative close are dropped first."""
-    from backtest.engine import BucketSpec, simulate_buckets
+    from backtest.simulation.engine import BucketSpec, simulate_buckets
 
     t0 = time.perf_counter()
     prices, dropped, total = _clean_universe(None if members == "all" else int(members))

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backtest.sources import to_price_frame  # noqa: E402
-from backtest.store import PriceStore  # noqa: E402
+from backtest.prices.sources import to_price_frame  # noqa: E402
+from backtest.prices.store import PriceStore  # noqa: E402
 from bucketmap.api import import_prices  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "prices"

@@ -13,21 +13,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from backtest.claims import ClaimOptions, ClaimsOutput, check_claims
-from backtest.conventions import MAX_CHUNK_COLUMNS, SWEEP_CONFIRM_VARIANTS
-from backtest.refresh import StoredState, join_fetched, plan_fetch
+from backtest.conventions import MAX_CHUNK_COLUMNS, RISK_FREE_TICKER, SWEEP_CONFIRM_VARIANTS
+from backtest.evidence.claims import ClaimOptions, ClaimsOutput, check_claims
+from backtest.prices.refresh import StoredState, join_fetched, plan_fetch
+from backtest.prices.sources import YahooSource, read_price_path
+from backtest.prices.store import PriceStore, StoredSeries, default_store_path
 from backtest.results import ClaimsResult, RunResult, SweepResult
-from backtest.run import (
-    RISK_FREE_TICKER,
+from backtest.run import RunOutput, simulate_run
+from backtest.simulation.prepare import (
     PreparedRun,
     RunOptions,
-    RunOutput,
     prepare_run,
     require_claim_prices,
-    simulate_run,
 )
-from backtest.sources import YahooSource, read_price_path
-from backtest.store import PriceStore, StoredSeries, default_store_path
 from backtest.sweep import (
     CHUNK_COLUMNS,
     SweepSize,
@@ -412,9 +410,9 @@ def fetch_prices(
     lacks.
 
     Tickers stored today are skipped; others are fetched from a few days before their last stored
-    date and joined when the overlap agrees (see :mod:`backtest.refresh`), else fetched again in
-    full; damaged files are fetched again in full. What succeeds is stored even when other tickers
-    fail; a missing network raises :class:`FetchError`.
+    date and joined when the overlap agrees (see :mod:`backtest.prices.refresh`), else fetched
+    again in full; damaged files are fetched again in full. What succeeds is stored even when
+    other tickers fail; a missing network raises :class:`FetchError`.
     """
     source = yahoo or YahooSource()
     today = today or dt.datetime.now(dt.UTC).date()

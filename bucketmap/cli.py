@@ -33,10 +33,11 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from backtest.claims import ClaimOptions
+    from backtest.evidence.claims import ClaimOptions
+    from backtest.prices.store import PriceStore
     from backtest.results import ClaimsResult, SweepResult
-    from backtest.run import RunOptions, RunOutput
-    from backtest.store import PriceStore
+    from backtest.run import RunOutput
+    from backtest.simulation.prepare import RunOptions
     from backtest.sweep import SweepSize
     from buckets.edit import EditResult
 
@@ -174,7 +175,7 @@ def _errors_to_exit() -> Iterator[None]:
 
 
 def _store(path: Path) -> PriceStore:
-    from backtest.store import PriceStore
+    from backtest.prices.store import PriceStore
 
     return PriceStore(path)
 
@@ -248,7 +249,7 @@ def _run_options(
     claim_date: dt.datetime | None = None,
     windows: list[str] | None = None,
 ) -> RunOptions:
-    from backtest.run import RunOptions
+    from backtest.simulation.prepare import RunOptions
     from buckets.errors import RunConfigError
 
     if end is not None and end <= start:
@@ -267,7 +268,7 @@ def _run_options(
 
 
 def _claim_options(block_length: int, resamples: int, seed: int) -> ClaimOptions:
-    from backtest.claims import ClaimOptions
+    from backtest.evidence.claims import ClaimOptions
 
     return ClaimOptions(block_length=block_length, resamples=resamples, seed=seed)
 

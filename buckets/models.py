@@ -206,7 +206,7 @@ class Claim(_Model):
 
     ``threshold`` (a fraction, 0 by default) is the excess return the statement needs to
     ``outperform``, or the lag it tolerates for ``not_underperform``; the excess return is
-    ``(1 + bucket return) / (1 + benchmark return) - 1`` (see :mod:`backtest.claims`).
+    ``(1 + bucket return) / (1 + benchmark return) - 1`` (see :mod:`backtest.evidence.claims`).
     """
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]

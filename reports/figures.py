@@ -214,7 +214,7 @@ def drawdown_figure(returns: pd.DataFrame, benchmarks: Sequence[str]) -> Any:
     """Drawdown from the running peak of growth of $1 (the start counts as a peak), per series."""
     import plotly.graph_objects as go
 
-    from backtest.metrics import drawdown
+    from backtest.evidence.metrics import drawdown
 
     fig = go.Figure()
     for col in returns.columns:

@@ -16,7 +16,7 @@ ALLOWED = {
     "backtest": {"backtest", "buckets"},
     # reports read the results contract, and draw with the metrics' own formulas (a drawdown
     # chart must be the drawdown the tables report), never the engine or the sources
-    "reports": {"reports", "backtest.results", "backtest.metrics", "buckets"},
+    "reports": {"reports", "backtest.results", "backtest.evidence.metrics", "buckets"},
     "bucketmap": {"bucketmap", "buckets", "backtest", "reports"},
 }
 OURS = ("buckets", "backtest", "reports", "bucketmap")
@@ -62,10 +62,41 @@ def _imports(path: __import__("pathlib").Path) -> set[str]:  # type: ignore[vali
 
 @pytest.mark.parametrize("stage", list(ALLOWED))
 def test_no_stage_reaches_over_another(stage: str) -> None:
-    for path in sorted((ROOT / stage).glob("*.py")):
+    for path in sorted((ROOT / stage).rglob("*.py")):
         for name in _imports(path):
             ok = any(name == a or name.startswith(a + ".") for a in ALLOWED[stage])
             assert ok, f"{path.name} imports {name}, outside what {stage} may import"
+
+
+# the rooms of backtest/, in data-flow order: each may import the shared modules and the rooms
+# before it, never one after it
+SHARED = ("backtest.conventions", "backtest.results")
+ROOMS = ["backtest.prices", "backtest.simulation", "backtest.evidence", "backtest.run"]
+JOBS = {"backtest.run": "backtest.run", "backtest.sweep": "backtest.run"}
+
+
+def _room(module: str) -> str | None:
+    for shared in SHARED:
+        if module == shared:
+            return None
+    if module in JOBS:
+        return JOBS[module]
+    return next((r for r in ROOMS if module == r or module.startswith(r + ".")), None)
+
+
+def test_backtest_rooms_import_only_earlier_rooms() -> None:
+    for path in sorted((ROOT / "backtest").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        own = _room(module)
+        if own is None:
+            continue
+        for name in _imports(path):
+            if not name.startswith("backtest"):
+                continue
+            other = _room(name)
+            assert other is None or ROOMS.index(other) <= ROOMS.index(own), (
+                f"{module} imports {name}: {other} comes after {own}"
+            )
 
 
 def test_help_does_not_import_heavy_libraries() -> None:

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from backtest.sources import YahooSource
-from backtest.store import PriceStore
+from backtest.prices.sources import YahooSource
+from backtest.prices.store import PriceStore
 from bucketmap.api import fetch_prices
 from bucketmap.cli import app
 from buckets.files import load_universe
@@ -99,7 +99,7 @@ STORE_WRITER = """
 import sys, pathlib
 sys.path.insert(0, {root!r})
 import numpy as np, pandas as pd
-from backtest.store import PriceStore
+from backtest.prices.store import PriceStore
 store = PriceStore(pathlib.Path({store!r}))
 days = pd.bdate_range("2000-01-03", periods=2000)
 tickers = [f"T{{i:03d}}" for i in range(40)]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from backtest.store import PriceStore
+from backtest.prices.store import PriceStore
 from bucketmap.cli import app
 from buckets.errors import StoreError
 from tests.conftest import TINY_BENCH

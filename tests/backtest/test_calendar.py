@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from backtest.calendar import Rebalance, rebalance_dates, shared_trading_days
+from backtest.simulation.calendar import Rebalance, rebalance_dates, shared_trading_days
 from tests.conftest import frame
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.calendar import Rebalance
-from backtest.engine import BucketSpec, Weighting, simulate_buckets, target_weights
+from backtest.simulation.calendar import Rebalance
+from backtest.simulation.engine import BucketSpec, Weighting, simulate_buckets, target_weights
 from tests.conftest import frame
 
 
@@ -142,6 +142,31 @@ def test_costs_are_charged_on_traded_value() -> None:
     assert sim.returns["x"].iloc[1] == pytest.approx(1.1 / 1.01 - 1, abs=1e-12)
 
 
+def test_costs_are_shared_pro_rata_at_inception() -> None:
+    # 100 bps, two members bought with 1 of cash: both hold 0.5 / 1.01 (fees 0.01 / 1.01, no
+    # cash left). A +10%, B flat → r = (0.5 × 1.1 + 0.5) / 1.01 − 1. Charged in sequence, the
+    # member bought last would absorb the fees: 1.04 − 1 or 1.0401 − 1, depending on the order.
+    p = frame(["2024-01-02", "2024-01-03"], A=[10, 11], B=[10, 10])
+    sim = simulate_buckets(p, [BucketSpec("x", ["A", "B"])], rebalance=Rebalance.none, cost_bps=100)
+    assert sim.returns["x"].iloc[1] == pytest.approx(1.05 / 1.01 - 1, abs=1e-12)
+    c = sim.contributions["x"]
+    assert c.loc["2024-01-03", "A"] == pytest.approx(0.05 / 1.01, abs=1e-12)
+
+
+def test_a_rebalance_leaves_every_member_at_its_weight_of_what_the_fees_leave() -> None:
+    # 100 bps, rebalanced daily. 01-03: A +50% → the bucket finds 0.6 / 0.4 and trades back to
+    # 0.5 / 0.5 of k × V: sell 0.6 − 0.5k, buy 0.5k − 0.4, fees 0.01 × 0.2 → k = 0.998.
+    # r(01-03) = 1.25 × 0.998 / 1.01 − 1 (inception fees, then this rebalance's at its close);
+    # r(01-04): A +20%, B flat, both at half of the bucket → exactly +10%.
+    p = frame(["2024-01-02", "2024-01-03", "2024-01-04"], A=[10, 15, 18], B=[10, 10, 10])
+    sim = simulate_buckets(
+        p, [BucketSpec("x", ["A", "B"])], rebalance=Rebalance.daily, cost_bps=100
+    )
+    r = sim.returns["x"]
+    assert r.iloc[1] == pytest.approx(1.25 * 0.998 / 1.01 - 1, abs=1e-12)
+    assert r.iloc[2] == pytest.approx(0.10, abs=1e-12)
+
+
 def test_custom_weights_are_normalised_over_live_members() -> None:
     # weights 3:1 → 0.75/0.25; A +20%, B 0 → r = 0.15
     p = frame(["2024-01-02", "2024-01-03"], A=[10, 12], B=[10, 10])
@@ -201,7 +226,7 @@ def test_with_costs_the_rest_is_costs_and_rows_still_sum() -> None:
 
 
 def test_inverse_vol_weights_by_hand() -> None:
-    from backtest.engine import _inverse_vol_weights
+    from backtest.simulation.engine import _inverse_vol_weights
 
     live = np.array([True, True, True, False])
     vol = np.array([0.01, 0.02, np.nan, 0.5])
@@ -210,7 +235,7 @@ def test_inverse_vol_weights_by_hand() -> None:
 
 
 def test_inverse_vol_uses_only_the_past_lookback() -> None:
-    from backtest.engine import trailing_volatility
+    from backtest.simulation.engine import trailing_volatility
 
     # A alternates ±2%, B ±1% for 4 days: with a 3-day lookback σ_A = 2σ_B → weights 1/3, 2/3
     p = frame(
@@ -225,15 +250,38 @@ def test_inverse_vol_uses_only_the_past_lookback() -> None:
     assert np.isnan(vol.iloc[:3].to_numpy()).all()
 
 
+def test_one_missing_quote_does_not_cost_a_member_its_volatility() -> None:
+    from backtest.simulation.engine import trailing_volatility
+
+    # A misses one quote 30 days before the rebalance (day 99 of the history): its σ comes from
+    # its last 63 returns between quotes (the one across the gap included), not 1/n for 63 days
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2024-01-01", periods=100, name="date")
+    a = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, 100)))
+    b = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 100)))
+    p = pd.DataFrame({"A": a, "B": b}, index=days)
+    p.iloc[69, 0] = np.nan
+    # bought at the close of day 98 (0-based), with σ known then: by hand, the last 63 returns
+    # between A's own quotes up to that day
+    quotes = p["A"].iloc[:99].dropna()
+    sigma_a = quotes.pct_change().iloc[-63:].std(ddof=1)
+    sigma_b = p["B"].iloc[:99].pct_change().iloc[-63:].std(ddof=1)
+    vol = trailing_volatility(p)
+    assert vol["A"].iloc[98] == pytest.approx(sigma_a, rel=1e-12)
+    assert vol["A"].iloc[69] == pytest.approx(vol["A"].iloc[68], rel=1e-12)  # the gap day
+    targets, _ = target_weights(p.iloc[-2:], Rebalance.none, volatility=vol.iloc[-2:])
+    expected = np.array([1 / sigma_a, 1 / sigma_b]) / (1 / sigma_a + 1 / sigma_b)
+    np.testing.assert_allclose(targets.iloc[0].to_numpy(), expected, rtol=1e-9)
+
+
 @pytest.mark.parametrize("cost_bps", [0.0, 25.0])
 def test_large_buckets_trade_in_the_order_vectorbt_would_choose(
     cost_bps: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Above AUTO_CALL_SEQ_LIMIT members the sells-first order is computed by the engine instead of
-    # by vectorbt's quadratic sort. Without costs both give the same bucket. With costs the last
-    # purchase of an event is cut short by the fees, and which member is last can differ when two
-    # trades are nearly equal: the buckets may differ by a small fraction of the cost rate.
-    import backtest.engine as engine
+    # by vectorbt's quadratic sort. Both give the same bucket, with costs too: fees are charged
+    # pro rata, so no member's purchase depends on its place in the order.
+    import backtest.simulation.engine as engine
 
     rng = np.random.default_rng(7)
     days = pd.bdate_range("2024-01-01", periods=130)
@@ -246,8 +294,7 @@ def test_large_buckets_trade_in_the_order_vectorbt_would_choose(
     computed = simulate_buckets(p, spec, rebalance=Rebalance.weekly, cost_bps=cost_bps)
     monkeypatch.setattr(engine, "AUTO_CALL_SEQ_LIMIT", 10_000)
     auto = simulate_buckets(p, spec, rebalance=Rebalance.weekly, cost_bps=cost_bps)
-    bound = 1e-12 if cost_bps == 0 else cost_bps / 10_000 / 100
-    np.testing.assert_allclose(computed.returns["x"], auto.returns["x"], rtol=0, atol=bound)
+    np.testing.assert_allclose(computed.returns["x"], auto.returns["x"], rtol=0, atol=1e-12)
 
 
 def test_a_bucket_with_nothing_to_hold_has_no_returns_and_says_why() -> None:

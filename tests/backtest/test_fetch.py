@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtest.sources import YahooSource
-from backtest.store import PriceStore
+from backtest.prices.sources import YahooSource
+from backtest.prices.store import PriceStore
 from bucketmap.api import fetch_prices
 from buckets.errors import FetchError
 from tests.conftest import SNAPSHOT_CSV

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backtest import metrics as m
+from backtest.evidence import metrics as m
 
 
 def series(values: list[float]) -> pd.Series:
@@ -138,7 +138,7 @@ def test_flat_series_give_nan_not_warnings() -> None:
 
 
 def test_weekly_returns_compound_within_calendar_weeks() -> None:
-    from backtest.metrics import weekly_returns
+    from backtest.evidence.metrics import weekly_returns
 
     idx = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-08", "2024-01-12"])
     r = pd.Series([0.01, -0.02, None, 0.05, 0.0], idx, dtype="float64")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtest.sources import (
+from backtest.prices.sources import (
     FetchOutcome,
     YahooSource,
     read_price_csv,
@@ -235,6 +235,6 @@ def test_to_price_frame_mixes_time_units() -> None:
     ],
 )
 def test_which_failures_are_retried(reason: str, transient: bool) -> None:
-    from backtest.sources import is_transient
+    from backtest.prices.sources import is_transient
 
     assert is_transient(reason) is transient

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtest.store import PriceStore
+from backtest.prices.store import PriceStore
 from buckets.errors import StoreError
 
 
@@ -66,7 +66,7 @@ WRITER = """
 import sys
 from pathlib import Path
 import pandas as pd
-from backtest.store import PriceStore
+from backtest.prices.store import PriceStore
 store = PriceStore(Path(sys.argv[1]))
 prefix = sys.argv[2]
 for i in range(25):

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest import metrics as m
 from backtest.conventions import Rebalance, Weighting
-from backtest.engine import BucketSpec, simulate_buckets
-from backtest.run import PreparedRun, RunOptions, prepare_run
+from backtest.evidence import metrics as m
+from backtest.simulation.engine import BucketSpec, simulate_buckets
+from backtest.simulation.prepare import PreparedRun, RunOptions, prepare_run
 from backtest.sweep import grid_variants, run_sweep, sweep_summary, variant_metrics
 from buckets.errors import RunConfigError
 from buckets.files import load_universe

@@ -233,7 +233,7 @@ class PriceStore:
     def write(self, series: Mapping[str, pd.Series], source: str) -> list[StoredSeries]:
         """Store validated series (``sources.validate_series``) under ``source``, each replacing
         what the store held for that ticker. (Extending a stored series is the caller's job:
-        ``backtest.refresh.join_fetched`` does it only where the adjusted closes agree.)
+        ``backtest.prices.refresh.join_fetched`` does it only where the adjusted closes agree.)
 
         A write that fails (disk full, read-only) deletes the files it wrote and raises
         :class:`StoreError`; the store is as it was.

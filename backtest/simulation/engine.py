@@ -14,7 +14,9 @@ Contract (the README's conventions, followed exactly):
 * A member whose prices stop before the window ends is sold at the close of its last price, and
   the proceeds are spread over the members still held in proportion to their value at that close.
 * A missing quote inside a member's life (a gap day) is valued at the previous close.
-* Costs: ``cost_bps`` basis points of traded value at every trade, paid from the bucket.
+* Costs: ``cost_bps`` basis points of traded value at every trade, paid from the bucket pro
+  rata: at an event every member is brought to its target weight of what is left after the
+  event's fees (:func:`invested_share`), so no member absorbs another's fees.
 * The bucket's daily return on day t is ``V_t / V_{t-1} - 1`` of its value; the first return, on
   the day after inception, is measured against the cash invested, so it includes the cost of the
   initial purchase. Before the first return and after the last live member stops, returns are NaN.
@@ -34,8 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from backtest.calendar import rebalance_dates
 from backtest.conventions import Rebalance, Weighting
+from backtest.simulation.calendar import rebalance_dates
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,23 @@ sells before buys, by the trade each member needs from its drifted weight (see
 
 
 def trailing_volatility(prices: pd.DataFrame, lookback: int = VOL_LOOKBACK) -> pd.DataFrame:
-    """Standard deviation (ddof=1) of each ticker's last ``lookback`` daily returns, up to and
-    including each day (known at that close; no look-ahead). NaN with fewer than ``lookback``."""
-    return ticker_returns(prices).rolling(lookback, min_periods=lookback).std(ddof=1)
+    """Standard deviation (ddof=1) of each ticker's last ``lookback`` returns between consecutive
+    quotes, up to and including each day (known at that close; no look-ahead). NaN before a
+    ticker has ``lookback`` returns and outside its life.
+
+    A day without a quote inside a ticker's life is skipped, not a break: the return across it
+    (from the quote before to the quote after) is one of the ``lookback``, and on the gap day the
+    σ of the last quote holds. (A rolling window over the calendar would need ``lookback``
+    consecutive returns, and one missing quote would leave the ticker without a σ for the next
+    ``lookback`` days.)
+    """
+    out = ticker_returns(prices).rolling(lookback, min_periods=lookback).std(ddof=1)
+    inside = fill_within_life(prices).notna()
+    for ticker in prices.columns[(inside & prices.isna()).any(axis=0).to_numpy()]:
+        quotes = prices[ticker].dropna()
+        own = (quotes / quotes.shift(1) - 1.0).rolling(lookback, min_periods=lookback).std(ddof=1)
+        out[ticker] = own.reindex(prices.index).ffill().where(inside[ticker])
+    return out
 
 
 def _inverse_vol_weights(live: np.ndarray, vol: np.ndarray) -> np.ndarray:
@@ -268,11 +284,40 @@ def _drift(weights: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.nda
         return np.where(weights > 0, weights * after / before, 0.0)
 
 
-def trade_order(plan: EventPlan) -> np.ndarray:
+def invested_share(plan: EventPlan, cost_bps: float) -> np.ndarray:
+    """At each event, the share ``k`` of the bucket's value that stays invested once the fees of
+    the event's trades are paid, charged pro rata: every member is brought to ``w_i × k`` of the
+    value before trading, so each holds its target weight of what is left and no cash remains.
+
+    With ``c`` the cost rate and ``d_i`` the weights the event finds (:attr:`EventPlan.drifted`),
+    the fees are ``c × Σ |w_i k − d_i|`` of the value, so ``k`` solves
+    ``k = 1 − c × Σ_i |w_i k − d_i|`` (at inception ``d = 0`` and ``k = 1 / (1 + c)``). The
+    right side is piecewise linear in ``k`` with slope at most ``c < 1`` in size, so the root is
+    unique; Newton's method on it ends after at most one step per kink.
+    """
+    c = cost_bps / 10_000.0
+    n_events = len(plan.positions)
+    k = np.ones(n_events)
+    if c == 0 or n_events == 0:
+        return k
+    w, d = plan.weights, plan.drifted
+    for _ in range(2 * w.shape[1] + 2):
+        gap = w * k[:, None] - d
+        f = k + c * np.abs(gap).sum(axis=1) - 1.0
+        slope = 1.0 + c * (w * np.sign(gap)).sum(axis=1)
+        step = f / slope
+        k = k - step
+        if np.all(np.abs(step) <= 1e-16 * np.abs(k)):
+            break
+    return k
+
+
+def trade_order(plan: EventPlan, invested: np.ndarray) -> np.ndarray:
     """For each event, the members in the order vectorbt should trade them: by the change each
-    needs (target − drifted weight, ascending), so sells come first and free the cash the buys
-    use. This is the order ``call_seq="auto"`` finds from vectorbt's own positions."""
-    return np.argsort(plan.weights - plan.drifted, axis=1, kind="stable")
+    needs (target × ``invested`` (:func:`invested_share`) − drifted weight, ascending), so sells
+    come first and free the cash the buys use. This is the order ``call_seq="auto"`` finds from
+    vectorbt's own positions."""
+    return np.argsort(plan.weights * invested[:, None] - plan.drifted, axis=1, kind="stable")
 
 
 @dataclass
@@ -325,9 +370,10 @@ def simulate_plans(
             continue
         at = np.searchsorted(rows, plan.positions)
         block = slice(offset, offset + len(cols))
-        size[at, block] = plan.weights
+        invested = invested_share(plan, cost_bps)
+        size[at, block] = plan.weights * invested[:, None]
         if call_seq is not None:
-            call_seq[at, block] = trade_order(plan)
+            call_seq[at, block] = trade_order(plan, invested)
     size[np.isnan(close)] = np.nan  # no order where there is no price
     group = np.repeat(np.arange(n_groups), lens)
     pf = vbt.Portfolio.from_orders(
@@ -376,7 +422,8 @@ def returns_from_values(values: np.ndarray, inception: np.ndarray, end: np.ndarr
 
 
 def rebalance_positions(index: pd.DatetimeIndex, rebalance: Rebalance) -> np.ndarray:
-    """Positions on ``index`` of its rebalance days (:func:`backtest.calendar.rebalance_dates`)."""
+    """Positions on ``index`` of its rebalance days
+    (:func:`backtest.simulation.calendar.rebalance_dates`)."""
     return np.flatnonzero(index.isin(rebalance_dates(index, rebalance))).astype(np.int64)
 
 

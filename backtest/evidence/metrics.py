@@ -246,3 +246,15 @@ def weekly_returns(returns: pd.Series) -> pd.Series:
     out = grouped.prod() - 1.0
     out.index = pd.DatetimeIndex(r.index.to_series().groupby(week).max().to_numpy(), name="week")
     return out
+
+
+def risk_free_daily(irx: pd.Series | None, calendar: pd.DatetimeIndex) -> pd.Series | float:
+    """Daily risk-free rate from the 13-week T-bill yield ``^IRX`` (percent, annualised):
+    ``IRX_{t-1} / 100 / 252`` applies to day t (the yield known at the previous close). 0 when
+    ``^IRX`` is not in the price source."""
+    if irx is None:
+        return 0.0
+    # a yield is a level, not a return: carrying it over a missing day is the right reading
+    # shift on the full history, so the first day of the window gets the close before it
+    level = irx.reindex(irx.index.union(calendar)).sort_index().ffill()
+    return level.shift(1).reindex(calendar) / 100.0 / TRADING_DAYS
