@@ -34,3 +34,20 @@ class Correction(StrEnum):
 
 RISK_FREE_TICKER = "^IRX"
 """The risk-free-rate proxy read when the price source has it: the 13-week T-bill yield (%)."""
+
+
+# --- bounds of the options (checked before anything is allocated; stated in --help) -------------
+
+MAX_COST_BPS = 10_000.0
+"""Costs are below 10,000 basis points: 100% of a trade's value would leave nothing to hold."""
+MAX_RESAMPLES = 100_000
+"""Bootstrap resamples per test (memory grows with resamples × blocks)."""
+MAX_BLOCK_LENGTH = 1_000
+"""Bootstrap block length, trading days (it is cut to half the window anyway)."""
+MAX_SEED = 2**32 - 1
+MAX_SHIFT = 2_520
+"""A sweep's start shift, trading days (ten years)."""
+MAX_CHUNK_COLUMNS = 50_000
+"""Member columns per vectorbt call in a sweep (each array of a call is days × columns)."""
+SWEEP_CONFIRM_VARIANTS = 100_000
+"""A sweep of more variants than this runs only with ``--yes`` (its memory estimate is shown)."""

@@ -207,6 +207,9 @@ class ClaimDate(_Result):
 class RunInfo(_Result):
     """How the run was made: enough to reproduce it."""
 
+    run_id: str = ""
+    """The run's identity, shared by every file it writes (``manifest.json`` lists them with
+    their checksums); set by the job that writes the folder (``bucketmap.api``)."""
     bucketmap_version: str
     created_at: str
     start_requested: dt.date
@@ -596,6 +599,8 @@ class ClaimSettings(_Result):
 class ClaimsResult(_Result):
     """Everything ``claims.json`` holds."""
 
+    run_id: str = ""
+    """The run these claims were tested in (see :attr:`RunInfo.run_id`)."""
     created_at: str
     price_source: str
     data_last_date: dt.date
@@ -631,6 +636,8 @@ class SweepBucket(_Result):
 class SweepResult(_Result):
     """Everything ``sweep.json`` holds: how the sweep was run and the summary of ``sweep.csv``."""
 
+    run_id: str = ""
+    """The run whose folder and report the sweep belongs to (its own id when swept alone)."""
     bucketmap_version: str
     created_at: str
     price_source: str

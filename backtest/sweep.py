@@ -37,7 +37,7 @@ import pandas as pd
 
 from backtest.conventions import RISK_FREE_TICKER, Rebalance, Weighting
 from backtest.evidence.metrics import TRADING_DAYS, risk_free_daily
-from backtest.results import SweepBucket, SweepResult
+from backtest.results import RunResult, SweepBucket, SweepResult
 from backtest.simulation.engine import (
     EventPlan,
     PriceLife,
@@ -90,13 +90,10 @@ class Variant:
     tickers: tuple[str, ...]
 
 
-def grid_variants(prepared: PreparedRun, grid: SweepGrid) -> list[Variant]:
-    """The grid's variants, in ``sweep.csv`` order: bucket, left-out member (none first),
-    weighting, rebalance, shift. A one-member bucket has no leave-one-out variants.
-
-    Raises :class:`RunConfigError` for a bucket the universe lacks or a shift that leaves fewer
-    than two days of the window.
-    """
+def _grid_buckets(prepared: PreparedRun, grid: SweepGrid) -> list[tuple[str, tuple[str, ...]]]:
+    """The grid's buckets with their priced members, after checking the grid fits the run:
+    :class:`RunConfigError` for a bucket the universe lacks or a shift that leaves fewer than
+    two days of the window."""
     specs = {s.name: s for s in prepared.specs}
     names = grid.buckets or list(specs)
     unknown = [b for b in names if b not in specs]
@@ -111,13 +108,70 @@ def grid_variants(prepared: PreparedRun, grid: SweepGrid) -> list[Variant]:
             f"sweep: shift {too_far[0]} leaves fewer than 2 days of the window "
             f"({len(prepared.calendar)} trading days)"
         )
+    return [(name, tuple(specs[name].tickers)) for name in names]
+
+
+def _drops(grid: SweepGrid, tickers: tuple[str, ...]) -> list[str | None]:
+    return [None, *tickers] if grid.leave_one_out and len(tickers) > 1 else [None]
+
+
+@dataclass(frozen=True)
+class SweepSize:
+    """How big a sweep is, counted before anything is built: its variants, their member columns
+    in all, and an estimate of the process's peak memory (:func:`sweep_size`)."""
+
+    variants: int
+    member_columns: int
+    estimated_bytes: int
+
+
+BASE_BYTES = 400 * 2**20
+"""Memory of a process that has imported vectorbt and read a run's prices."""
+BYTES_PER_VARIANT = 1_000
+"""Memory per variant that lives to the end: its row of the table and of sweep.csv."""
+BYTES_PER_COLUMN_DAY = 2
+"""Memory per member column and trading day that the sweep keeps until it ends."""
+CHUNK_ARRAYS = 5
+"""days × member-columns float64 arrays alive at once while a chunk is simulated."""
+# Fitted to the peak resident memory of `bucketmap sweep` on the snapshot from 2016 (2,660 days,
+# equal / monthly, each member left out): 590 variants 827 MB (estimate 907), 5,900 variants
+# 1,174 MB (1,154), 23,600 variants 2,005 MB (1,893), 47,200 variants 2,892 MB (2,880).
+
+
+def sweep_size(prepared: PreparedRun, grid: SweepGrid, chunk_columns: int) -> SweepSize:
+    """The size of ``grid``'s sweep on ``prepared``, by arithmetic alone (nothing is allocated):
+    variants = Σ over buckets of (1 + members, with leave-one-out) × weightings × rebalances ×
+    shifts. Estimated peak memory: :data:`BASE_BYTES` + the prices + :data:`CHUNK_ARRAYS` arrays
+    of days × (a chunk's member columns) floats + :data:`BYTES_PER_COLUMN_DAY` per member column
+    and day + :data:`BYTES_PER_VARIANT` per variant (within ~10% of what was measured)."""
+    rules = len(grid.weightings) * len(grid.rebalances) * len(grid.shifts)
+    variants = columns = 0
+    for _, tickers in _grid_buckets(prepared, grid):
+        for dropped in _drops(grid, tickers):
+            variants += rules
+            columns += rules * (len(tickers) - (dropped is not None))
+    days = len(prepared.calendar)
+    chunk = min(chunk_columns, columns)
+    estimate = (
+        BASE_BYTES
+        + prepared.prices.size * 8
+        + CHUNK_ARRAYS * days * chunk * 8
+        + BYTES_PER_COLUMN_DAY * days * columns
+        + BYTES_PER_VARIANT * variants
+    )
+    return SweepSize(variants, columns, estimate)
+
+
+def grid_variants(prepared: PreparedRun, grid: SweepGrid) -> list[Variant]:
+    """The grid's variants, in ``sweep.csv`` order: bucket, left-out member (none first),
+    weighting, rebalance, shift. A one-member bucket has no leave-one-out variants.
+
+    Raises :class:`RunConfigError` for a bucket the universe lacks or a shift that leaves fewer
+    than two days of the window.
+    """
     variants: list[Variant] = []
-    for name in names:
-        tickers = tuple(specs[name].tickers)
-        drops: list[str | None] = [None]
-        if grid.leave_one_out and len(tickers) > 1:
-            drops += list(tickers)
-        for dropped in drops:
+    for name, tickers in _grid_buckets(prepared, grid):
+        for dropped in _drops(grid, tickers):
             kept = tuple(t for t in tickers if t != dropped)
             for weighting in grid.weightings:
                 for rebalance in grid.rebalances:
@@ -409,3 +463,49 @@ def sweep_result(
         method=SWEEP_METHOD,
         summary=[SweepBucket.model_validate(r) for r in records],
     )
+
+
+def run_differences(result: RunResult, prepared: PreparedRun) -> list[str]:
+    """How the run of ``results.json`` and a sweep's prepared run differ, one phrase each (empty:
+    the sweep belongs with that run): window, last date of data, costs, --verified-only, and each
+    bucket's members with their status."""
+    run, options = result.run, prepared.options
+    out: list[str] = []
+    start, end = prepared.calendar[0].date(), prepared.calendar[-1].date()
+    if (run.start, run.end) != (start, end):
+        out.append(f"the run is {run.start} → {run.end}, the sweep {start} → {end}")
+    data_last = max(s.index[-1] for s in prepared.series.values()).date()
+    if run.data_last_date != data_last:
+        out.append(f"the run's data end {run.data_last_date}, the sweep's {data_last}")
+    if run.cost_bps != options.cost_bps:
+        out.append(f"the run costs {run.cost_bps:g} bps, the sweep {options.cost_bps:g}")
+    if run.verified_only != options.verified_only:
+        out.append("one of them uses verified members only")
+    theirs = {
+        name: [(m.ticker, m.status) for m in bucket.members]
+        for name, bucket in result.buckets.items()
+    }
+    ours = {
+        name: [(m.ticker, m.status.value) for m in bucket.members]
+        for name, bucket in prepared.universe.buckets.items()
+    }
+    changed = sorted(b for b in {*theirs, *ours} if theirs.get(b) != ours.get(b))
+    if changed:
+        out.append(f"the universe changed since the run ({', '.join(changed)})")
+    return out
+
+
+def sweep_mismatch(result: RunResult, sweep: SweepResult) -> str | None:
+    """Why ``sweep.json`` does not belong with the run of ``results.json`` (None: it does): its
+    run id, window, last date of data or costs differ."""
+    run = result.run
+    if sweep.run_id != run.run_id:
+        return f"it was made for run {sweep.run_id or '(none)'}, not run {run.run_id}"
+    if (sweep.run_start, sweep.run_end, sweep.data_last_date, sweep.cost_bps) != (
+        run.start,
+        run.end,
+        run.data_last_date,
+        run.cost_bps,
+    ):
+        return "its window, data or costs are not the run's"
+    return None

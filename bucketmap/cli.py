@@ -9,27 +9,83 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 
-from backtest.conventions import Correction, Rebalance, Weighting
-from buckets.errors import BucketmapError
+from backtest.conventions import (
+    MAX_BLOCK_LENGTH,
+    MAX_CHUNK_COLUMNS,
+    MAX_RESAMPLES,
+    MAX_SEED,
+    MAX_SHIFT,
+    SWEEP_CONFIRM_VARIANTS,
+    Correction,
+    Rebalance,
+    Weighting,
+)
+from buckets.errors import BucketmapError, StoreError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from backtest.evidence.claims import ClaimOptions
     from backtest.prices.store import PriceStore
     from backtest.results import ClaimsResult, SweepResult
     from backtest.run import RunOutput
     from backtest.simulation.prepare import RunOptions
+    from backtest.sweep import SweepSize
+    from buckets.edit import EditResult
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """The command group whose usage errors (an unknown option, a value click refuses, a missing
+    argument) are one line, ``error: <message>``, and exit code 2, like every other error: click
+    would draw a usage box instead."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        from typer.exceptions import TyperException
+
+        def call() -> Any:
+            return super(_OneLineErrors, self).main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+
+        if not standalone_mode:
+            return call()
+        try:
+            code = call()
+        except TyperException as exc:  # click's own errors (UsageError, BadParameter, ...)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as usual
+                _echo(exc.format_message(), err=True)
+                sys.exit(exc.exit_code)
+            ctx = getattr(exc, "ctx", None)
+            see = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            message = _one_line(exc.format_message()).replace("Value error, ", "")
+            _echo(f"error: {message}{see}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            _echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     help="Test an investment thesis: backtest buckets of tickers against benchmarks.",
+    cls=_OneLineErrors,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -64,8 +120,44 @@ def _main(
     _state["debug"] = debug
 
 
+def _visible(text: str) -> str:
+    """Text as the terminal must show it: control characters (escape sequences, bell, bidi
+    overrides, ...) written as escapes (``\\x1b``), so no file can move the cursor, retitle
+    the window or hide text; tabs and carriage returns as spaces, line breaks kept."""
+    return "".join(
+        ch
+        if ch.isprintable() or ch == "\n"
+        else " "
+        if ch in "\t\r"
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(_visible(" ".join(text.split())).split())
+
+
+def _echo(message: object, *, err: bool = False) -> None:
+    """Print a line of output; user text in it is shown by :func:`_visible`."""
+    typer.echo(_visible(str(message)), err=err)
+
+
+def _table(*, title: object = None, caption: object = None) -> Table:
+    """A rich table whose title, caption and string cells are text, never markup (a rationale
+    with ``[/i]`` is shown as typed, not parsed), with control characters shown as escapes."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def text(value: object) -> Text | None:
+        return None if value is None else Text(_visible(str(value)).replace("\n", " "))
+
+    class TextTable(Table):
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            cells = [text(c) if isinstance(c, str) else c for c in renderables]
+            super().add_row(*cells, **kwargs)
+
+    return TextTable(title=text(title), caption=text(caption))
 
 
 @contextmanager
@@ -76,10 +168,10 @@ def _errors_to_exit() -> Iterator[None]:
     except BucketmapError as exc:
         if _state["debug"]:
             raise
-        typer.echo(f"error: {_one_line(str(exc))}", err=True)
+        _echo(f"error: {_one_line(str(exc))}", err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        _echo("interrupted", err=True)
         raise typer.Exit(130) from None
 
 
@@ -112,7 +204,12 @@ WeightingOpt = Annotated[
     Weighting, typer.Option("--weighting", help="Target weights at each rebalance.")
 ]
 CostOpt = Annotated[
-    float, typer.Option("--cost-bps", min=0, help="Cost per trade, basis points of value.")
+    float,
+    typer.Option(
+        "--cost-bps",
+        min=0,
+        help="Cost per trade, basis points of traded value: 0 up to (not including) 10,000.",
+    ),
 ]
 VerifiedOnlyOpt = Annotated[
     bool, typer.Option("--verified-only", help="Use verified members only.")
@@ -134,13 +231,15 @@ BlockLengthOpt = Annotated[
     typer.Option(
         "--block-length",
         min=1,
+        max=MAX_BLOCK_LENGTH,
         help="Bootstrap block length, trading days (default: Politis-White per claim).",
     ),
 ]
 ResamplesOpt = Annotated[
-    int, typer.Option("--resamples", min=100, help="Bootstrap resamples per test.")
+    int,
+    typer.Option("--resamples", min=100, max=MAX_RESAMPLES, help="Bootstrap resamples per test."),
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap.")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the bootstrap.")]
 CorrectionOpt = Annotated[
     Correction,
     typer.Option(
@@ -247,11 +346,13 @@ def run(
             fetch_missing=fetch,
         )
         for warning in job.output.result.run.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+            _echo(f"warning: {warning}", err=True)
+        for note in job.notes:
+            _echo(f"note: {note}", err=True)
         _print_run_summary(job.output)
         _print_claims(job.claims.result)
         for path in written:
-            typer.echo(f"wrote {path}")
+            _echo(f"wrote {path}")
 
 
 @claims_app.command("check")
@@ -297,7 +398,7 @@ def claims_check(
         )
         _print_claims(claims.result)
         for path in written:
-            typer.echo(f"wrote {path}")
+            _echo(f"wrote {path}")
 
 
 @app.command("sweep")
@@ -331,7 +432,10 @@ def sweep_command(
     ] = None,
     shifts: Annotated[
         str | None,
-        typer.Option("--shifts", help="Start shifts in trading days: 0,5,10,20 or 0-20."),
+        typer.Option(
+            "--shifts",
+            help=f"Start shifts in trading days: 0,5,10,20 or 0-20 (each 0 to {MAX_SHIFT:,}).",
+        ),
     ] = None,
     leave_one_out: Annotated[
         bool | None,
@@ -348,8 +452,21 @@ def sweep_command(
     fetch: FetchOpt = True,
     chunk_columns: Annotated[
         int,
-        typer.Option("--chunk-columns", min=1, help="Member columns per vectorbt call (memory)."),
+        typer.Option(
+            "--chunk-columns",
+            min=1,
+            max=MAX_CHUNK_COLUMNS,
+            help="Member columns per vectorbt call (memory).",
+        ),
     ] = 5_000,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help=f"Run a sweep of more than {SWEEP_CONFIRM_VARIANTS:,} variants (its estimated "
+            "memory is printed first).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate every bucket under a grid of choices at once; write one row per variant."""
     with _errors_to_exit():
@@ -388,6 +505,14 @@ def sweep_command(
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
+            def announce(size: SweepSize) -> None:
+                if size.variants > SWEEP_CONFIRM_VARIANTS:
+                    _echo(
+                        f"sweep: {size.variants:,} variants ({size.member_columns:,} member "
+                        f"columns), estimated peak memory {size.estimated_bytes / 2**30:.1f} GB",
+                        err=True,
+                    )
+
             job, written = sweep(
                 universes,
                 out,
@@ -398,14 +523,17 @@ def sweep_command(
                 fetch_missing=fetch,
                 chunk_columns=chunk_columns,
                 progress=advance,
+                confirm=yes,
+                on_size=announce,
             )
         _print_sweep(job.result)
         for path in written:
-            typer.echo(f"wrote {path}")
+            _echo(f"wrote {path}")
 
 
 def _parse_shifts(text: str) -> list[int]:
-    """``0,5,10`` or ``0-20`` (inclusive) or a mix, as a list of trading-day shifts."""
+    """``0,5,10`` or ``0-20`` (inclusive) or a mix, as a list of trading-day shifts; each bound is
+    checked against :data:`MAX_SHIFT` before any list is built."""
     from buckets.errors import RunConfigError
 
     out: list[int] = []
@@ -413,21 +541,22 @@ def _parse_shifts(text: str) -> list[int]:
         part = part.strip()
         low, sep, high = part.partition("-")
         try:
-            if sep:
-                out.extend(range(int(low), int(high) + 1))
-            else:
-                out.append(int(part))
+            bounds = [int(low), int(high)] if sep else [int(part)]
         except ValueError:
             raise RunConfigError(
                 f"--shifts {text!r}: {part!r} is not a number or a range like 0-20"
             ) from None
+        if any(b > MAX_SHIFT for b in bounds):
+            raise RunConfigError(
+                f"--shifts {text!r}: {max(bounds)} is more than {MAX_SHIFT:,} trading days"
+            )
+        out.extend(range(bounds[0], bounds[1] + 1) if sep else bounds)
     return out
 
 
 def _print_sweep(result: SweepResult) -> None:
-    from rich.table import Table
 
-    table = Table(title=f"excess return vs {result.benchmark} across {result.variants:,} variants")
+    table = _table(title=f"excess return vs {result.benchmark} across {result.variants:,} variants")
     for header in ["bucket", "variants", "excess > 0", "10%", "median", "90%"]:
         table.add_column(header, justify="left" if header == "bucket" else "right")
     for s in result.summary:
@@ -453,18 +582,20 @@ def report_command(
     with _errors_to_exit():
         from bucketmap.api import report
 
-        for path in report(results_dir, out):
-            typer.echo(f"wrote {path}")
+        written, notes = report(results_dir, out)
+        for note in notes:
+            _echo(f"note: {note}", err=True)
+        for path in written:
+            _echo(f"wrote {path}")
 
 
 def _print_claims(result: ClaimsResult) -> None:
-    from rich.table import Table
 
     from reports.summary import claim_columns, claim_rows, claims_caption
 
     if not result.claims:
         return
-    table = Table(
+    table = _table(
         title=f"claims (data to {result.data_last_date}; {result.weighting} weight, rebalance "
         f"{result.rebalance})",
         caption=claims_caption(result),
@@ -504,7 +635,6 @@ def _parse_window(text: str) -> tuple[str, tuple[dt.date, dt.date]]:
 
 
 def _print_run_summary(output: RunOutput) -> None:
-    from rich.table import Table
 
     result = output.result
     benches = list(result.benchmarks)
@@ -518,7 +648,7 @@ def _print_run_summary(output: RunOutput) -> None:
     run = result.run
     shown = [w for w in run.windows if w.name in ("whole", "post")]
     for w in shown:
-        table = Table(
+        table = _table(
             title=f"{w.name}: {w.start} → {w.end} ({w.description}), {run.weighting} weight, "
             f"rebalance {run.rebalance}",
             caption="total return of each bucket; vs X = its total return minus X's over the "
@@ -558,11 +688,11 @@ def prices_import(
         from bucketmap.api import import_prices
 
         report = import_prices(path, _store(store))
-        typer.echo(f"stored {len(report.stored)} ticker(s) in {store}")
+        _echo(f"stored {len(report.stored)} ticker(s) in {store}")
         for problem in report.problems:
-            typer.echo(f"refused: {_one_line(str(problem))}", err=True)
+            _echo(f"refused: {_one_line(str(problem))}", err=True)
         if report.problems:
-            typer.echo(f"{len(report.problems)} series refused", err=True)
+            _echo(f"{len(report.problems)} series refused", err=True)
             raise typer.Exit(1)
 
 
@@ -609,16 +739,16 @@ def prices_fetch(
                 start=start.date(),
                 on_batch=lambda n: progress.advance(task, n),
             )
-        typer.echo(
+        _echo(
             f"stored {len(report.stored)} ticker(s) in {store}; "
             f"{len(report.up_to_date)} already fetched today"
         )
         for ticker, reason in sorted(report.refetched.items()):
-            typer.echo(f"fetched again in full: {ticker}: {reason}")
+            _echo(f"fetched again in full: {ticker}: {reason}")
         for ticker, reason in sorted(report.failed.items()):
-            typer.echo(f"failed: {ticker}: {_one_line(reason)}", err=True)
+            _echo(f"failed: {ticker}: {_one_line(reason)}", err=True)
         if report.failed:
-            typer.echo(f"{len(report.failed)} ticker(s) failed; the others were stored", err=True)
+            _echo(f"{len(report.failed)} ticker(s) failed; the others were stored", err=True)
             raise typer.Exit(1)
 
 
@@ -629,11 +759,16 @@ def prices_info(
 ) -> None:
     """Per ticker: first and last date, rows, source and when it was stored."""
     with _errors_to_exit():
-        from rich.table import Table
-
-        records = _store(store).records()
-        wanted = _ticker_args(tickers) if tickers else sorted(records)
-        table = Table(title=f"price store {store}")
+        price_store = _store(store)
+        if not price_store.exists():
+            raise StoreError(
+                f"{store}: no price store here; check --store, or fill one with "
+                "`bucketmap prices import` / `prices fetch`"
+            )
+        chosen = _ticker_args(tickers) if tickers else None
+        records = price_store.records(chosen)
+        wanted = chosen or sorted(records)
+        table = _table(title=f"price store {store}")
         for col in ("ticker", "first", "last", "rows", "source", "stored at"):
             table.add_column(col)
         for t in wanted:
@@ -658,25 +793,23 @@ def universes_validate(
 
         report = validate_paths(paths or [Path("universes")])
         for warning in report.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+            _echo(f"warning: {warning}", err=True)
         for err in report.errors:
-            typer.echo(_one_line(str(err)), err=True)
+            _echo(_one_line(str(err)), err=True)
         if report.errors:
-            typer.echo(f"{len(report.errors)} problem(s)", err=True)
+            _echo(f"{len(report.errors)} problem(s)", err=True)
             raise typer.Exit(2)
-        typer.echo(f"ok: {report.summary}")
+        _echo(f"ok: {report.summary}")
 
 
 @universes_app.command("list")
 def universes_list(universes: UniversesOpt = Path("universes")) -> None:
     """One row per bucket: side and members by status."""
     with _errors_to_exit():
-        from rich.table import Table
-
         from buckets.files import load_universe
 
         universe = load_universe(universes)
-        table = Table(title=f"universe {universes}")
+        table = _table(title=f"universe {universes}")
         for col in ("bucket", "side", "verified", "proposed", "rejected", "members"):
             table.add_column(col, justify="left" if col in ("bucket", "side") else "right")
         for name, bucket in universe.buckets.items():
@@ -691,7 +824,7 @@ def universes_list(universes: UniversesOpt = Path("universes")) -> None:
             )
         _console().print(table)
         for warning in universe.warnings():
-            typer.echo(f"warning: {warning}", err=True)
+            _echo(f"warning: {warning}", err=True)
 
 
 @universes_app.command("show")
@@ -701,13 +834,11 @@ def universes_show(
 ) -> None:
     """Every member of one bucket with its status, who verified it and why it is there."""
     with _errors_to_exit():
-        from rich.table import Table
-
         from buckets.edit import bucket_path
         from buckets.files import load_bucket
 
         b = load_bucket(bucket_path(universes, bucket))
-        table = Table(title=f"{b.name} ({b.side.value})", caption=b.description)
+        table = _table(title=f"{b.name} ({b.side.value})", caption=b.description)
         for col in (
             "ticker",
             "status",
@@ -731,6 +862,16 @@ def universes_show(
         _console().print(table)
 
 
+def _print_edit(result: EditResult) -> None:
+    _echo(f"{result.summary} ({result.path})")
+    if not result.layout_kept:
+        _echo(
+            f"warning: {result.path}: the edit could not be fitted into the file's own layout; "
+            "ruamel.yaml re-rendered the file (its meaning is unchanged)",
+            err=True,
+        )
+
+
 @universes_app.command("verify")
 def universes_verify(
     bucket: Annotated[str, typer.Argument(help="Bucket name.")],
@@ -750,7 +891,7 @@ def universes_verify(
         from buckets.edit import verify_member
 
         result = verify_member(universes, bucket, ticker, by=by, on=_date(on), evidence=evidence)
-        typer.echo(f"{result.summary} ({result.path})")
+        _print_edit(result)
 
 
 @universes_app.command("reject")
@@ -765,7 +906,7 @@ def universes_reject(
         from buckets.edit import reject_member
 
         result = reject_member(universes, bucket, ticker, why=why)
-        typer.echo(f"{result.summary} ({result.path})")
+        _print_edit(result)
 
 
 @universes_app.command("add")
@@ -780,7 +921,7 @@ def universes_add(
         from buckets.edit import add_member
 
         result = add_member(universes, bucket, ticker, why=why)
-        typer.echo(f"{result.summary} ({result.path})")
+        _print_edit(result)
 
 
 @universes_app.command("schema")
@@ -788,7 +929,7 @@ def universes_schema() -> None:
     """Print the JSON Schema of a bucket file (for editors that validate and complete YAML)."""
     from buckets.schema import bucket_file_schema_json
 
-    typer.echo(bucket_file_schema_json(), nl=False)
+    typer.echo(bucket_file_schema_json(), nl=False)  # our own JSON: printed as is
 
 
 def _console() -> Console:

@@ -23,8 +23,16 @@ from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
 
 from buckets.errors import UniverseError, UniverseErrors
+from buckets.fileio import FileTooLarge, NotARegularFile, read_regular_file
 from buckets.models import (
     BUCKET_NAME_PATTERN,
     BenchmarksConfig,
@@ -33,7 +41,7 @@ from buckets.models import (
     Side,
     SweepGrid,
     Universe,
-    is_bucket_name,
+    cross_reference_problems,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -44,6 +52,15 @@ CLAIMS_FILE = "claims.yaml"
 RESERVED_STEMS = {"benchmarks", "claims"}
 YAML_SUFFIXES = (".yaml", ".yml")
 
+MAX_YAML_BYTES = 16 * 1024 * 1024
+"""Largest YAML file read (a universe of 12,000 members is about 1.5 MB)."""
+MAX_YAML_DEPTH = 32
+"""Deepest nesting of mappings and sequences accepted (a bucket file needs 3)."""
+MAX_ALIAS_VALUES = 10_000
+"""Most values that aliases (``*name``, merge keys ``<<: *name``) may repeat in one file, counted
+as the values they stand for: a few defaults shared by many members fit; a "billion laughs" file,
+whose aliases of aliases stand for billions of values, is refused before it is expanded."""
+
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
@@ -51,26 +68,103 @@ def _yaml() -> YAML:
     return yaml
 
 
-def read_text(path: Path) -> str:
-    """A universe file's text (a leading BOM is dropped); UniverseError when it cannot be read."""
+def read_bytes(path: Path) -> bytes:
+    """A universe file's bytes; UniverseError when it cannot be read, and for anything that is
+    not a regular file (a device, a FIFO: refused before reading, so nothing hangs) or is larger
+    than :data:`MAX_YAML_BYTES`."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return read_regular_file(path, max_bytes=MAX_YAML_BYTES)
     except FileNotFoundError:
         raise UniverseError(path, None, "file not found") from None
+    except NotARegularFile as exc:
+        raise UniverseError(path, None, f"{exc}; refusing to read it") from None
+    except FileTooLarge:
+        raise UniverseError(
+            path, None, f"larger than {MAX_YAML_BYTES // (1024 * 1024)} MB; not a universe file"
+        ) from None
+    except OSError as exc:
+        raise UniverseError(path, None, f"cannot read ({exc.strerror or exc})") from None
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """UTF-8 text of a universe file's bytes, a leading BOM dropped, line endings as they are."""
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UniverseError(path, None, f"not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise UniverseError(path, None, f"cannot read ({exc.strerror})") from None
+
+
+def read_text(path: Path) -> str:
+    """A universe file's text (a leading BOM is dropped); UniverseError when it cannot be read."""
+    return decode_text(path, read_bytes(path)).replace("\r\n", "\n")
+
+
+def _check_shape(path: Path, text: str) -> None:
+    """Walk the file's YAML events (no values are built) and refuse, with the line, nesting deeper
+    than :data:`MAX_YAML_DEPTH` and aliases that stand for more than :data:`MAX_ALIAS_VALUES`
+    values in all, or that refer to the collection they sit in. Syntax errors propagate as
+    ruamel's."""
+    sizes: dict[str, int] = {}
+    open_anchors: set[str] = set()
+    stack: list[list[Any]] = [[0, None]]  # [values counted so far, anchor] per open collection
+    repeated = 0
+    for event in _yaml().parse(text):
+        if isinstance(event, CollectionEndEvent):
+            count, anchor = stack.pop()
+            if anchor is not None:
+                sizes[str(anchor)] = count
+                open_anchors.discard(str(anchor))
+            stack[-1][0] += count
+            continue
+        if not isinstance(event, NodeEvent):
+            continue
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, AliasEvent):
+            anchor = str(event.anchor)
+            if anchor in open_anchors:
+                raise UniverseError(
+                    path,
+                    None,
+                    f"the alias *{anchor} refers to a collection it is inside",
+                    line=line,
+                )
+            size = sizes.get(anchor, 1)
+            repeated += size
+            if repeated > MAX_ALIAS_VALUES:
+                raise UniverseError(
+                    path,
+                    None,
+                    f"aliases (*name) repeat more than {MAX_ALIAS_VALUES:,} values; write the "
+                    "values out (is this an alias bomb?)",
+                    line=line,
+                )
+            stack[-1][0] += size
+        elif isinstance(event, ScalarEvent):
+            if event.anchor is not None:
+                sizes[str(event.anchor)] = 1
+            stack[-1][0] += 1
+        elif isinstance(event, CollectionStartEvent):
+            if len(stack) > MAX_YAML_DEPTH:
+                raise UniverseError(
+                    path, None, f"nested deeper than {MAX_YAML_DEPTH} levels", line=line
+                )
+            if event.anchor is not None:
+                open_anchors.add(str(event.anchor))
+            stack.append([1, event.anchor])
 
 
 def read_yaml(path: Path, text: str | None = None) -> Any:
     """Parse one YAML file (or ``text`` given for it) with the round-trip loader.
 
-    Raises UniverseError on any problem: unreadable, not YAML, duplicate keys, empty, not a mapping.
+    The file is data: tags build no objects, and nesting and alias expansion are bounded
+    (:func:`_check_shape`) before anything is built. Raises UniverseError on any problem:
+    unreadable, not a regular file, not YAML, too deep, an alias bomb, duplicate keys, empty, not
+    a mapping.
     """
     if text is None:
         text = read_text(path)
     try:
+        _check_shape(path, text)
         data = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -105,12 +199,12 @@ def _impossible_date_line(text: str) -> int | None:
     return None
 
 
-def _plain(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
     """ruamel's commented containers and scalar subclasses → plain Python values."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, str):
@@ -187,11 +281,13 @@ def _errors_from_validation(
 
 
 def bucket_files(directory: Path) -> list[Path]:
-    """The bucket files of a universe folder, sorted by name (benchmarks/claims excluded)."""
+    """The bucket files of a universe folder, sorted by name (benchmarks/claims excluded). The
+    suffix counts in any case (``X.YAML`` is a bucket file, so a bad name is reported, never
+    skipped)."""
     return sorted(
         p
         for p in directory.iterdir()
-        if p.suffix in YAML_SUFFIXES and p.stem not in RESERVED_STEMS and p.is_file()
+        if p.suffix.lower() in YAML_SUFFIXES and p.stem not in RESERVED_STEMS and p.is_file()
     )
 
 
@@ -213,7 +309,7 @@ def load_bucket(path: Path, text: str | None = None) -> Bucket:
             f"the bucket is named by its file ({name}); remove the name key",
             line=_line_of(data, ("name",)),
         )
-    payload = {k: v for k, v in _plain(data).items() if k != "name"}
+    payload = {k: v for k, v in plain_data(data).items() if k != "name"}
     try:
         return Bucket.model_validate({"name": name, **payload})
     except ValidationError as exc:
@@ -223,7 +319,7 @@ def load_bucket(path: Path, text: str | None = None) -> Bucket:
 def _load_model(path: Path, text: str | None, model: type[M]) -> M:
     data = read_yaml(path, text)
     try:
-        return model.model_validate(_plain(data))
+        return model.model_validate(plain_data(data))
     except ValidationError as exc:
         raise UniverseErrors(_errors_from_validation(exc, path, data, model)) from None
 
@@ -244,54 +340,24 @@ def _cross_reference_errors(
     bench: BenchmarksConfig | None,
     claims: ClaimsFile | None,
 ) -> list[UniverseError]:
+    """:func:`buckets.models.cross_reference_problems`, each named by its file (and line)."""
+    files = {"benchmarks": BENCHMARKS_FILE, "claims": CLAIMS_FILE}
     errors: list[UniverseError] = []
-    bench_path = directory / BENCHMARKS_FILE
-    if bench is not None:
-        for i, name in enumerate(bench.benchmarks):
-            if is_bucket_name(name) and name not in buckets:
-                errors.append(
-                    UniverseError(
-                        bench_path,
-                        f"benchmarks[{i}]",
-                        f"no bucket named {name} (no {name}.yaml in {directory})",
-                    )
-                )
-    if claims is not None:
-        claims_path = directory / CLAIMS_FILE
-        for i, claim in enumerate(claims.claims):
-            if claim.bucket not in buckets:
-                errors.append(
-                    UniverseError(
-                        claims_path, f"claims[{i}].bucket", f"no bucket named {claim.bucket}"
-                    )
-                )
-            if is_bucket_name(claim.benchmark) and claim.benchmark not in buckets:
-                errors.append(
-                    UniverseError(
-                        claims_path, f"claims[{i}].benchmark", f"no bucket named {claim.benchmark}"
-                    )
-                )
-    # a ticker held long and also listed to avoid contradicts itself
-    avoid = {
-        m.ticker: b.name
-        for b in buckets.values()
-        if b.side is Side.avoid
-        for m in b.members
-        if m.usable
-    }
-    for bucket in buckets.values():
-        if bucket.side is not Side.long:
-            continue
-        for i, member in enumerate(bucket.members):
-            if member.usable and member.ticker in avoid:
-                errors.append(
-                    UniverseError(
-                        directory / f"{bucket.name}.yaml",
-                        f"members[{i}].ticker",
-                        f"{member.ticker} is in long bucket {bucket.name} and in avoid bucket "
-                        f"{avoid[member.ticker]}; reject it in one of them",
-                    )
-                )
+    problems = cross_reference_problems(
+        buckets,
+        bench.benchmarks if bench is not None else None,
+        claims.claims if claims is not None else None,
+    )
+    for problem in problems:
+        message = problem.message
+        if problem.file == "benchmarks" and message.startswith("no bucket named"):
+            name = message.removeprefix("no bucket named ")
+            message = f"{message} (no {name}.yaml in {directory})"
+        errors.append(
+            UniverseError(
+                directory / files.get(problem.file, f"{problem.file}.yaml"), problem.field, message
+            )
+        )
     return errors
 
 

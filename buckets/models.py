@@ -12,7 +12,10 @@ lower-case identifiers (``pipes``), which keeps the two name spaces disjoint, so
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -31,6 +34,10 @@ TICKER_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-^=]{0,14}$")
 or ``^`` (so ``.``/``..`` can never be a ticker and no ticker can name a path)."""
 
 BUCKET_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+MAX_SHIFT = 2_520
+"""Largest start shift of a sweep, in trading days (ten years; ``backtest.conventions`` repeats
+it for the CLI)."""
 
 
 def _upper_ticker(value: object) -> object:
@@ -158,6 +165,12 @@ class Bucket(_Model):
                 f"weights are given for {len(usable) - len(without)} of {len(usable)} members; "
                 f"give one to every member or to none (missing: {', '.join(without)})"
             )
+        total = self.weight_sum()
+        if total is not None and not (math.isfinite(total) and total > 0):
+            raise ValueError(
+                f"the usable members' weights sum to {total:g}; custom weights are normalised "
+                "to sum 1, so at least one must be positive (and their sum finite)"
+            )
         return self
 
     def weight_sum(self) -> float | None:
@@ -253,16 +266,91 @@ def is_bucket_name(name: str) -> bool:
     return BUCKET_NAME_PATTERN.fullmatch(name) is not None
 
 
+@dataclass(frozen=True)
+class CrossReference:
+    """A name in one universe file that does not resolve: ``file`` is ``benchmarks``, ``claims``
+    or the bucket's name, ``field`` the dotted location in it."""
+
+    file: str
+    field: str
+    message: str
+
+
+def cross_reference_problems(
+    buckets: Mapping[str, Bucket],
+    benchmarks: Sequence[str] | None,
+    claims: Sequence[Claim] | None,
+) -> list[CrossReference]:
+    """Every name that does not resolve: a benchmark bucket or claim bucket that is not a bucket
+    of the universe, a claim benchmark that is neither a ticker symbol nor one of its buckets, a
+    ticker held long and also avoided. (The single source of these rules: :class:`Universe`
+    enforces them, and ``buckets.files`` reports them with file and line.)"""
+    out: list[CrossReference] = []
+    for i, name in enumerate(benchmarks or []):
+        if is_bucket_name(name) and name not in buckets:
+            out.append(CrossReference("benchmarks", f"benchmarks[{i}]", f"no bucket named {name}"))
+    for i, claim in enumerate(claims or []):
+        if claim.bucket not in buckets:
+            out.append(
+                CrossReference("claims", f"claims[{i}].bucket", f"no bucket named {claim.bucket}")
+            )
+        name = claim.benchmark
+        if is_bucket_name(name):
+            if name not in buckets:
+                out.append(
+                    CrossReference("claims", f"claims[{i}].benchmark", f"no bucket named {name}")
+                )
+        elif not TICKER_PATTERN.fullmatch(name):
+            shown = name if len(name) <= 20 and name.isprintable() else repr(name[:20]) + "…"
+            out.append(
+                CrossReference(
+                    "claims",
+                    f"claims[{i}].benchmark",
+                    f"{shown!r} is neither a ticker symbol nor a bucket of this universe",
+                )
+            )
+    # a ticker held long and also listed to avoid contradicts itself
+    avoid = {
+        m.ticker: b.name
+        for b in buckets.values()
+        if b.side is Side.avoid
+        for m in b.members
+        if m.usable
+    }
+    for bucket in buckets.values():
+        if bucket.side is not Side.long:
+            continue
+        for i, member in enumerate(bucket.members):
+            if member.usable and member.ticker in avoid:
+                out.append(
+                    CrossReference(
+                        bucket.name,
+                        f"members[{i}].ticker",
+                        f"{member.ticker} is in long bucket {bucket.name} and in avoid bucket "
+                        f"{avoid[member.ticker]}; reject it in one of them",
+                    )
+                )
+    return out
+
+
 class Universe(_Model):
     """Everything a run needs to know about what to test: buckets, benchmarks, claims.
 
-    Cross-references are checked here: a benchmark or claim naming a bucket must name one that
-    exists.
+    Cross-references are checked here (:func:`cross_reference_problems`): a benchmark or claim
+    naming a bucket must name one that exists, and a claim's benchmark must be a ticker symbol
+    or a bucket of the universe.
     """
 
     buckets: dict[str, Bucket]
     benchmarks: list[str]
     claims: list[Claim] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Self:
+        problems = cross_reference_problems(self.buckets, self.benchmarks, self.claims)
+        if problems:
+            raise ValueError("; ".join(f"{p.file}: {p.field}: {p.message}" for p in problems))
+        return self
 
     def overlaps(self) -> dict[str, dict[str, list[str]]]:
         """Tickers held in more than one long bucket: bucket → ticker → the other long buckets.
@@ -303,6 +391,13 @@ class Universe(_Model):
         """Benchmarks that are buckets of this universe."""
         return [b for b in self.benchmarks if is_bucket_name(b)]
 
+    def claim_tickers(self) -> list[str]:
+        """Claim benchmarks that are single tickers (each needs prices, whether or not it is a
+        run benchmark)."""
+        return list(
+            dict.fromkeys(c.benchmark for c in self.claims if not is_bucket_name(c.benchmark))
+        )
+
     def tickers(self, *, verified_only: bool = False) -> list[str]:
         """Every ticker a run needs: usable members of every bucket, then benchmark tickers."""
         out: dict[str, None] = {}
@@ -327,7 +422,7 @@ class SweepGrid(_Model):
     rebalances: Annotated[
         list[Literal["daily", "weekly", "monthly", "quarterly", "none"]], Field(min_length=1)
     ] = ["monthly", "quarterly"]
-    shifts: Annotated[list[Annotated[int, Field(ge=0, le=2520)]], Field(min_length=1)] = [
+    shifts: Annotated[list[Annotated[int, Field(ge=0, le=MAX_SHIFT)]], Field(min_length=1)] = [
         0,
         5,
         10,

@@ -1,12 +1,17 @@
 """Plain-text views of the results: the verdict table for the terminal, and ``summary.md``.
 
-Formatting only; every number comes from ``claims.json`` / ``results.json`` as written. User text
-(statements, the price source) is escaped with :func:`md_text`.
+Formatting only; every number comes from ``claims.json`` / ``results.json`` as written. Every
+string that came from a file (statements, names, verdicts, reasons, the price source: all of them,
+since a results folder can be edited by hand) is escaped with :func:`md_text` before it is placed
+(:func:`inert`), so nothing in ``summary.md`` renders as HTML, a link or emphasis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from backtest.results import (
     BetaAdjusted,
@@ -181,8 +186,8 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def claims_markdown(result: ClaimsResult) -> str:
-    """The verdict table as Markdown."""
-    return markdown_table(claim_columns(result), list(claim_rows(result)))
+    """The verdict table as Markdown (every string of ``result`` escaped)."""
+    return markdown_table(claim_columns(result), list(claim_rows(inert(result))))
 
 
 _MARKDOWN_ACTIVE = "\\`*_{}[]()#+!|<>~&"
@@ -190,9 +195,35 @@ _MARKDOWN_ACTIVE = "\\`*_{}[]()#+!|<>~&"
 
 def md_text(text: str) -> str:
     """User-supplied text made inert in Markdown: every character Markdown or HTML would act on
-    is backslash-escaped, and line breaks become spaces."""
+    is backslash-escaped, and line breaks become spaces. An underscore inside a word
+    (``insufficient_data``) is left as it is: Markdown never reads it as emphasis."""
     flat = " ".join(str(text).split())
-    return "".join("\\" + ch if ch in _MARKDOWN_ACTIVE else ch for ch in flat)
+    out = []
+    for i, ch in enumerate(flat):
+        inside_word = (
+            ch == "_" and 0 < i < len(flat) - 1 and flat[i - 1].isalnum() and flat[i + 1].isalnum()
+        )
+        out.append("\\" + ch if ch in _MARKDOWN_ACTIVE and not inside_word else ch)
+    return "".join(out)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def inert(model: _M) -> _M:
+    """A copy of a results model with every string in it (values and mapping keys, at any depth)
+    passed through :func:`md_text`; numbers and dates are untouched."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return md_text(value)
+        if isinstance(value, dict):
+            return {walk(k): walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return type(model).model_validate(walk(model.model_dump()))
 
 
 def _num(x: float | None) -> str:
@@ -205,7 +236,8 @@ def _pp(x: float | None) -> str:
 
 def metrics_markdown(result: RunResult, window: str) -> str:
     """One window's metrics per bucket and benchmark ticker, with the excess over each
-    benchmark in percentage points."""
+    benchmark in percentage points (every string of ``result`` escaped)."""
+    result, window = inert(result), md_text(window)
     benches = list(result.benchmarks)
     headers = ["series", "side", "total", "CAGR", "volatility", "Sharpe", "max drawdown", "days"]
     headers += [f"vs {b}" for b in benches]
@@ -249,15 +281,16 @@ SWEEP_SUMMARY_COLUMNS = [
 
 
 def sweep_markdown(sweep: SweepResult) -> str:
-    """The sweep's per-bucket distribution of excess returns as a markdown table."""
+    """The sweep's per-bucket distribution of excess returns as a markdown table (every string
+    of ``sweep`` escaped)."""
     rows = [
         [
-            md_text(s.bucket),
+            s.bucket,
             str(s.variants),
             f"{s.positive:.0%}" if s.positive is not None else "n/a",
             *(pct(v) for v in (s.min, s.p10, s.p25, s.p50, s.p75, s.p90, s.max)),
         ]
-        for s in sweep.summary
+        for s in inert(sweep).summary
     ]
     return markdown_table(SWEEP_SUMMARY_COLUMNS, rows)
 
@@ -267,14 +300,20 @@ def summary_markdown(
 ) -> str:
     """``summary.md``: the verdict table with its caveats, the metrics of every window and the
     sweep's summary when there is one, for pasting into notes. Numbers as in ``claims.json`` /
-    ``results.json`` / ``sweep.json``."""
+    ``results.json`` / ``sweep.json``. Every string from them is escaped (:func:`inert`)."""
+    tables = {w.name: metrics_markdown(result, w.name) for w in result.run.windows}
+    claims_table = claims_markdown(claims) if claims is not None else ""
+    sweep_table = sweep_markdown(sweep) if sweep is not None else ""
+    result = inert(result)
+    claims = inert(claims) if claims is not None else None
+    sweep = inert(sweep) if sweep is not None else None
     run = result.run
     used = [m for b in result.buckets.values() for m in b.members if m.used]
     unverified = sum(m.status != "verified" for m in used)
     lines = [
         f"# bucketmap: {run.start} → {run.end}",
         "",
-        f"Prices: {md_text(run.price_source)}, data to {run.data_last_date}. Rebalance "
+        f"Prices: {run.price_source}, data to {run.data_last_date}. Rebalance "
         f"{run.rebalance}, weighting {run.weighting}, costs {run.cost_bps:g} bps; "
         f"{unverified} of the {len(used)} members used are not verified.",
         "",
@@ -283,29 +322,29 @@ def summary_markdown(
         lines += [
             "## Claims",
             "",
-            claims_markdown(claims),
-            md_text(claims_caption(claims)),
+            claims_table,
+            claims_caption(claims),
             "",
         ]
         for c in claims.claims:
-            lines.append(f"- **{c.id}** ({md_text(c.statement)}): {md_text(claim_note(c))}")
+            lines.append(f"- **{c.id}** ({c.statement}): {claim_note(c)}")
         lines.append("")
-    for w in run.windows:
+    for w, table in zip(run.windows, tables.values(), strict=True):
         lines += [
             f"## {w.name}: {w.start} → {w.end}",
             "",
-            f"{md_text(w.description)}; vs X = total return minus X's over the same days.",
+            f"{w.description}; vs X = total return minus X's over the same days.",
             "",
-            metrics_markdown(result, w.name),
+            table,
         ]
     if sweep is not None:
         lines += [
-            f"## Sweep: {sweep.variants:,} variants, excess return vs {md_text(sweep.benchmark)}",
+            f"## Sweep: {sweep.variants:,} variants, excess return vs {sweep.benchmark}",
             "",
             f"{sweep.run_start} → {sweep.run_end}; {' / '.join(sweep.weightings)} × "
             f"{' / '.join(sweep.rebalances)} × start +{shifts_text(sweep.shifts)} days"
             f"{' × each member left out' if sweep.leave_one_out else ''}; rows in sweep.csv.",
             "",
-            sweep_markdown(sweep),
+            sweep_table,
         ]
     return "\n".join(lines)

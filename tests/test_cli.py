@@ -400,7 +400,14 @@ def test_claims_check_writes_claims_json_and_says_when_data_is_short(
     assert claim["test"]["reason"] == "4 trading days with both returns (fewer than 20)"
     assert claim["placebo"] is None and claim["survives_controls"] is None
     assert "duo-beats-spy" in res.stdout and "insufficient_data" in res.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["claims.json", "returns.csv", "variants.csv"]
+    # the claims' files, their run's manifest (written last), and the folder's writer lock
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".bucketmap.lock",
+        "claims.json",
+        "manifest.json",
+        "returns.csv",
+        "variants.csv",
+    ]
 
 
 def test_claims_check_unknown_claim_is_one_line(

@@ -74,3 +74,15 @@ def test_conventions_are_stated() -> None:
         "**Survives its controls** — the rule, in one place",
     ):
         assert phrase in flat, phrase
+
+
+def test_every_test_the_reliability_section_names_exists() -> None:
+    import ast
+
+    section = README.split("## Reliability and safety", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", section)
+    assert len(named) >= 40
+    for path, name in named:
+        tree = ast.parse((ROOT / path).read_text())
+        functions = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        assert name in functions, f"{path}::{name}"

@@ -4,7 +4,12 @@ fail that way, never with an unhandled exception."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import string
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bucketmap.cli import app
-from tests.conftest import TINY_BENCH, TINY_BUCKET
+from tests.conftest import ROOT, TINY_BENCH, TINY_BUCKET
 
 runner = CliRunner()
 
@@ -303,3 +308,521 @@ def test_any_price_table_runs_or_fails_cleanly(
     else:
         line = assert_clean_failure(res, world)
         assert "AAA.csv" in line or "duo" in line or "window" in line, line
+
+
+# --- YAML files that are not data, or not files ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "side: long\nmembers: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "side: long\nmembers: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n",
+        "side: long\nmembers:\n"
+        + "".join(" " * i + "-\n" for i in range(1, 2000))
+        + " " * 2000
+        + "x\n",
+    ],
+    ids=["flow sequences", "flow mappings", "block sequences"],
+)
+def test_deep_nesting_is_one_line(world: Path, text: str) -> None:
+    (world / "universes" / "duo.yaml").write_text(text)
+    assert_clean_failure(
+        run(world), world, str(world / "universes" / "duo.yaml"), "nested deeper than 32 levels"
+    )
+
+
+def _validate_in_a_process(folder: Path) -> subprocess.CompletedProcess[str]:
+    """``bucketmap universes validate`` in a fresh interpreter, so a hang fails the test instead
+    of stopping the suite."""
+    return subprocess.run(
+        [sys.executable, "-m", "bucketmap", "universes", "validate", str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_a_benchmarks_file_that_is_a_device_or_a_fifo_is_refused_before_reading(
+    world: Path,
+) -> None:
+    bench = world / "universes" / "benchmarks.yaml"
+    bench.unlink()
+    bench.symlink_to("/dev/zero")
+    proc = _validate_in_a_process(world / "universes")
+    assert proc.returncode == 2
+    assert f"{bench}: a device, not a regular file; refusing to read it" in proc.stderr
+    bench.unlink()
+    os.mkfifo(bench)
+    proc = _validate_in_a_process(world / "universes")
+    assert proc.returncode == 2
+    assert f"{bench}: a FIFO (named pipe), not a regular file; refusing to read it" in proc.stderr
+
+
+# --- the price store: a hand-edited manifest, a mistyped --store -------------------------------------
+
+
+@pytest.fixture
+def stored(world: Path) -> Path:
+    """world's prices imported into world/store."""
+    res = runner.invoke(
+        app, ["prices", "import", str(world / "prices"), "--store", str(world / "store")]
+    )
+    assert res.exit_code == 0, res.output
+    return world
+
+
+def _edit_record(world: Path, change: object) -> None:
+    import json
+
+    path = world / "store" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest["tickers"])  # type: ignore[operator]
+    path.write_text(json.dumps(manifest))
+
+
+MANIFEST_EDITS = {
+    "a key removed": (lambda t: t["AAA"].pop("sha256"), "record AAA: sha256: Field required"),
+    "a key added": (
+        lambda t: t["AAA"].update(note="x"),
+        "record AAA: note: Extra inputs are not permitted",
+    ),
+    "rows as text": (
+        lambda t: t["AAA"].update(rows="30"),
+        "record AAA: rows: Input should be a valid integer",
+    ),
+    "a date that is not one": (
+        lambda t: t["AAA"].update(first="soon"),
+        "record AAA: first: String should match pattern",
+    ),
+    "a record that is a list": (
+        lambda t: t.update(AAA=[1]),
+        "record AAA: Input should be a valid dictionary",
+    ),
+    "a ticker that is a path": (
+        lambda t: t.update({"../X": t["AAA"]}),
+        "'../X' is not a ticker symbol",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MANIFEST_EDITS))
+def test_a_hand_edited_manifest_record_is_one_line(stored: Path, case: str) -> None:
+    change, expected = MANIFEST_EDITS[case]
+    _edit_record(stored, change)
+    res = runner.invoke(app, ["prices", "info", "--store", str(stored / "store")])
+    assert res.exit_code == 2, res.output
+    line = res.stderr.strip()
+    assert "\n" not in line and "Traceback" not in res.output
+    assert line.startswith(f"error: {stored / 'store' / 'manifest.json'}: ") and expected in line
+    if case != "a ticker that is a path":
+        res = runner.invoke(
+            app,
+            ["run", "--universes", str(stored / "universes"), "--store", str(stored / "store"),
+             "--no-fetch", "--out", str(stored / "out"), "--start", "2024-01-01"],
+        )  # fmt: skip
+        assert_clean_failure(res, stored, expected)
+
+
+def test_a_mistyped_store_is_not_created(world: Path) -> None:
+    typo = world / "stroe"
+    res = runner.invoke(app, ["prices", "info", "--store", str(typo)])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {typo}: no price store here; check --store, or fill one with `bucketmap prices "
+        "import` / `prices fetch`"
+    )
+    res = runner.invoke(
+        app,
+        ["run", "--universes", str(world / "universes"), "--store", str(typo), "--no-fetch",
+         "--out", str(world / "out")],
+    )  # fmt: skip
+    assert_clean_failure(res, world, f"{typo}: no price store here")
+    assert not typo.exists()
+
+
+# --- prices are numbers on dates ---------------------------------------------------------------------
+
+DAYS30 = [f"{d:%Y-%m-%d}" for d in pd.bdate_range("2024-01-02", periods=30)]
+
+
+def _wide_csv(world: Path, header: str, rows: list[str] | None = None) -> Path:
+    """A wide CSV beside the world: ``header``, then one row per day of GOOD_CSV's 30 days with
+    the day's number 100 + i in every column (unless ``rows`` are given)."""
+    width = header.count(",")
+    body = rows or [f"{d}," + ",".join([str(100 + i)] * width) for i, d in enumerate(DAYS30)]
+    path = world / "wide.csv"
+    path.write_text(header + "\n" + "\n".join(body) + "\n")
+    return path
+
+
+def run_on(world: Path, prices: Path) -> object:
+    return runner.invoke(
+        app,
+        ["run", "--universes", str(world / "universes"), "--prices", str(prices),
+         "--out", str(world / "out"), "--start", "2024-01-01"],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Date,AAA,BBB,SPY,aaa", "columns 'AAA' and 'aaa' are the same name"),
+        ("Date,AAA,BBB,SPY,AAA", "columns 'AAA' and 'AAA' are the same name"),
+        ("Date,AAA,BBB,SPY,AAA ", "columns 'AAA' and 'AAA' are the same name"),
+        # (the one-line error shows runs of spaces as one)
+        ("Date,AAA,BBB,SPY,A  A,a a", "columns 'A A' and 'a a' are the same name"),
+    ],
+    ids=["case", "repeated", "trailing space", "inner spaces"],
+)
+def test_columns_repeated_after_normalising_are_refused_naming_them(
+    world: Path, header: str, expected: str
+) -> None:
+    path = _wide_csv(world, header)
+    assert_clean_failure(run_on(world, path), world, f"{path}: {expected} (case and spaces aside)")
+
+
+def test_dates_parse_whole(world: Path) -> None:
+    (world / "prices" / "AAA.csv").write_text(GOOD_CSV.replace("2024-01-09", "2024-01-099"))
+    assert_clean_failure(run(world), world, "AAA.csv: Date: row 7: '2024-01-099' is not a date")
+
+
+def test_a_wide_csv_with_tickers_named_like_price_fields_is_wide(world: Path) -> None:
+    (world / "universes" / "duo.yaml").write_text(
+        TINY_BUCKET.replace("AAA", "LOW").replace("BBB", "OPEN")
+    )
+    rows = [f"{d},{100 + i},{50 + i},{200 + i},7" for i, d in enumerate(DAYS30)]
+    path = _wide_csv(world, "Date,LOW,OPEN,SPY,HIGH", rows)
+    res = run_on(world, path)
+    assert res.exit_code == 0, res.output
+    returns = pd.read_csv(world / "out" / "returns.csv", index_col="date")
+    # SPY from 200 to 229; the bucket holds LOW (100 → 129) and OPEN (50 → 79) equally at first
+    assert float((1 + returns["SPY"]).prod()) == pytest.approx(229 / 200, abs=1e-12)
+
+
+def _parquet(world: Path, table: object) -> Path:
+    import pyarrow.parquet as pq
+
+    path = world / "wide.parquet"
+    pq.write_table(table, path)  # type: ignore[arg-type]
+    return path
+
+
+def _good_columns() -> dict[str, list[float]]:
+    return {t: [100.0 + i for i in range(30)] for t in ("AAA", "BBB", "SPY")}
+
+
+def test_a_parquet_whose_dates_are_integers_is_refused(world: Path) -> None:
+    import pyarrow as pa
+
+    for dates in ([int(d.replace("-", "")) for d in DAYS30],  # YYYYMMDD
+                  [int(pd.Timestamp(d).timestamp()) for d in DAYS30]):  # epoch seconds  # fmt: skip
+        frame = pd.DataFrame(_good_columns(), index=pd.Index(dates, name="date"))
+        path = _parquet(world, pa.Table.from_pandas(frame))
+        assert_clean_failure(
+            run_on(world, path), world, f"{path}: date: the index holds int64 values, not dates"
+        )
+
+
+def test_a_parquet_with_a_repeated_field_is_refused(world: Path) -> None:
+    import pyarrow as pa
+
+    arrays = [pa.array(pd.to_datetime(DAYS30))] + [pa.array([100.0 + i for i in range(30)])] * 4
+    table = pa.Table.from_arrays(arrays, names=["date", "AAA", "BBB", "SPY", "AAA"])
+    path = _parquet(world, table)
+    assert_clean_failure(
+        run_on(world, path), world, f"{path}: columns 'AAA' and 'AAA' are the same"
+    )
+
+
+def test_two_timestamps_on_one_day_are_two_rows_for_that_day(world: Path) -> None:
+    import pyarrow as pa
+
+    stamps = list(pd.to_datetime(DAYS30))
+    stamps[5] = stamps[4] + pd.Timedelta(hours=16)  # 2024-01-08 09:30 and 16:00... on one day
+    stamps[4] = stamps[4] + pd.Timedelta(hours=9, minutes=30)
+    frame = pd.DataFrame(_good_columns(), index=pd.DatetimeIndex(stamps, name="date"))
+    path = _parquet(world, pa.Table.from_pandas(frame))
+    assert_clean_failure(run_on(world, path), world, "Date: date 2024-01-08 appears twice")
+
+
+@pytest.mark.parametrize("kind", ["bool", "timestamp"])
+def test_a_column_of_booleans_or_timestamps_is_not_prices(world: Path, kind: str) -> None:
+    import pyarrow as pa
+
+    columns: dict[str, object] = dict(_good_columns())
+    columns["AAA"] = [True] * 30 if kind == "bool" else list(pd.to_datetime(DAYS30))
+    frame = pd.DataFrame(columns, index=pd.DatetimeIndex(pd.to_datetime(DAYS30), name="date"))
+    path = _parquet(world, pa.Table.from_pandas(frame))
+    shown = "booleans" if kind == "bool" else "datetime64[us] values"
+    assert_clean_failure(
+        run_on(world, path), world, f"AAA: Close: the column holds {shown}, not prices"
+    )
+
+
+def test_two_files_of_one_ticker_in_a_folder_are_refused(world: Path) -> None:
+    (world / "prices" / "aaa.csv").write_text(GOOD_CSV)
+    assert_clean_failure(
+        run(world), world, f"{world / 'prices'}: AAA.csv and aaa.csv are both ticker AAA; keep one"
+    )
+    res = runner.invoke(
+        app, ["prices", "import", str(world / "prices"), "--store", str(world / "st")]
+    )
+    assert res.exit_code == 1
+    assert (
+        "refused: " + f"{world / 'prices'}: AAA.csv and aaa.csv are both ticker AAA" in res.stderr
+    )
+    assert sorted(json.loads((world / "st" / "manifest.json").read_text())["tickers"]) == [
+        "BBB",
+        "SPY",
+    ]
+
+
+def test_a_folder_without_csv_files_imports_nothing_and_says_why(world: Path) -> None:
+    empty = world / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no prices here")
+    res = runner.invoke(app, ["prices", "import", str(empty), "--store", str(world / "st")])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: {empty}: no <TICKER>.csv files in this folder (a folder holds one CSV per ticker)"
+    )
+    assert not (world / "st").exists()
+
+
+def test_a_price_file_that_is_a_fifo_is_refused_before_reading(world: Path) -> None:
+    fifo = world / "prices.csv"
+    os.mkfifo(fifo)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bucketmap", "prices", "import", str(fifo), "--store",
+         str(world / "st")],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"error: {fifo}: a FIFO (named pipe), not a regular file; refusing to read it"
+    )
+
+
+def test_a_bucket_file_with_an_upper_case_suffix_is_not_skipped(world: Path) -> None:
+    (world / "universes" / "X.YAML").write_text(TINY_BUCKET)
+    assert_clean_failure(run(world), world, "X.YAML: 'X' is not a bucket name")
+    (world / "universes" / "X.YAML").rename(world / "universes" / "trio.YAML")
+    res = runner.invoke(app, ["universes", "list", "--universes", str(world / "universes")])
+    assert res.exit_code == 0 and "trio" in res.stdout
+
+
+def test_a_parquet_without_a_single_price_imports_nothing_and_says_why(world: Path) -> None:
+    columns = {"AAA": [float("nan")] * 30}
+    frame = pd.DataFrame(columns, index=pd.DatetimeIndex(pd.to_datetime(DAYS30), name="date"))
+    frame.to_parquet(world / "empty.parquet")
+    res = runner.invoke(
+        app, ["prices", "import", str(world / "empty.parquet"), "--store", str(world / "st")]
+    )
+    assert res.exit_code == 2
+    assert (
+        res.stderr.strip()
+        == f"error: {world / 'empty.parquet'}: holds no price series; nothing to import"
+    )
+
+
+# --- claims name what exists; custom weights hold something ----------------------------------------
+
+CLAIM = (
+    "claims:\n  - id: c\n    source: s\n    statement: s\n    bucket: duo\n"
+    "    benchmark: {benchmark}\n    start: 2024-01-10\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "expected"),
+    [
+        (
+            "'S&P 500'",
+            "claims.yaml: claims[0].benchmark: 'S&P 500' is neither a ticker symbol nor a bucket",
+        ),
+        (
+            "Nvda",
+            "claims.yaml: claims[0].benchmark: 'Nvda' is neither a ticker symbol nor a bucket",
+        ),
+        ("gpus", "claims.yaml: claims[0].benchmark: no bucket named gpus"),
+    ],
+)
+def test_a_claim_benchmark_that_names_nothing_is_refused(
+    world: Path, benchmark: str, expected: str
+) -> None:
+    (world / "universes" / "claims.yaml").write_text(CLAIM.format(benchmark=benchmark))
+    assert_clean_failure(run(world), world, expected)
+
+
+def test_a_claim_benchmark_ticker_without_prices_is_refused(world: Path) -> None:
+    (world / "universes" / "claims.yaml").write_text(CLAIM.format(benchmark="ZZZ"))
+    assert_clean_failure(
+        run(world), world, f"claim c: benchmark ZZZ has no prices in files: {world / 'prices'}"
+    )
+
+
+def test_a_claim_against_a_ticker_that_is_not_a_run_benchmark_loads_its_prices(
+    world: Path,
+) -> None:
+    # QQQ is priced but not in benchmarks.yaml: it is read for the claim, and returns.csv has it
+    closes = [200 + 3 * i - (i % 4) for i in range(30)]
+    (world / "prices" / "QQQ.csv").write_text(
+        "Date,Close\n" + "".join(f"{d},{c}\n" for d, c in zip(DAYS30, closes, strict=True))
+    )
+    (world / "universes" / "claims.yaml").write_text(CLAIM.format(benchmark="QQQ"))
+    assert run(world).exit_code == 0
+    returns = pd.read_csv(world / "out" / "returns.csv", index_col="date")
+    assert returns["QQQ"].tolist() == pytest.approx(
+        [closes[i] / closes[i - 1] - 1 for i in range(1, 30)], abs=1e-15
+    )
+    (claim,) = json.loads((world / "out" / "claims.json").read_text())["claims"]
+    # days after the start (2024-01-10, the 7th of the 30 days) on which both have a return
+    assert claim["test"]["days"] == 30 - 7
+    assert claim["test"]["verdict"] != "insufficient_data"
+    # duo (AAA and BBB, both 100 + i, equal weight) grows 129/106; QQQ from closes[6] to closes[29]
+    assert claim["test"]["benchmark_return"] == pytest.approx(closes[29] / closes[6] - 1, abs=1e-12)
+    assert claim["test"]["bucket_return"] == pytest.approx(129 / 106 - 1, abs=1e-12)
+
+
+@pytest.mark.parametrize(("weights", "total"), [((0, 0), "0"), ((1e308, 1e308), "inf")])
+def test_custom_weights_that_sum_to_zero_or_overflow_are_refused(
+    world: Path, weights: tuple[float, float], total: str
+) -> None:
+    text = TINY_BUCKET.replace(
+        "rationale: doubles", f"rationale: doubles\n    weight: {weights[0]}"
+    )
+    text = text.replace("rationale: flat", f"rationale: flat\n    weight: {weights[1]}")
+    (world / "universes" / "duo.yaml").write_text(text)
+    assert_clean_failure(
+        run(world, "--weighting", "custom"),
+        world,
+        f"duo.yaml: the usable members' weights sum to {total}; custom weights are normalised",
+    )
+
+
+def test_custom_weights_of_the_priced_members_that_sum_to_zero_are_refused(world: Path) -> None:
+    text = TINY_BUCKET.replace("rationale: doubles", "rationale: doubles\n    weight: 0")
+    text = text.replace("rationale: flat", "rationale: flat\n    weight: 1")
+    (world / "universes" / "duo.yaml").write_text(text)
+    (world / "prices" / "BBB.csv").unlink()
+    assert_clean_failure(
+        run(world, "--weighting", "custom", "--max-missing", "0.5"),
+        world,
+        "bucket duo: the custom weights of its members with prices sum to 0 (AAA)",
+    )
+
+
+# --- bounds on every option, checked before anything is allocated; click's errors in one line ------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("--cost-bps", "10000"),
+            "error: --cost-bps 10000: costs are a finite number of basis points from 0 up to (not including) 10,000",
+        ),
+        (("--cost-bps", "25000"), "error: --cost-bps 25000: costs are a finite number"),
+        (("--cost-bps", "inf"), "error: --cost-bps inf: costs are a finite number"),
+        (
+            ("--cost-bps", "nan"),
+            "error: Invalid value for '--cost-bps': Input should be greater than or equal to 0",
+        ),
+        (
+            ("--cost-bps", "-1"),
+            "error: Invalid value for '--cost-bps': Input should be greater than or equal to 0",
+        ),
+        (
+            ("--max-missing", "nan"),
+            "error: Invalid value for '--max-missing': Input should be less than or equal to 1",
+        ),
+        (
+            ("--resamples", "99999999999"),
+            "error: Invalid value for '--resamples': Input should be less than or equal to 100000",
+        ),
+        (
+            ("--block-length", "0"),
+            "error: Invalid value for '--block-length': Input should be greater than or equal to 1",
+        ),
+        (
+            ("--seed", "4294967296"),
+            "error: Invalid value for '--seed': Input should be less than or equal to 4294967295",
+        ),
+        (
+            ("--start", "tomorrow"),
+            "error: Invalid value for '--start': 'tomorrow' does not match the formats '%Y-%m-%d'.",
+        ),
+        (("--colour", "red"), "error: No such option: --colour"),
+    ],
+)
+def test_option_errors_are_one_line(world: Path, args: tuple[str, ...], expected: str) -> None:
+    line = assert_clean_failure(run(world, *args), world)
+    assert line.startswith(expected), line
+
+
+def test_a_huge_shift_range_is_refused_before_it_is_built(world: Path) -> None:
+    import time
+
+    began = time.monotonic()
+    res = runner.invoke(
+        app,
+        ["sweep", "--universes", str(world / "universes"), "--prices", str(world / "prices"),
+         "--out", str(world / "out"), "--shifts", "0-1000000000"],
+    )  # fmt: skip
+    assert time.monotonic() - began < 5
+    line = assert_clean_failure(res, world)
+    assert line == "error: --shifts '0-1000000000': 1000000000 is more than 2,520 trading days"
+
+
+@pytest.mark.parametrize("value", ["0", "50001"])
+def test_chunk_columns_are_bounded(world: Path, value: str) -> None:
+    res = runner.invoke(
+        app,
+        ["sweep", "--universes", str(world / "universes"), "--prices", str(world / "prices"),
+         "--out", str(world / "out"), "--chunk-columns", value],
+    )  # fmt: skip
+    line = assert_clean_failure(res, world)
+    assert line.startswith("error: Invalid value for '--chunk-columns': Input should be")
+
+
+def test_a_sweep_larger_than_the_limit_asks_for_yes_and_states_its_memory(
+    world: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bucketmap.api.SWEEP_CONFIRM_VARIANTS", 10)
+    monkeypatch.setattr("bucketmap.cli.SWEEP_CONFIRM_VARIANTS", 10)
+    args = ["sweep", "--universes", str(world / "universes"), "--prices", str(world / "prices"),
+            "--out", str(world / "out"), "--start", "2024-01-01", "--shifts", "0-5"]  # fmt: skip
+    # duo (AAA, BBB) and each left out: 3 × equal/inverse_vol × monthly/quarterly × 6 shifts
+    line = assert_clean_failure(runner.invoke(app, args), world)
+    assert re.fullmatch(
+        r"error: sweep: 72 variants \(96 member columns\), estimated peak memory \d+\.\d GB: "
+        r"more than 10 variants runs only with --yes \(or narrow the grid: fewer --shifts, "
+        r"--bucket, --no-leave-one-out\)",
+        line,
+    ), line
+    res = runner.invoke(app, [*args, "--yes"])
+    assert res.exit_code == 0, res.output
+    assert re.search(r"sweep: 72 variants \(96 member columns\), estimated peak memory", res.stderr)
+    assert len(pd.read_csv(world / "out" / "sweep.csv")) == 72
+
+
+def test_a_returns_table_with_a_repeated_date_is_one_line(world: Path) -> None:
+    import hashlib
+
+    assert run(world).exit_code == 0
+    out = world / "out"
+    lines = (out / "returns.csv").read_text().splitlines(keepends=True)
+    tampered = "".join([*lines[:5], lines[4], *lines[5:]])  # a day's row twice
+    (out / "returns.csv").write_text(tampered)
+    # the manifest is edited too, as a hand who edits files can: the table itself must be checked
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["returns.csv"] = hashlib.sha256(tampered.encode()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    res = runner.invoke(app, ["report", str(out)])
+    assert res.exit_code == 2
+    day = lines[4].split(",")[0]
+    assert res.stderr.strip() == (
+        f"error: {out / 'returns.csv'}: date: {day} appears twice; a returns table has one row a day"
+    )

@@ -14,9 +14,18 @@ Accepted files:
 * a wide parquet: index = dates (or a ``date`` column), columns = tickers;
 * a folder of per-ticker CSVs.
 
-Every series is checked before use (:func:`validate_series`): dates parse, are unique and sorted,
-values are finite and positive (yield series such as ``^IRX`` may be zero or negative), and there
-are at least two rows.
+Every series is checked before use (:func:`validate_series`): values are numbers (not booleans or
+timestamps), dates parse whole and are calendar days, one row per day, sorted, values finite and
+positive (yield series such as ``^IRX`` may be zero or negative), and there are at least two rows.
+A file's columns must be unique after normalising case and spaces (``NVDA`` and `` nvda`` are one
+ticker: the file is refused naming both), and a file's dates must be dates (a parquet index of
+integers is refused, never read as nanoseconds since 1970).
+
+Whether a single CSV is per-ticker or wide is decided by the form of its header, never by whether
+a name could be a ticker: a per-ticker file's columns besides the date are price-field names
+(``Open``, ``High``, ``Low``, ``Close``, ``Adj Close``, ``Volume``, ...) written as yfinance (title
+case) or Stooq (lower case) write them, including a close; a wide file's are ticker symbols, which
+are upper case, so a wide file with tickers ``LOW``, ``OPEN`` or ``HIGH`` is read as wide.
 """
 
 from __future__ import annotations
@@ -33,13 +42,29 @@ import numpy as np
 import pandas as pd
 
 from buckets.errors import FetchError, PriceDataError
+from buckets.fileio import NotARegularFile, ensure_regular_file
 from buckets.models import TICKER_PATTERN
 
 YIELD_TICKERS = frozenset({"^IRX", "^FVX", "^TNX", "^TYX"})
 """Yahoo symbols that are interest rates in percent, not prices: zero and negative are real."""
 
-_OHLC_NAMES = {"open", "high", "low", "close", "adj close", "adj_close", "adjclose", "volume"}
+_OHLC_NAMES = {
+    "open",
+    "high",
+    "low",
+    "close",
+    "adj close",
+    "adj_close",
+    "adjclose",
+    "volume",
+    "dividends",
+    "stock splits",
+    "capital gains",
+}
+_CLOSE_NAMES = ("adj close", "adj_close", "adjclose", "close")
 _DATE_NAMES = ("date", "datetime", "timestamp", "time", "index")
+_TIME_TEXT = r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+"""What may follow a ``YYYY-MM-DD`` date in a cell: a time and a zone (the day is kept)."""
 
 
 def empty_price_frame() -> pd.DataFrame:
@@ -65,7 +90,22 @@ def validate_series(values: pd.Series, ticker: str, *, file: Path | str | None =
         values = values.tz_localize(None)
     if values.index.hasnans:
         raise fail("a date is empty or did not parse", "Date")
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+    # a price is a day's close: two timestamps on one day are two rows for that day
+    values = values.set_axis(pd.DatetimeIndex(values.index).normalize())
+    dtype = values.dtype
+    is_number = pd.api.types.is_numeric_dtype(dtype) and not (
+        pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype)
+    )
+    is_text = pd.api.types.is_string_dtype(dtype) and pd.api.types.infer_dtype(
+        values, skipna=True
+    ) in ("string", "empty")
+    if not (is_number or is_text):
+        kind = "booleans" if pd.api.types.is_bool_dtype(dtype) else f"{dtype} values"
+        if pd.api.types.is_object_dtype(dtype):
+            first = next((v for v in values if not isinstance(v, str) and not pd.isna(v)), None)
+            kind = f"{type(first).__name__} values"
+        raise fail(f"the column holds {kind}, not prices", "Close")
+    if is_number:
         numeric = values.astype("float64")  # already numbers (parquet, yfinance): no text to find
     else:
         numeric = pd.to_numeric(values, errors="coerce")
@@ -102,7 +142,7 @@ def validate_series(values: pd.Series, ticker: str, *, file: Path | str | None =
     if len(numeric) < 2:
         rows = f"{len(numeric)} price row{'s' if len(numeric) != 1 else ''}"
         raise fail(f"has {rows}; at least 2 are needed for a return")
-    out = pd.Series(arr, index=dates.normalize().as_unit("ns").rename("date"), name=ticker)
+    out = pd.Series(arr, index=dates.as_unit("ns").rename("date"), name=ticker)
     return out
 
 
@@ -117,10 +157,16 @@ def ticker_from_path(path: Path) -> str:
 
 
 def _read_csv_frame(path: Path) -> pd.DataFrame:
+    """A CSV's cells as text, with the header exactly as written (pandas would rename a repeated
+    column ``X.1``); PriceDataError for anything that is not a regular, readable CSV, or whose
+    columns repeat after normalising case and spaces."""
     try:
-        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, skipinitialspace=True)
+        ensure_regular_file(path)
+        raw = pd.read_csv(path, encoding="utf-8-sig", dtype=str, skipinitialspace=True, header=None)
     except FileNotFoundError:
         raise PriceDataError("file not found", file=path) from None
+    except NotARegularFile as exc:
+        raise PriceDataError(f"{exc}; refusing to read it", file=path) from None
     except pd.errors.EmptyDataError:
         raise PriceDataError("the file is empty", file=path) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -128,8 +174,25 @@ def _read_csv_frame(path: Path) -> pd.DataFrame:
         raise PriceDataError(f"not a readable CSV ({first})", file=path) from None
     except OSError as exc:
         raise PriceDataError(f"cannot read ({exc.strerror})", file=path) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    header = ["" if pd.isna(c) else str(c).strip() for c in raw.iloc[0]]
+    _check_unique(header, path)
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = pd.Index(header)
     return frame
+
+
+def _check_unique(columns: Sequence[str], path: Path) -> None:
+    """PriceDataError naming two columns that are one after normalising case and spaces."""
+    seen: dict[str, str] = {}
+    for column in columns:
+        key = " ".join(column.split()).casefold()
+        if key in seen:
+            raise PriceDataError(
+                f"columns {seen[key]!r} and {column!r} are the same name (case and spaces "
+                "aside); keep one",
+                file=path,
+            )
+        seen[key] = column
 
 
 def _date_column(frame: pd.DataFrame, path: Path) -> str:
@@ -151,8 +214,13 @@ def _date_column(frame: pd.DataFrame, path: Path) -> str:
 
 def _parse_dates(raw: pd.Series, path: Path, column: str) -> pd.DatetimeIndex:
     text = raw.astype("string").str.strip()
-    # keep the calendar date of a timestamp; drop a time zone suffix instead of shifting the day
-    parsed = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    # the whole cell must be a date (2025-03-039 is not 2025-03-03); a timestamp keeps its
+    # calendar date, and a time zone suffix is dropped instead of shifting the day
+    rest = text.str.slice(10).fillna("")
+    whole = rest == ""
+    if not whole.all():  # a time and zone may follow the date, nothing else
+        whole = whole | rest.str.fullmatch(_TIME_TEXT).fillna(False).astype(bool)
+    parsed = pd.to_datetime(text.str.slice(0, 10).where(whole), format="%Y-%m-%d", errors="coerce")
     if parsed.isna().any():
         i = int(parsed.isna().to_numpy().argmax())
         raise PriceDataError(
@@ -163,7 +231,7 @@ def _parse_dates(raw: pd.Series, path: Path, column: str) -> pd.DatetimeIndex:
 
 def _close_column(frame: pd.DataFrame) -> str | None:
     by_lower = {c.lower(): c for c in frame.columns}
-    for name in ("adj close", "adj_close", "adjclose", "close"):
+    for name in _CLOSE_NAMES:
         if name in by_lower:
             return by_lower[name]
     return None
@@ -189,9 +257,13 @@ def read_price_csv(path: Path, ticker: str | None = None) -> pd.Series:
 
 
 def is_wide_csv(frame: pd.DataFrame) -> bool:
-    """A wide CSV has a date column and ticker columns, none of them OHLC names."""
+    """True unless the header is a per-ticker price layout: besides the date, only price-field
+    names (open, high, low, close, adj close, volume, ...), a close among them, written as a
+    field name is (``Close``, ``close``: not in capitals, as a ticker symbol is)."""
     others = [c for c in frame.columns if c.lower() not in _DATE_NAMES]
-    return bool(others) and not any(c.lower() in _OHLC_NAMES for c in others)
+    fields = all(c.lower() in _OHLC_NAMES and c != c.upper() for c in others)
+    has_close = any(c.lower() in _CLOSE_NAMES for c in others)
+    return not (others and fields and has_close)
 
 
 def read_wide_csv(
@@ -254,11 +326,15 @@ def read_wide_parquet(
     import pyarrow.parquet as pq
 
     try:
+        ensure_regular_file(path)
         schema = pq.read_schema(path)
     except FileNotFoundError:
         raise PriceDataError("file not found", file=path) from None
+    except NotARegularFile as exc:
+        raise PriceDataError(f"{exc}; refusing to read it", file=path) from None
     except (pa.ArrowInvalid, OSError) as exc:
         raise PriceDataError(f"not a readable parquet file ({exc})", file=path) from None
+    _check_unique([str(n) for n in schema.names], path)
     names = [n for n in schema.names if not n.startswith("__index_level_")]
     pandas_meta = schema.pandas_metadata or {}
     index_cols = [c for c in pandas_meta.get("index_columns", []) if isinstance(c, str)]
@@ -274,21 +350,30 @@ def read_wide_parquet(
     )
     if not date_cols:
         raise PriceDataError("no date index or date-typed column", file=path, field="index")
+    date_type = schema.field(date_cols[0]).type
+    if not (
+        pa.types.is_timestamp(date_type)
+        or pa.types.is_date(date_type)
+        or pa.types.is_string(date_type)
+        or pa.types.is_large_string(date_type)
+    ):
+        raise PriceDataError(
+            f"the index holds {date_type} values, not dates (store dates or YYYY-MM-DD text)",
+            file=path,
+            field=date_cols[0],
+        )
     ticker_cols = [n for n in names if n not in date_cols and n not in index_cols]
     wanted = _wanted_columns(ticker_cols, tickers, path)
     columns = list(wanted) + date_cols
     try:
         table = pq.read_table(path, columns=columns)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise PriceDataError(f"not a readable parquet file ({exc})", file=path) from None
     frame = table.to_pandas()  # restores a stored pandas index by itself
     if date_cols[0] in frame.columns:
         frame = frame.set_index(date_cols[0])
-    if not isinstance(frame.index, pd.DatetimeIndex):
-        try:
-            frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index))
-        except (ValueError, TypeError):
-            raise PriceDataError("the index is not dates", file=path, field="index") from None
+    if not isinstance(frame.index, pd.DatetimeIndex):  # dates or text: parsed whole, strictly
+        frame.index = _parse_dates(pd.Series(frame.index), path, date_cols[0])
     out: dict[str, pd.Series] = {}
     for column, ticker in wanted.items():
         values = frame[column].dropna()
@@ -299,9 +384,6 @@ def read_wide_parquet(
 
 
 def _find_csv(folder: Path, ticker: str, listing: dict[str, Path]) -> Path | None:
-    exact = folder / f"{ticker}.csv"
-    if exact.is_file():
-        return exact
     return listing.get(ticker)
 
 
@@ -317,11 +399,29 @@ def read_price_folder(
     otherwise its error is raised.
     """
     listing: dict[str, Path] = {}
-    for p in folder.iterdir():
+    clashes: dict[str, list[Path]] = {}
+    for p in sorted(folder.iterdir()):
         if p.suffix.lower() == ".csv" and p.is_file():
-            listing[p.stem.strip().upper()] = p
+            key = p.stem.strip().upper()
+            if key in listing:
+                clashes.setdefault(key, [listing[key]]).append(p)
+            listing[key] = p
+    for key, paths in clashes.items():
+        error = PriceDataError(
+            f"{' and '.join(p.name for p in paths)} are both ticker {key}; keep one",
+            file=folder,
+        )
+        if problems is None:
+            raise error
+        problems.append(error)
+        del listing[key]
     wanted: list[tuple[str | None, Path]]
     if tickers is None:
+        if not listing and not clashes:
+            raise PriceDataError(
+                "no <TICKER>.csv files in this folder (a folder holds one CSV per ticker)",
+                file=folder,
+            )
         wanted = [(None, file) for _, file in sorted(listing.items())]
     else:
         wanted = [(t, f) for t in tickers if (f := _find_csv(folder, t, listing)) is not None]

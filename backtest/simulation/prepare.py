@@ -9,18 +9,19 @@ non-empty window, every bucket with a usable member, no more missing members tha
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from backtest.conventions import Rebalance, Weighting
+from backtest.conventions import MAX_COST_BPS, Rebalance, Weighting
 from backtest.prices.sources import to_price_frame
 from backtest.simulation.calendar import shared_trading_days
 from backtest.simulation.engine import BucketSpec, trailing_volatility
 from backtest.simulation.engine import ticker_returns as to_ticker_returns
 from buckets.errors import PriceDataError, RunConfigError
-from buckets.models import Universe
+from buckets.models import Claim, Universe
 
 DEFAULT_START = dt.date(2023, 1, 1)
 
@@ -41,6 +42,18 @@ class RunOptions:
     """Where ``pre`` and ``post`` split; default: the earliest claim start."""
     windows: Mapping[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
     """Custom analysis windows: name → (start, end)."""
+
+    def __post_init__(self) -> None:
+        """Bounds every caller gets, not only the CLI: RunConfigError naming the option."""
+        if not (math.isfinite(self.cost_bps) and 0 <= self.cost_bps < MAX_COST_BPS):
+            raise RunConfigError(
+                f"--cost-bps {self.cost_bps:g}: costs are a finite number of basis points from 0 "
+                f"up to (not including) {MAX_COST_BPS:,.0f}, which is 100% of every trade"
+            )
+        if not (math.isfinite(self.max_missing) and 0 <= self.max_missing <= 1):
+            raise RunConfigError(
+                f"--max-missing {self.max_missing:g}: a share from 0 to 1 of a bucket's members"
+            )
 
 
 def _window(
@@ -148,6 +161,11 @@ def prepare_run(
                     f"(missing for {', '.join(t for t, w in given.items() if w is None)})"
                 )
             custom_weights = {t: float(w) for t, w in given.items() if w is not None}
+            if priced and not sum(custom_weights.values()) > 0:
+                raise RunConfigError(
+                    f"bucket {name}: the custom weights of its members with prices sum to 0 "
+                    f"({', '.join(priced)}); nothing would be held: give one a positive weight"
+                )
         specs.append(BucketSpec(name, priced, custom_weights))
     return PreparedRun(
         universe=universe,
@@ -160,3 +178,18 @@ def prepare_run(
         specs=specs,
         unpriced=unpriced,
     )
+
+
+def require_claim_prices(prepared: PreparedRun, claims: Sequence[Claim]) -> None:
+    """Raise :class:`PriceDataError` naming the first claim whose benchmark is a ticker without
+    prices: its verdict would rest on nothing (``returns.csv`` promises every claim benchmark's
+    returns)."""
+    for claim in claims:
+        ticker = claim.benchmark
+        if ticker not in prepared.universe.buckets and ticker not in prepared.series:
+            raise PriceDataError(
+                f"claim {claim.id}: benchmark {ticker} has no prices in "
+                f"{prepared.price_source}; add them (`bucketmap prices fetch` / `prices "
+                "import`) or change the claim in claims.yaml",
+                ticker=None,
+            )

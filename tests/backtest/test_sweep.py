@@ -169,3 +169,30 @@ def test_summary_by_hand() -> None:
     assert a["p25"] == pytest.approx(0.0)  # linear: position 1 of 0..4
     assert a["p10"] == pytest.approx(-0.06)  # position 0.4: -0.1 + 0.4 * 0.1
     assert b["variants"] == 0 and np.isnan(b["positive"])
+
+
+def test_a_sweep_is_counted_before_it_is_built(tmp_path: Path) -> None:
+    from backtest.sweep import (
+        BASE_BYTES,
+        BYTES_PER_COLUMN_DAY,
+        BYTES_PER_VARIANT,
+        CHUNK_ARRAYS,
+        sweep_size,
+    )
+
+    closes, days = _market(200, seed=5)
+    prepared = _prepared(tmp_path, closes, days)
+    grid = SweepGrid(weightings=["equal"], rebalances=["monthly", "quarterly"], shifts=[0, 1, 2])
+    size = sweep_size(prepared, grid, chunk_columns=10)
+    variants = grid_variants(prepared, grid)
+    # 4 members: (the bucket + each left out) × 2 rebalances × 3 shifts; 4 + 4 × 3 columns per rule
+    assert size.variants == len(variants) == 30
+    assert size.member_columns == sum(len(v.tickers) for v in variants) == (4 + 4 * 3) * 6
+    days_ = len(prepared.calendar)
+    assert size.estimated_bytes == (
+        BASE_BYTES
+        + prepared.prices.size * 8
+        + CHUNK_ARRAYS * days_ * 10 * 8
+        + BYTES_PER_COLUMN_DAY * days_ * 96
+        + BYTES_PER_VARIANT * 30
+    )

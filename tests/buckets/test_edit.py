@@ -142,4 +142,102 @@ def test_interrupted_write_leaves_the_old_file_intact(
     with pytest.raises(OSError):
         verify_member(folder, "duo", "AAA", by="ana")
     assert (folder / "duo.yaml").read_bytes() == before
-    assert sorted(p.name for p in folder.iterdir()) == ["benchmarks.yaml", "duo.yaml"]
+    # no temp file left; the folder lock (held while editing) stays, empty
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".bucketmap.lock",
+        "benchmarks.yaml",
+        "duo.yaml",
+    ]
+
+
+def test_an_edit_keeps_windows_line_endings_and_every_untouched_line(folder: Path) -> None:
+    # a block scalar and a member indented unlike the rest: ruamel.yaml alone would re-indent both
+    text = (
+        "side: long\r\n"
+        "description: |\r\n"
+        "      indented six\r\n"
+        "members:\r\n"
+        "  - ticker: AAA\r\n"
+        "    rationale: a\r\n"
+        "  -   ticker: BBB\r\n"
+        "      rationale:   b   # spaced\r\n"
+    )
+    (folder / "duo.yaml").write_bytes(text.encode())
+    result = verify_member(folder, "duo", "BBB", by="ana", on=dt.date(2026, 1, 2))
+    add_member(folder, "duo", "CCC", why="third")
+    assert result.layout_kept
+    assert (folder / "duo.yaml").read_bytes().decode() == text + (
+        "      status: verified\r\n"
+        "      verified_by: ana\r\n"
+        "      verified_on: 2026-01-02\r\n"
+        "  - ticker: CCC\r\n"
+        "    status: proposed\r\n"
+        "    rationale: third\r\n"
+    )
+    bucket = load_universe(folder).buckets["duo"]
+    assert [(m.ticker, m.status.value) for m in bucket.members] == [
+        ("AAA", "proposed"),
+        ("BBB", "verified"),
+        ("CCC", "proposed"),
+    ]
+    assert bucket.description == "indented six"
+
+
+def test_an_edit_keeps_a_symlinked_bucket_file_a_link(folder: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "duo.yaml").write_text(COMMENTED)
+    (folder / "duo.yaml").unlink()
+    (folder / "duo.yaml").symlink_to(shared / "duo.yaml")
+    verify_member(folder, "duo", "AAA", by="ana", on=dt.date(2026, 1, 2))
+    assert (folder / "duo.yaml").is_symlink()
+    assert "verified_by: ana" in (shared / "duo.yaml").read_text()
+    assert sorted(p.name for p in shared.iterdir()) == ["duo.yaml"]  # no temp file left
+
+
+MERGED = """\
+side: long
+members:
+  - &base
+    ticker: AAA
+    status: proposed
+    rationale: shared reason
+  - <<: *base
+    ticker: BBB
+  - <<: *base
+    ticker: CCC
+"""
+
+
+def test_an_edit_never_reaches_members_that_share_fields_through_a_merge_key(
+    folder: Path,
+) -> None:
+    (folder / "duo.yaml").write_text(MERGED)
+    # AAA's mapping is the one BBB and CCC merge: verifying it would verify them too
+    with pytest.raises(UniverseError) as err:
+        verify_member(folder, "duo", "AAA", by="ana", on=dt.date(2026, 1, 2))
+    assert str(err.value) == (
+        f"{folder / 'duo.yaml'}: editing AAA would also change BBB, CCC: they share its fields "
+        "through a YAML anchor (&name) and alias or merge key (<<: *name); write those fields "
+        "out in each member, then edit again"
+    )
+    assert (folder / "duo.yaml").read_text() == MERGED
+    # BBB merges the fields: its own mapping gets the change, AAA and CCC keep theirs
+    reject_member(folder, "duo", "BBB", why="too small")
+    statuses = [(m.ticker, m.status.value) for m in load_universe(folder).buckets["duo"].members]
+    assert statuses == [("AAA", "proposed"), ("BBB", "rejected"), ("CCC", "proposed")]
+    assert (folder / "duo.yaml").read_text() == MERGED.replace(
+        "    ticker: BBB\n", "    ticker: BBB\n    status: rejected\n    rejected_why: too small\n"
+    )
+
+
+def test_an_edit_that_cannot_be_fitted_into_the_layout_says_so(folder: Path) -> None:
+    # the status value on a line of its own: ruamel.yaml writes it on the key's line, so the
+    # changed line has no counterpart in the file; the whole file is re-rendered, same meaning
+    (folder / "duo.yaml").write_text(
+        "side: long\nmembers:\n  - ticker: AAA\n    status:\n      proposed\n    rationale: a\n"
+    )
+    result = verify_member(folder, "duo", "AAA", by="ana", on=dt.date(2026, 1, 2))
+    assert not result.layout_kept
+    member = load_universe(folder).buckets["duo"].members[0]
+    assert (member.status, member.verified_by, member.rationale) == (Status.verified, "ana", "a")

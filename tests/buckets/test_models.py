@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -114,3 +115,27 @@ def test_overlaps_and_warnings() -> None:
         "X is in more than one long bucket (a, b)",
         "bucket a: weights sum to 2; they are normalised to 1",
     ]
+
+
+def test_a_universe_holds_only_claims_whose_names_resolve() -> None:
+    from buckets.models import Claim
+
+    bucket = Bucket.model_validate({"name": "duo", "side": "long", "members": [OK]})
+
+    def claim(bucket: str, benchmark: str) -> Claim:
+        return Claim.model_validate(
+            {"id": "c", "source": "s", "statement": "s", "bucket": bucket,
+             "benchmark": benchmark, "start": "2024-01-10"}
+        )  # fmt: skip
+
+    ok = Universe(buckets={"duo": bucket}, benchmarks=["SPY"], claims=[claim("duo", "QQQ")])
+    assert ok.claim_tickers() == ["QQQ"]
+    for bad, message in [
+        (claim("duo", "S&P 500"), "claims[0].benchmark: 'S&P 500' is neither a ticker symbol"),
+        (claim("duo", "gpus"), "claims[0].benchmark: no bucket named gpus"),
+        (claim("trio", "SPY"), "claims[0].bucket: no bucket named trio"),
+    ]:
+        with pytest.raises(ValidationError, match=re.escape(message)):
+            Universe(buckets={"duo": bucket}, benchmarks=["SPY"], claims=[bad])
+    with pytest.raises(ValidationError, match="benchmarks\\[1\\]: no bucket named gpus"):
+        Universe(buckets={"duo": bucket}, benchmarks=["SPY", "gpus"])
