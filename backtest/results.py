@@ -65,7 +65,11 @@ class Relative(_Result):
     days: int
     bucket_total_return: float | None
     benchmark_total_return: float | None
-    excess_total_return: float | None
+    excess_return: float | None
+    """``(1 + bucket_total_return) / (1 + benchmark_total_return) - 1``: the change of the ratio
+    line (the claims' definition of excess)."""
+    return_difference: float | None
+    """``bucket_total_return - benchmark_total_return`` (shown in percentage points)."""
     annualised_active_return: float | None
     tracking_error: float | None
     information_ratio: float | None
@@ -73,14 +77,17 @@ class Relative(_Result):
     alpha: float | None
     correlation: float | None
     up_capture: float | None
+    """Morningstar's upside capture (monthly, geometric), as a fraction (1.0 = 100)."""
     down_capture: float | None
+    """Morningstar's downside capture (monthly, geometric)."""
     months: int
     months_beaten_share: float | None
 
     _finite_floats = field_validator(
         "bucket_total_return",
         "benchmark_total_return",
-        "excess_total_return",
+        "excess_return",
+        "return_difference",
         "annualised_active_return",
         "tracking_error",
         "information_ratio",
@@ -533,6 +540,21 @@ class Power(_Result):
     )(_finite)
 
 
+class PathPoint(_Result):
+    """The claim's test as of one week's end: the days since its start up to ``as_of`` only."""
+
+    as_of: dt.date
+    days: int
+    excess_return: float | None = None
+    low: float | None = None
+    high: float | None = None
+    block_length: int | None = None
+    verdict: str | None = None
+    """The interval's verdict, uncorrected (None before ``min_days``)."""
+
+    _finite_floats = field_validator("excess_return", "low", "high", mode="before")(_finite)
+
+
 class ClaimResult(_Result):
     """One claim, its verdict and its controls."""
 
@@ -560,6 +582,9 @@ class ClaimResult(_Result):
     beta_adjusted: BetaAdjusted | None
     robustness: Robustness | None
     block_length_sensitivity: BlockLengthSensitivity | None
+    path: list[PathPoint] = []
+    """The test as of each week's end since the claim's start (no later prices used): how the
+    excess and its interval moved as the days came in."""
     caveats: list[str]
     """The controls the verdict does not survive, one line each."""
     notes: list[str] = []

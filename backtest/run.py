@@ -89,7 +89,8 @@ def _relative(bucket: pd.Series, benchmark: pd.Series) -> Relative:
         days=len(a),
         bucket_total_return=m.total_return(a),
         benchmark_total_return=m.total_return(b),
-        excess_total_return=m.excess_total_return(a, b),
+        excess_return=m.excess_return(a, b),
+        return_difference=m.return_difference(a, b),
         annualised_active_return=m.annualised_active_return(a, b),
         tracking_error=m.tracking_error(a, b),
         information_ratio=m.information_ratio(a, b),
@@ -188,6 +189,12 @@ def analysis_windows(
     return out
 
 
+def _compared_with(universe: Universe, bucket: str) -> list[str]:
+    """What a bucket is compared with: every benchmark, then the benchmarks of its claims."""
+    claimed = [c.benchmark for c in universe.claims if c.bucket == bucket]
+    return [b for b in dict.fromkeys([*universe.benchmarks, *claimed]) if b != bucket]
+
+
 def _in(window: Window, r: pd.Series) -> pd.Series:
     idx = pd.DatetimeIndex(r.index)
     return r[(idx > pd.Timestamp(window.start)) & (idx <= pd.Timestamp(window.end))]
@@ -274,7 +281,10 @@ def simulate_run(prepared: PreparedRun, *, version: str = "0") -> RunOutput:
             )
 
     bench_tickers = universe.benchmark_tickers()
-    returns = pd.concat([sim.returns.iloc[1:], prepared.ticker_returns(bench_tickers)], axis=1)
+    # a claim's benchmark ticker that is not a run benchmark is compared with its bucket too
+    claim_tickers = [c.benchmark for c in universe.claims if c.benchmark not in universe.buckets]
+    tickers = list(dict.fromkeys([*bench_tickers, *claim_tickers]))
+    returns = pd.concat([sim.returns.iloc[1:], prepared.ticker_returns(tickers)], axis=1)
     returns.index.name = "date"
     rf = risk_free_daily(series.get(RISK_FREE_TICKER), pd.DatetimeIndex(returns.index))
     claim_date = options.claim_date or min((c.start for c in universe.claims), default=None)
@@ -292,7 +302,11 @@ def simulate_run(prepared: PreparedRun, *, version: str = "0") -> RunOutput:
             r = _in(w, returns[name])
             per_window[w.name] = WindowResult(
                 metrics=metrics_in(w, name),
-                vs={b: _relative(r, _in(w, returns[b])) for b in universe.benchmarks if b != name},
+                vs={
+                    b: _relative(r, _in(w, returns[b]))
+                    for b in _compared_with(universe, name)
+                    if b in returns.columns
+                },
                 contributions=window_contributions(sim.contributions[name], r),
             )
         bucket_results[name] = BucketResult(

@@ -240,6 +240,10 @@ ResamplesOpt = Annotated[
     typer.Option("--resamples", min=100, max=MAX_RESAMPLES, help="Bootstrap resamples per test."),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the bootstrap.")]
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="Also print every control of every claim and each window's table."),
+]
 CorrectionOpt = Annotated[
     Correction,
     typer.Option(
@@ -320,6 +324,7 @@ def run(
     resamples: ResamplesOpt = 10_000,
     seed: SeedOpt = 0,
     correction: CorrectionOpt = Correction.holm,
+    wide: WideOpt = False,
 ) -> None:
     """Backtest every bucket against the benchmarks, test the claims, write results and report."""
     with _errors_to_exit():
@@ -349,8 +354,9 @@ def run(
             _echo(f"warning: {warning}", err=True)
         for note in job.notes:
             _echo(f"note: {note}", err=True)
-        _print_run_summary(job.output)
-        _print_claims(job.claims.result)
+        _print_run_header(job.output)
+        _print_claims(job.claims.result, wide=wide)
+        _print_windows(job.output, wide=wide)
         for path in written:
             _echo(f"wrote {path}")
 
@@ -378,6 +384,7 @@ def claims_check(
     resamples: ResamplesOpt = 10_000,
     seed: SeedOpt = 0,
     correction: CorrectionOpt = Correction.holm,
+    wide: WideOpt = False,
 ) -> None:
     """Test the claims of claims.yaml with their controls and write claims.json."""
     with _errors_to_exit():
@@ -396,7 +403,7 @@ def claims_check(
             store=_store(store),
             fetch_missing=fetch,
         )
-        _print_claims(claims.result)
+        _print_claims(claims.result, wide=wide)
         for path in written:
             _echo(f"wrote {path}")
 
@@ -589,29 +596,64 @@ def report_command(
             _echo(f"wrote {path}")
 
 
-def _print_claims(result: ClaimsResult) -> None:
+def _print_claims(result: ClaimsResult, *, wide: bool = False) -> None:
+    """The answer: the thesis line and a headline per claim, then the compact verdict table
+    (claim, pair, excess and interval, verdict, survives), which fits 100 columns; ``wide``
+    adds the full table with every control."""
+    from rich import box
+    from rich.text import Text
 
-    from reports.summary import claim_columns, claim_rows, claims_caption
+    from reports.summary import (
+        claim_columns,
+        claim_rows,
+        claims_caption,
+        compact_columns,
+        compact_rows,
+    )
+    from reports.words import claim_headline, thesis_line
 
     if not result.claims:
+        return
+    console = _console()
+    console.print(Text(_visible(thesis_line(result)), style="bold"))
+    for c in result.claims:
+        line = Text(f"• {c.id}: ", style="bold")
+        line.append(_visible(claim_headline(c, result.settings.confidence)))
+        console.print(line)
+    rows = list(compact_rows(result))
+    table = _table(caption="details: claims.json, summary.md, report.html")
+    table.box = box.SIMPLE_HEAD
+    for i, name in enumerate(compact_columns(result)):
+        whole = i != 1  # only the pair may wrap: the others are short, and cut they mislead
+        table.add_column(
+            name,
+            justify="right" if i == 2 else "left",
+            no_wrap=whole,
+            min_width=max((len(r[i]) for r in rows), default=0) if whole else None,
+            overflow="fold",
+        )
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if not wide:
         return
     table = _table(
         title=f"claims (data to {result.data_last_date}; {result.weighting} weight, rebalance "
         f"{result.rebalance})",
         caption=claims_caption(result),
     )
-    rows = list(claim_rows(result))
+    full = list(claim_rows(result))
     for i, name in enumerate(claim_columns(result)):
-        whole = name in ("claim", "verdict")  # never cut: they say which claim and what it got
+        whole = name in ("claim", "verdict")
         table.add_column(
             name,
             justify="left" if name in ("claim", "window", "verdict") else "right",
             no_wrap=whole,
-            min_width=max((len(r[i]) for r in rows), default=0) if whole else None,
+            min_width=max((len(r[i]) for r in full), default=0) if whole else None,
         )
-    for row in rows:
+    for row in full:
         table.add_row(*row)
-    _console().print(table)
+    console.print(table)
 
 
 def _parse_window(text: str) -> tuple[str, tuple[dt.date, dt.date]]:
@@ -634,34 +676,60 @@ def _parse_window(text: str) -> tuple[str, tuple[dt.date, dt.date]]:
     return name, (start, end)
 
 
-def _print_run_summary(output: RunOutput) -> None:
+def _print_run_header(output: RunOutput) -> None:
+    """What was run, with every choice that changes the numbers, and the members left out."""
+    from reports.words import dropped_members, options_echo
 
     result = output.result
-    benches = list(result.benchmarks)
+    run = result.run
+    from rich.text import Text
+
+    header = f"bucketmap run: {run.start} → {run.end} (data to {run.data_last_date}); "
+    _console().print(Text(_visible(header + options_echo(run))))
+    unused = {
+        name: [(m.ticker, m.reason) for m in bucket.members if not m.used]
+        for name, bucket in result.buckets.items()
+    }
+    for line in dropped_members(unused):
+        _echo(f"warning: {line}", err=True)
+
+
+def _print_windows(output: RunOutput, *, wide: bool = False) -> None:
+    """Each bucket's total return in every window of the run (whole, pre, post and each
+    ``--window``); ``wide`` adds a table per window with the excess over every benchmark."""
+    from rich import box
+
+    result = output.result
+    run = result.run
 
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{x:+.1%}"
 
-    def pp(x: float | None) -> str:  # a difference of two total returns
-        return "n/a" if x is None else f"{x * 100:+.1f} pp"
-
-    run = result.run
-    shown = [w for w in run.windows if w.name in ("whole", "post")]
-    for w in shown:
+    table = _table(caption="total return of each bucket in each window (returns after START's "
+                   "close up to END's close)")  # fmt: skip
+    table.box = box.SIMPLE_HEAD
+    table.add_column("bucket", no_wrap=True)
+    for w in run.windows:
+        table.add_column(f"{w.name}\n{w.start} →\n{w.end}", justify="right")
+    for name, bucket in result.buckets.items():
+        table.add_row(
+            name, *(pct(bucket.windows[w.name].metrics.total_return) for w in run.windows)
+        )
+    _console().print(table)
+    if not wide:
+        return
+    benches = list(result.benchmarks)
+    for w in run.windows:
         table = _table(
-            title=f"{w.name}: {w.start} → {w.end} ({w.description}), {run.weighting} weight, "
-            f"rebalance {run.rebalance}",
-            caption="total return of each bucket; vs X = its total return minus X's over the "
-            "same days, in percentage points"
-            if w is shown[-1]
-            else None,
+            title=f"{w.name}: {w.start} → {w.end} ({w.description})",
+            caption="excess vs X = (1 + total return) / (1 + X's) − 1 over the same days",
         )
         table.add_column("bucket")
         table.add_column("used", justify="right")
         table.add_column("verified", justify="right")
         table.add_column("total", justify="right")
         for b in benches:
-            table.add_column(f"vs {b}", justify="right")
+            table.add_column(f"excess vs {b}", justify="right")
         for name, bucket in result.buckets.items():
             used = sum(m.used for m in bucket.members)
             window = bucket.windows[w.name]
@@ -670,7 +738,7 @@ def _print_run_summary(output: RunOutput) -> None:
                 f"{used}/{len(bucket.members)}",
                 f"{bucket.status_counts['verified']}/{len(bucket.members)}",
                 pct(window.metrics.total_return),
-                *[pp(window.vs[b].excess_total_return) if b in window.vs else "—" for b in benches],
+                *[pct(window.vs[b].excess_return) if b in window.vs else "—" for b in benches],
             )
         _console().print(table)
 
@@ -933,9 +1001,14 @@ def universes_schema() -> None:
 
 
 def _console() -> Console:
+    """Rich output at the terminal's width; when the output is not a terminal, at ``$COLUMNS``
+    or 100 columns."""
+    import os
+
     from rich.console import Console
 
-    return Console(width=200 if not sys.stdout.isatty() else None)
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 100
+    return Console(width=width)
 
 
 def main() -> None:

@@ -1,18 +1,28 @@
 """Plotly figure builders: computed frames in, ``plotly.graph_objects.Figure`` out.
 
 A builder computes nothing the results files lack: growth of $1 is the cumulative product of
-``returns.csv``, a ratio line the quotient of two such growth paths.
+``returns.csv``, a ratio line the quotient of two such growth paths, a monthly heat map and the
+returns by year the compounded returns of its calendar months and years
+(:mod:`backtest.evidence.metrics`). Colours come from :mod:`reports.palette`: one per bucket in
+every chart, benchmark tickers grey and dashed. No chart shows more than
+:data:`MAX_VISIBLE` lines until the reader asks for more (a click on the legend).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from backtest.results import ClaimDate, ClaimsResult, RunResult, SweepResult
+import backtest.evidence.metrics as m
+from backtest.results import ClaimDate, ClaimResult, RunResult, SweepResult
+from reports.palette import Style
+
+MAX_VISIBLE = 6
+"""Lines a chart shows before the reader asks for more (the rest are one legend click away)."""
 
 
 def growth_of_one(returns: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
@@ -54,15 +64,55 @@ def ratio_lines(
     return pd.DataFrame(out)
 
 
+def claim_ratio_line(returns: pd.DataFrame, bucket: str, benchmark: str, at: dt.date) -> pd.Series:
+    """The claim's ratio line: bucket growth / benchmark growth over the days both have a return,
+    rebased to 1 at the close of ``at`` (the last shared day on or before it), so its value on any
+    later day is 1 + the excess return since the claim date."""
+    both = returns[[bucket, benchmark]].dropna()
+    if both.empty:
+        return pd.Series(dtype="float64")
+    growth = (1.0 + both).cumprod()
+    ratio = growth[bucket] / growth[benchmark]
+    before = ratio.loc[: pd.Timestamp(at)]
+    base = before.iloc[-1] if len(before) else 1.0
+    return ratio / base
+
+
+ROLLING_DAYS = 63
+
+
+def rolling_excess(returns: pd.DataFrame, bucket: str, benchmark: str, days: int) -> pd.Series:
+    """Excess return over the last ``days`` shared trading days:
+    ``exp(sum of daily excess log returns) - 1`` (the claims' definition), NaN until there are
+    ``days`` of them."""
+    both = returns[[bucket, benchmark]].dropna()
+    x = np.log1p(both[bucket]) - np.log1p(both[benchmark])
+    return pd.Series(np.expm1(x.rolling(days, min_periods=days).sum()), index=both.index)
+
+
+def default_visible(claims: Sequence[ClaimDate], names: Sequence[str]) -> list[str]:
+    """The series a chart shows at first: those the claims compare (buckets, then benchmarks, in
+    claim order), then the rest, up to :data:`MAX_VISIBLE`."""
+    wanted = [n for c in claims for n in (c.bucket, c.benchmark)]
+    ordered = list(dict.fromkeys([*(n for n in wanted if n in names), *names]))
+    return ordered[:MAX_VISIBLE]
+
+
 def _x(index: pd.Index) -> list[str]:
     """Dates as ``YYYY-MM-DD`` strings: plotly reads them as dates, and they take a third of the
     space of the ISO timestamps it would write for a ``DatetimeIndex``."""
     return list(pd.DatetimeIndex(index).strftime("%Y-%m-%d"))
 
 
-def _y(values: pd.Series) -> np.ndarray:
+def _y(values: pd.Series | np.ndarray) -> np.ndarray:
     """Values as float32 (7 significant digits, ample for a chart; half the bytes)."""
-    return values.to_numpy(dtype="float32")
+    return np.asarray(values, dtype="float32")
+
+
+def _line(style: Style | None, width: float = 1.6, dash: str | None = None) -> dict[str, Any]:
+    if style is None:
+        return {"width": width}
+    return {"color": style.colour, "dash": dash or style.dash, "width": width}
 
 
 def _claim_marks(fig: Any, claims: Sequence[ClaimDate]) -> None:
@@ -86,45 +136,53 @@ def _claim_marks(fig: Any, claims: Sequence[ClaimDate]) -> None:
         )
 
 
+_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}}
+_MARGIN = {"t": 40, "b": 40, "l": 60, "r": 20}
+
+
 def growth_figure(
     returns: pd.DataFrame,
     start: pd.Timestamp,
-    benchmarks: Sequence[str],
+    styles: Mapping[str, Style],
     claims: Sequence[ClaimDate],
 ) -> Any:
-    """Growth of $1 for every bucket (solid) and benchmark ticker (dotted), log-scale toggle."""
+    """Growth of $1 of every bucket and benchmark ticker (log-scale toggle); the series the
+    claims compare are shown, the others one legend click away."""
     import plotly.graph_objects as go
 
     growth = growth_of_one(returns, start)
+    shown = default_visible(claims, list(growth.columns))
     fig = go.Figure()
     for col in growth.columns:
-        dotted = col in benchmarks and col.upper() == col
         fig.add_trace(
             go.Scatter(
                 x=_x(growth.index),
                 y=_y(growth[col]),
                 name=col,
                 mode="lines",
-                line={"dash": "dot" if dotted else "solid", "width": 1.5},
+                line=_line(styles.get(col)),
+                visible=True if col in shown else "legendonly",
                 hovertemplate="%{x|%Y-%m-%d}: %{y:.3f}<extra>" + col + "</extra>",
             )
         )
     _claim_marks(fig, claims)
     fig.update_layout(
         yaxis_title="value of $1 invested at the start",
+        yaxis_type="log",
         hovermode="x unified",
-        height=520,
-        margin={"t": 90},
+        height=480,
+        legend=_LEGEND,
+        margin={**_MARGIN, "t": 70},
         updatemenus=[
             {
                 "type": "buttons",
                 "direction": "right",
                 "x": 1.0,
-                "y": 1.16,
+                "y": 1.12,
                 "xanchor": "right",
                 "buttons": [
-                    {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
                     {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
+                    {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
                 ],
             }
         ],
@@ -132,63 +190,418 @@ def growth_figure(
     return fig
 
 
-def ratio_figure(
-    returns: pd.DataFrame,
-    buckets: Sequence[str],
-    benchmarks: Sequence[str],
-    claims: Sequence[ClaimDate],
+def drawdown_figure(
+    returns: pd.DataFrame, styles: Mapping[str, Style], claims: Sequence[ClaimDate]
 ) -> Any:
-    """Ratio lines bucket / benchmark rebased to 1 at the first claim date; one benchmark shown at
-    a time (a menu switches). A line rising after the mark is a bucket gaining on the benchmark."""
+    """Drawdown from the running peak of growth of $1 (the start counts as a peak), per series;
+    the same series shown as in the growth chart."""
     import plotly.graph_objects as go
 
-    rebase = pd.Timestamp(min(c.start for c in claims)) if claims else None
+    shown = default_visible(claims, list(returns.columns))
     fig = go.Figure()
-    counts = []
-    for k, bench in enumerate(benchmarks):
-        ratios = ratio_lines(returns, buckets, bench, rebase)
-        for col in ratios.columns:
-            fig.add_trace(
-                go.Scatter(
-                    x=_x(ratios.index),
-                    y=_y(ratios[col]),
-                    name=f"{col} / {bench}",
-                    mode="lines",
-                    visible=k == 0,
-                    line={"width": 1.5},
-                    hovertemplate="%{x|%Y-%m-%d}: %{y:.3f}<extra>" + f"{col} / {bench}</extra>",
-                )
+    for col in returns.columns:
+        dd = m.drawdown(returns[col])
+        fig.add_trace(
+            go.Scatter(
+                x=_x(dd.index),
+                y=_y(dd),
+                name=col,
+                mode="lines",
+                line=_line(styles.get(col), width=1.2),
+                visible=True if col in shown else "legendonly",
+                hovertemplate="%{x|%Y-%m-%d}: %{y:.1%}<extra>" + col + "</extra>",
             )
-        counts.append(len(ratios.columns))
-    titles = [_ratio_title(b, rebase) for b in benchmarks]
-    _claim_marks(fig, claims)
-    fig.add_hline(y=1.0, line_color="#999", line_width=1)
+        )
     fig.update_layout(
-        title=titles[0] if titles else "",
-        yaxis_title="bucket growth / benchmark growth",
+        yaxis_title="drawdown from the running peak",
+        yaxis_tickformat=".0%",
         hovermode="x unified",
-        height=520,
-        margin={"t": 90},
-        updatemenus=_menu([f"vs {b}" for b in benchmarks], counts, titles),
+        height=420,
+        legend=_LEGEND,
+        margin=_MARGIN,
     )
     return fig
 
 
-def _ratio_title(bench: str, rebase: pd.Timestamp | None) -> str:
-    at = f", rebased to 1 at {rebase.date()}" if rebase is not None else ""
-    return f"Relative strength: bucket / {bench}{at}"
+def rolling_excess_figure(
+    returns: pd.DataFrame,
+    styles: Mapping[str, Style],
+    claims: Sequence[ClaimDate],
+    days: int = ROLLING_DAYS,
+) -> Any:
+    """Rolling ``days``-day excess return of each claim's bucket against the claim's own
+    benchmark (one line per claim)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    pairs = list(dict.fromkeys((c.bucket, c.benchmark) for c in claims))
+    for k, (bucket, bench) in enumerate(pairs):
+        if bucket not in returns.columns or bench not in returns.columns:
+            continue
+        line = rolling_excess(returns, bucket, bench, days)
+        name = f"{bucket} vs {bench}"
+        fig.add_trace(
+            go.Scatter(
+                x=_x(line.index),
+                y=_y(line),
+                name=name,
+                mode="lines",
+                line=_line(styles.get(bucket), width=1.3, dash=styles[bench].dash
+                           if bench in styles and styles[bench].dash != "solid" else None),
+                visible=True if k < MAX_VISIBLE else "legendonly",
+                hovertemplate="%{x|%Y-%m-%d}: %{y:+.1%}<extra>" + name + "</extra>",
+            )
+        )  # fmt: skip
+    _claim_marks(fig, claims)
+    fig.add_hline(y=0.0, line_color="#999", line_width=1)
+    fig.update_layout(
+        yaxis_title=f"excess over the last {days} days",
+        yaxis_tickformat=".0%",
+        hovermode="x unified",
+        height=420,
+        legend=_LEGEND,
+        margin=_MARGIN,
+    )
+    return fig
 
 
-ROLLING_DAYS = 63
+# --- a claim's card ------------------------------------------------------------------------------
 
 
-def rolling_excess(returns: pd.DataFrame, bucket: str, benchmark: str, days: int) -> pd.Series:
-    """Excess return over the last ``days`` shared trading days:
-    ``exp(sum of daily excess log returns) - 1`` (the claims' definition), NaN until there are
-    ``days`` of them."""
-    both = returns[[bucket, benchmark]].dropna()
-    x = np.log1p(both[bucket]) - np.log1p(both[benchmark])
-    return pd.Series(np.expm1(x.rolling(days, min_periods=days).sum()), index=both.index)
+def _card_layout(fig: Any, title: str, **extra: Any) -> None:
+    fig.update_layout(
+        height=300,
+        margin={"t": 36, "b": 36, "l": 56, "r": 12},
+        showlegend=False,
+        font={"size": 11},
+        title={"text": title, "font": {"size": 13}, "x": 0, "xanchor": "left"},
+    )
+    fig.update_layout(**extra)
+
+
+def claim_ratio_figure(
+    returns: pd.DataFrame, claim: ClaimResult, styles: Mapping[str, Style], run_start: dt.date
+) -> Any:
+    """The claim's ratio line (bucket / benchmark, 1 at the claim date) from a year before the
+    claim to the data's end (to the claim's end when its window is still open), with the claim
+    window and the placebo window shaded and the data's last day marked."""
+    import plotly.graph_objects as go
+
+    line = claim_ratio_line(returns, claim.bucket, claim.benchmark, claim.start)
+    first = max(run_start, (pd.Timestamp(claim.start) - pd.DateOffset(years=1)).date())
+    shown = line.loc[pd.Timestamp(first) :]
+    last = claim.test.end or (shown.index[-1].date() if len(shown) else claim.start)
+    right = claim.end if claim.end is not None and claim.end > last else last
+    fig = go.Figure(
+        go.Scatter(
+            x=_x(shown.index),
+            y=_y(shown),
+            mode="lines",
+            line=_line(styles.get(claim.bucket), width=1.8),
+            name=f"{claim.bucket} / {claim.benchmark}",
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.add_vrect(x0=str(claim.start), x1=str(last), fillcolor="#4e79a7", opacity=0.10,
+                  line_width=0, annotation_text="claim window", annotation_position="top left",
+                  annotation_font_size=10)  # fmt: skip
+    if right != last:
+        fig.add_vrect(x0=str(last), x1=str(right), fillcolor="#999", opacity=0.08, line_width=0,
+                      annotation_text="still to come", annotation_position="top right",
+                      annotation_font_size=10)  # fmt: skip
+    placebo = claim.placebo.test if claim.placebo is not None else None
+    if placebo is not None and placebo.start is not None and placebo.end is not None:
+        fig.add_vrect(x0=str(placebo.start), x1=str(placebo.end), fillcolor="#f28e2b",
+                      opacity=0.10, line_width=0, annotation_text="placebo",
+                      annotation_position="top left", annotation_font_size=10)  # fmt: skip
+    fig.add_vline(x=str(last), line_dash="dot", line_color="#333", line_width=1)
+    fig.add_annotation(x=str(last), y=0, yref="paper", text=f"data end {last}", showarrow=False,
+                       xanchor="right", yanchor="bottom", font={"size": 10})  # fmt: skip
+    fig.add_hline(y=1.0, line_color="#999", line_width=1)
+    level = claim.threshold if claim.direction == "outperform" else -claim.threshold
+    if level:
+        fig.add_hline(y=1.0 + level, line_color="#999", line_dash="dash", line_width=1)
+    _card_layout(
+        fig,
+        f"{claim.bucket} / {claim.benchmark}, 1 at {claim.start}",
+        xaxis_range=[str(first), str(right)],
+        yaxis_title="ratio of growth",
+    )
+    return fig
+
+
+def claim_path_figure(claim: ClaimResult, confidence: float) -> Any:
+    """The excess return and its interval as of each week since the claim date (each point from
+    the prices up to that week only): the interval narrows as the days come in."""
+    import plotly.graph_objects as go
+
+    points = [p for p in claim.path if p.excess_return is not None]
+    x = [p.as_of.isoformat() for p in points]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=x, y=[p.high for p in points], mode="lines", line={"width": 0},
+                   hoverinfo="skip", name="high")
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=[p.low for p in points], mode="lines", line={"width": 0}, fill="tonexty",
+            fillcolor="rgba(78,121,167,0.18)", hoverinfo="skip", name="low",
+        )
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[p.excess_return for p in points],
+            mode="lines+markers",
+            marker={"size": 4},
+            line={"color": "#4e79a7", "width": 1.6},
+            name="excess",
+            customdata=[[p.low, p.high, p.days, p.verdict] for p in points],
+            hovertemplate="as of %{x}: %{y:+.1%} [%{customdata[0]:+.1%}, "
+            "%{customdata[1]:+.1%}], %{customdata[2]} days, %{customdata[3]}<extra></extra>",
+        )
+    )
+    level = claim.threshold if claim.direction == "outperform" else -claim.threshold
+    fig.add_hline(y=level, line_color="#999", line_width=1)
+    _card_layout(
+        fig,
+        f"Excess and its {confidence:.0%} interval, as of each week",
+        yaxis_tickformat=".0%",
+    )
+    return fig
+
+
+def claim_leave_one_out_figure(claim: ClaimResult) -> Any:
+    """The claim's excess with each member left out, with its interval (red: the verdict
+    changes), against the claim's own excess (the dashed line)."""
+    import plotly.graph_objects as go
+
+    loo = claim.leave_one_out
+    members = loo.members if loo is not None else []
+    flips = set(loo.flips) if loo is not None else set()
+    fig = go.Figure(
+        go.Bar(
+            y=[f"without {x.ticker}" for x in members],
+            x=[x.excess_return for x in members],
+            orientation="h",
+            marker_color=["#e15759" if x.ticker in flips else "#9db4cf" for x in members],
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [(x.high or 0) - (x.excess_return or 0) for x in members],
+                "arrayminus": [(x.excess_return or 0) - (x.low or 0) for x in members],
+                "color": "#777",
+                "thickness": 1,
+            },
+            customdata=[[x.verdict] for x in members],
+            hovertemplate="%{y}: %{x:+.1%}, %{customdata[0]}<extra></extra>",
+        )
+    )
+    if claim.test.excess_return is not None:
+        fig.add_vline(x=claim.test.excess_return, line_dash="dash", line_color="#333")
+    _card_layout(
+        fig,
+        "Leave one member out (red: the verdict changes)",
+        xaxis_tickformat=".0%",
+        height=max(300, 22 * len(members) + 80),
+        yaxis={"autorange": "reversed", "tickfont": {"size": 10}},
+    )
+    return fig
+
+
+def claim_robustness_figure(claim: ClaimResult) -> Any:
+    """Every cell of the robustness grid: its excess and interval (red: a different verdict)."""
+    import plotly.graph_objects as go
+
+    cells = claim.robustness.variants if claim.robustness is not None else []
+    short = {"equal": "eq", "inverse_vol": "iv", "monthly": "M", "quarterly": "Q"}
+    labels = [
+        f"{short.get(v.weighting, v.weighting)} {short.get(v.rebalance, v.rebalance)} +{v.shift}"
+        for v in cells
+    ]
+    fig = go.Figure(
+        go.Scatter(
+            x=labels,
+            y=[v.excess_return for v in cells],
+            mode="markers",
+            marker={
+                "size": 7,
+                "color": ["#4e79a7" if v.verdict == claim.verdict else "#e15759" for v in cells],
+            },
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [(v.high or 0) - (v.excess_return or 0) for v in cells],
+                "arrayminus": [(v.excess_return or 0) - (v.low or 0) for v in cells],
+                "color": "#999",
+                "thickness": 1,
+            },
+            customdata=[[v.verdict, str(v.start)] for v in cells],
+            hovertemplate="%{x} (from %{customdata[1]}): %{y:+.1%}, %{customdata[0]}"
+            "<extra></extra>",
+        )
+    )
+    if claim.test.excess_return is not None:
+        fig.add_hline(y=claim.test.excess_return, line_dash="dash", line_color="#333")
+    _card_layout(
+        fig,
+        "Weighting · rebalance · start shift (red: a different verdict)",
+        yaxis_tickformat=".0%",
+        xaxis={"tickangle": -45, "tickfont": {"size": 9}},
+    )
+    return fig
+
+
+# --- a bucket's tear sheet -----------------------------------------------------------------------
+
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def monthly_table(returns: pd.Series) -> pd.DataFrame:
+    """Compounded monthly returns as a year × month table (months cut by the window count with
+    the days they have; NaN where there is no return)."""
+    months = m.monthly_returns(returns)
+    if months.empty:
+        return pd.DataFrame(columns=_MONTHS, dtype="float64")
+    idx = pd.PeriodIndex(months.index)
+    frame = pd.DataFrame({"year": idx.year, "month": idx.month, "r": months.to_numpy()})
+    table = frame.pivot(index="year", columns="month", values="r").reindex(columns=range(1, 13))
+    table.columns = _MONTHS
+    return table
+
+
+def monthly_heatmap_figure(returns: pd.Series, name: str) -> Any:
+    """The monthly returns of one series as a heat map (red below 0, blue above), each cell
+    labelled with its return."""
+    import plotly.graph_objects as go
+
+    table = monthly_table(returns)
+    z = table.to_numpy(dtype="float64")
+    limit = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    text = [["" if np.isnan(v) else f"{v:+.1%}" for v in row] for row in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=_MONTHS,
+            y=[str(y) for y in table.index],
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 9},
+            colorscale="RdBu",
+            zmid=0,
+            zmin=-limit,
+            zmax=limit,
+            showscale=False,
+            hovertemplate="%{y} %{x}: %{z:+.1%}<extra></extra>",
+        )
+    )
+    _card_layout(
+        fig,
+        f"{name}: monthly returns",
+        height=60 + 26 * max(1, len(table)),
+        yaxis={"autorange": "reversed", "type": "category"},
+    )
+    return fig
+
+
+def yearly_figure(
+    returns: pd.Series, benchmark: pd.Series, name: str, bench: str, styles: Mapping[str, Style]
+) -> Any:
+    """Returns by calendar year of a bucket beside its benchmark's (over the days each has)."""
+    import plotly.graph_objects as go
+
+    a, b = m.yearly_returns(returns), m.yearly_returns(benchmark)
+    years = sorted(set(a.index) | set(b.index))
+    fig = go.Figure()
+    for series, label in ((a, name), (b, bench)):
+        style = styles.get(label)
+        fig.add_trace(
+            go.Bar(
+                x=[str(y) for y in years],
+                y=[series.get(y) for y in years],
+                name=label,
+                marker_color=style.colour if style else None,
+                hovertemplate="%{x}: %{y:+.1%}<extra>" + label + "</extra>",
+            )
+        )
+    _card_layout(
+        fig,
+        f"Returns by year: {name} and {bench}",
+        barmode="group",
+        yaxis_tickformat=".0%",
+        showlegend=True,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0, "font": {"size": 11}},
+    )
+    return fig
+
+
+BETA_DAYS = 126
+
+
+def rolling_beta_figure(
+    returns: pd.Series, benchmark: pd.Series, name: str, bench: str, styles: Mapping[str, Style]
+) -> Any:
+    """Rolling ``BETA_DAYS``-day beta of a bucket to its benchmark (OLS slope of daily returns)."""
+    import plotly.graph_objects as go
+
+    beta = m.rolling_beta(returns, benchmark, BETA_DAYS).dropna()
+    fig = go.Figure(
+        go.Scatter(
+            x=_x(beta.index),
+            y=_y(beta),
+            mode="lines",
+            line=_line(styles.get(name)),
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.2f}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=1.0, line_color="#999", line_width=1)
+    _card_layout(fig, f"Rolling {BETA_DAYS}-day beta to {bench}")
+    return fig
+
+
+# --- the rest of the page ------------------------------------------------------------------------
+
+
+def contributions_figure(result: RunResult, styles: Mapping[str, Style]) -> Any:
+    """Each member's contribution to its bucket's return (results.json's ``contributions``), one
+    bucket at a time, for the ``whole`` window and the ``post`` window when there is one."""
+    import plotly.graph_objects as go
+
+    windows = [w.name for w in result.run.windows if w.name in ("whole", "post")]
+    fig = go.Figure()
+    counts, labels, titles = [], [], []
+    for k, (name, bucket) in enumerate(result.buckets.items()):
+        last = bucket.windows[windows[-1]].contributions
+        order = sorted(last, key=lambda t: last[t] or 0.0)
+        for w in windows:
+            parts = bucket.windows[w].contributions
+            fig.add_trace(
+                go.Bar(
+                    y=order,
+                    x=[parts.get(t) for t in order],
+                    name=w,
+                    orientation="h",
+                    visible=k == 0,
+                    marker_color=styles[name].colour if name in styles else None,
+                    marker_opacity=1.0 if w == "whole" else 0.45,
+                    hovertemplate="%{y}: %{x:+.1%}<extra>" + w + "</extra>",
+                )
+            )
+        counts.append(len(windows))
+        labels.append(name)
+        titles.append(f"Who carried {name}: contribution to its total return")
+    fig.update_layout(
+        title=titles[0] if titles else "",
+        barmode="group",
+        xaxis_title="contribution to the bucket's total return",
+        xaxis_tickformat=".0%",
+        height=560,
+        legend=_LEGEND,
+        margin={"t": 90, "l": 90, "r": 20, "b": 40},
+        updatemenus=_menu(labels, counts, titles),
+    )
+    return fig
 
 
 def _menu(labels: Sequence[str], counts: Sequence[int], titles: Sequence[str]) -> list[Any]:
@@ -210,176 +623,7 @@ def _menu(labels: Sequence[str], counts: Sequence[int], titles: Sequence[str]) -
     return [{"type": "dropdown", "x": 1.0, "y": 1.16, "xanchor": "right", "buttons": buttons}]
 
 
-def drawdown_figure(returns: pd.DataFrame, benchmarks: Sequence[str]) -> Any:
-    """Drawdown from the running peak of growth of $1 (the start counts as a peak), per series."""
-    import plotly.graph_objects as go
-
-    from backtest.evidence.metrics import drawdown
-
-    fig = go.Figure()
-    for col in returns.columns:
-        dd = drawdown(returns[col])
-        dotted = col in benchmarks and col.upper() == col
-        fig.add_trace(
-            go.Scatter(
-                x=_x(dd.index),
-                y=_y(dd),
-                name=col,
-                mode="lines",
-                line={"dash": "dot" if dotted else "solid", "width": 1.2},
-                hovertemplate="%{x|%Y-%m-%d}: %{y:.1%}<extra>" + col + "</extra>",
-            )
-        )
-    fig.update_layout(
-        yaxis_title="drawdown from the running peak",
-        yaxis_tickformat=".0%",
-        hovermode="x unified",
-        height=460,
-    )
-    return fig
-
-
-def rolling_excess_figure(
-    returns: pd.DataFrame,
-    buckets: Sequence[str],
-    benchmarks: Sequence[str],
-    claims: Sequence[ClaimDate],
-    days: int = ROLLING_DAYS,
-) -> Any:
-    """Rolling ``days``-day excess return of every bucket against one benchmark at a time."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    counts = []
-    for k, bench in enumerate(benchmarks):
-        n = 0
-        for bucket in buckets:
-            if bucket == bench:
-                continue
-            line = rolling_excess(returns, bucket, bench, days)
-            fig.add_trace(
-                go.Scatter(
-                    x=_x(line.index),
-                    y=_y(line),
-                    name=f"{bucket} vs {bench}",
-                    mode="lines",
-                    visible=k == 0,
-                    line={"width": 1.2},
-                    hovertemplate="%{x|%Y-%m-%d}: %{y:+.1%}<extra>"
-                    + f"{bucket} vs {bench}</extra>",
-                )
-            )
-            n += 1
-        counts.append(n)
-    titles = [f"Rolling {days}-day excess return vs {b}" for b in benchmarks]
-    _claim_marks(fig, claims)
-    fig.add_hline(y=0.0, line_color="#999", line_width=1)
-    fig.update_layout(
-        title=titles[0] if titles else "",
-        yaxis_title=f"excess over the last {days} days",
-        yaxis_tickformat=".0%",
-        hovermode="x unified",
-        height=460,
-        margin={"t": 90},
-        updatemenus=_menu([f"vs {b}" for b in benchmarks], counts, titles),
-    )
-    return fig
-
-
-def contributions_figure(result: RunResult) -> Any:
-    """Each member's contribution to its bucket's return (results.json's ``contributions``), one
-    bucket at a time, for the ``whole`` window and the ``post`` window when there is one."""
-    import plotly.graph_objects as go
-
-    windows = [w.name for w in result.run.windows if w.name in ("whole", "post")]
-    fig = go.Figure()
-    counts, labels, titles = [], [], []
-    for k, (name, bucket) in enumerate(result.buckets.items()):
-        last = bucket.windows[windows[-1]].contributions
-        order = sorted(last, key=lambda t: last[t] or 0.0)
-        for w in windows:
-            parts = bucket.windows[w].contributions
-            fig.add_trace(
-                go.Bar(
-                    y=order,
-                    x=[parts.get(t) for t in order],
-                    name=w,
-                    orientation="h",
-                    visible=k == 0,
-                    hovertemplate="%{y}: %{x:+.1%}<extra>" + w + "</extra>",
-                )
-            )
-        counts.append(len(windows))
-        labels.append(name)
-        titles.append(f"Who carried {name}: contribution to its total return")
-    fig.update_layout(
-        title=titles[0] if titles else "",
-        barmode="group",
-        xaxis_title="contribution to the bucket's total return",
-        xaxis_tickformat=".0%",
-        height=560,
-        margin={"t": 90, "l": 90},
-        updatemenus=_menu(labels, counts, titles),
-    )
-    return fig
-
-
-def leave_one_out_figure(claims: ClaimsResult) -> Any:
-    """Per claim: its excess return with each member left out (with its interval), against the
-    claim's own excess return (a vertical line)."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    counts, labels, titles, shapes = [], [], [], []
-    for k, c in enumerate(c for c in claims.claims if c.leave_one_out and c.leave_one_out.members):
-        assert c.leave_one_out is not None
-        members = c.leave_one_out.members
-        fig.add_trace(
-            go.Bar(
-                y=[f"without {m.ticker}" for m in members],
-                x=[m.excess_return for m in members],
-                orientation="h",
-                visible=k == 0,
-                name=c.id,
-                marker_color=[
-                    "#b00020" if m.ticker in c.leave_one_out.flips else "#4c78a8" for m in members
-                ],
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [(m.high or 0) - (m.excess_return or 0) for m in members],
-                    "arrayminus": [(m.excess_return or 0) - (m.low or 0) for m in members],
-                    "color": "#777",
-                },
-                hovertemplate="%{y}: %{x:+.1%}<extra>" + c.id + "</extra>",
-            )
-        )
-        counts.append(1)
-        labels.append(c.id)
-        titles.append(
-            f"{c.id}: excess vs {c.benchmark} with one member left out "
-            f"(all members: {c.test.excess_return:+.1%}; red = verdict changes)"
-        )
-        shapes.append(c.test.excess_return)
-    fig.update_layout(
-        title=titles[0] if titles else "",
-        showlegend=False,
-        xaxis_title="excess return over the claim window (90% interval)",
-        xaxis_tickformat=".0%",
-        height=560,
-        margin={"t": 90, "l": 110},
-        updatemenus=_menu(labels, counts, titles),
-    )
-    if shapes:
-        fig.add_vline(x=shapes[0], line_dash="dash", line_color="#333", line_width=1)
-        # the dashed line follows the menu: each button also moves it
-        for button, x in zip(fig.layout.updatemenus[0].buttons, shapes, strict=True):
-            button.args[1]["shapes[0].x0"] = x
-            button.args[1]["shapes[0].x1"] = x
-    return fig
-
-
-def hedge_figure(result: RunResult) -> Any:
+def hedge_figure(result: RunResult, styles: Mapping[str, Style]) -> Any:
     """The long book's worst weeks and each hedge bucket's return in them."""
     import plotly.graph_objects as go
 
@@ -388,13 +632,22 @@ def hedge_figure(result: RunResult) -> Any:
     if first is None:
         return fig
     weeks = [w.week_end.isoformat() for w in first.worst_weeks]
-    fig.add_trace(go.Bar(x=weeks, y=[w.long_book for w in first.worst_weeks], name="long book"))
+    fig.add_trace(
+        go.Bar(
+            x=weeks,
+            y=[w.long_book for w in first.worst_weeks],
+            name="long book",
+            marker_color="#bbbbbb",
+        )
+    )
     for name, hedge in result.hedges.items():
+        style = styles.get(name)
         fig.add_trace(
             go.Bar(
                 x=[w.week_end.isoformat() for w in hedge.worst_weeks],
                 y=[w.hedge for w in hedge.worst_weeks],
                 name=name,
+                marker_color=style.colour if style else None,
             )
         )
     fig.update_layout(
@@ -404,11 +657,13 @@ def hedge_figure(result: RunResult) -> Any:
         yaxis_title="weekly return",
         yaxis_tickformat=".0%",
         height=420,
+        legend=_LEGEND,
+        margin=_MARGIN,
     )
     return fig
 
 
-def sweep_figure(sweep: SweepResult) -> Any:
+def sweep_figure(sweep: SweepResult, styles: Mapping[str, Style]) -> Any:
     """One box per bucket of its variants' excess returns: the box spans the 25–75% quantiles
     with the median inside, the whiskers reach the 10% and 90% quantiles (sweep.json's summary;
     no point is drawn, so the page stays small however many variants there were)."""
@@ -425,6 +680,7 @@ def sweep_figure(sweep: SweepResult) -> Any:
             upperfence=[s.p90 for s in rows],
             name="excess return",
             boxpoints=False,
+            marker_color="#4e79a7",
         )
     )
     fig.add_hline(y=0, line_dash="dot", line_color="grey")
@@ -433,5 +689,6 @@ def sweep_figure(sweep: SweepResult) -> Any:
         yaxis_tickformat=".0%",
         height=420,
         showlegend=False,
+        margin=_MARGIN,
     )
     return fig

@@ -1,9 +1,10 @@
-"""Plain-text views of the results: the verdict table for the terminal, and ``summary.md``.
+"""Plain-text views of the results: the verdict tables for the terminal, and ``summary.md``.
 
 Formatting only; every number comes from ``claims.json`` / ``results.json`` as written. Every
 string that came from a file (statements, names, verdicts, reasons, the price source: all of them,
 since a results folder can be edited by hand) is escaped with :func:`md_text` before it is placed
-(:func:`inert`), so nothing in ``summary.md`` renders as HTML, a link or emphasis.
+(:func:`inert`), so nothing in ``summary.md`` renders as HTML, a link or emphasis; and only what
+Markdown would act on is escaped, so a pasted summary reads as plain text too.
 """
 
 from __future__ import annotations
@@ -28,6 +29,40 @@ from backtest.results import (
 def pct(x: float | None) -> str:
     """A signed percentage with one decimal, ``n/a`` for a missing value."""
     return "n/a" if x is None else f"{x:+.1%}"
+
+
+def compact_columns(result: ClaimsResult) -> list[str]:
+    """Headers of the compact verdict table (:func:`compact_rows`): it fits 100 columns."""
+    return [
+        "claim",
+        "bucket vs benchmark",
+        f"excess [{result.settings.confidence:.0%} interval]",
+        "verdict",
+        "survives",
+    ]
+
+
+def compact_rows(result: ClaimsResult) -> Iterator[list[str]]:
+    """One short row per claim: which pair, the excess with its interval, the verdict and
+    whether it survives its controls."""
+    for c in result.claims:
+        t = c.test
+        excess = (
+            f"{pct(t.excess_return)} [{pct(t.low)}, {pct(t.high)}]"
+            if t.excess_return is not None and t.low is not None
+            else "n/a"
+        )
+        survives = {True: "yes", False: "no", None: "—"}[c.survives_controls]
+        yield [c.id, f"{c.bucket} vs {c.benchmark}", excess, c.verdict, survives]
+
+
+def tear_sheet_benchmark(bucket: str, result: RunResult) -> str:
+    """What a bucket's tear sheet compares it with: the benchmark of its first claim, else the
+    first benchmark of the run."""
+    for c in result.claims:
+        if c.bucket == bucket and c.benchmark != bucket:
+            return c.benchmark
+    return next((b for b in result.benchmarks if b != bucket), bucket)
 
 
 def claim_columns(result: ClaimsResult) -> list[str]:
@@ -190,13 +225,17 @@ def claims_markdown(result: ClaimsResult) -> str:
     return markdown_table(claim_columns(result), list(claim_rows(inert(result))))
 
 
-_MARKDOWN_ACTIVE = "\\`*_{}[]()#+!|<>~&"
+_MARKDOWN_ACTIVE = "\\*_[]|<"
+"""What text inside a line needs escaped: the escape itself, emphasis (``*``, ``_`` at a word's
+edge), links (``[…](…)``), table cells (``|``) and HTML (``<``). Parentheses, ``#``, ``+`` and
+``!`` only act at the start of a line or after ``]``, which user text never is here."""
 
 
 def md_text(text: str) -> str:
-    """User-supplied text made inert in Markdown: every character Markdown or HTML would act on
-    is backslash-escaped, and line breaks become spaces. An underscore inside a word
-    (``insufficient_data``) is left as it is: Markdown never reads it as emphasis."""
+    """User-supplied text made inert in Markdown, escaping only what Markdown would act on inside
+    a line (:data:`_MARKDOWN_ACTIVE`), so the text still reads as itself when pasted where
+    Markdown is not rendered; line breaks become spaces. An underscore inside a word
+    (``insufficient_data``) is left alone: Markdown never reads it as emphasis."""
     flat = " ".join(str(text).split())
     out = []
     for i, ch in enumerate(flat):
@@ -235,12 +274,13 @@ def _pp(x: float | None) -> str:
 
 
 def metrics_markdown(result: RunResult, window: str) -> str:
-    """One window's metrics per bucket and benchmark ticker, with the excess over each
-    benchmark in percentage points (every string of ``result`` escaped)."""
+    """One window's metrics per bucket and benchmark ticker, with the excess return over each
+    benchmark (ratio of growth − 1; every string of ``result`` escaped)."""
     result, window = inert(result), md_text(window)
     benches = list(result.benchmarks)
-    headers = ["series", "side", "total", "CAGR", "volatility", "Sharpe", "max drawdown", "days"]
-    headers += [f"vs {b}" for b in benches]
+    headers = ["series", "side", "total", "CAGR", "volatility (a year)", "Sharpe (a year)",
+               "max drawdown", "days"]  # fmt: skip
+    headers += [f"excess vs {b}" for b in benches]
     rows = []
 
     def cells(m: Metrics) -> list[str]:
@@ -250,7 +290,7 @@ def metrics_markdown(result: RunResult, window: str) -> str:
 
     for name, bucket in result.buckets.items():
         w = bucket.windows[window]
-        vs = [_pp(w.vs[b].excess_total_return) if b in w.vs else "—" for b in benches]
+        vs = [pct(w.vs[b].excess_return) if b in w.vs else "—" for b in benches]
         rows.append([name, bucket.side, *cells(w.metrics), *vs])
     for name, bench in result.benchmarks.items():
         if bench.kind == "ticker":
@@ -298,9 +338,13 @@ def sweep_markdown(sweep: SweepResult) -> str:
 def summary_markdown(
     result: RunResult, claims: ClaimsResult | None, sweep: SweepResult | None = None
 ) -> str:
-    """``summary.md``: the verdict table with its caveats, the metrics of every window and the
-    sweep's summary when there is one, for pasting into notes. Numbers as in ``claims.json`` /
-    ``results.json`` / ``sweep.json``. Every string from them is escaped (:func:`inert`)."""
+    """``summary.md``, for pasting into notes, a chat or a pull request: the answer first (the
+    thesis line and a headline per claim), the verdict tables with each claim's caveats, the
+    metrics of every window, the sweep's summary when there is one, and the limitations last.
+    Numbers as in ``claims.json`` / ``results.json`` / ``sweep.json``; every string from them is
+    escaped (:func:`inert`)."""
+    from reports.words import claim_headline, options_echo, thesis_line
+
     tables = {w.name: metrics_markdown(result, w.name) for w in result.run.windows}
     claims_table = claims_markdown(claims) if claims is not None else ""
     sweep_table = sweep_markdown(sweep) if sweep is not None else ""
@@ -310,17 +354,25 @@ def summary_markdown(
     run = result.run
     used = [m for b in result.buckets.values() for m in b.members if m.used]
     unverified = sum(m.status != "verified" for m in used)
-    lines = [
-        f"# bucketmap: {run.start} → {run.end}",
-        "",
-        f"Prices: {run.price_source}, data to {run.data_last_date}. Rebalance "
-        f"{run.rebalance}, weighting {run.weighting}, costs {run.cost_bps:g} bps; "
+    lines = [f"# Did the claims show up? bucketmap, {run.start} → {run.end}", ""]
+    if claims is not None and claims.claims:
+        confidence = claims.settings.confidence
+        lines += [f"**{thesis_line(claims)}**", ""]
+        lines += [
+            f"- **{c.id}** ({c.verdict}): {claim_headline(c, confidence)}" for c in claims.claims
+        ]
+        lines.append("")
+    lines += [
+        f"Prices: {run.price_source}, data to {run.data_last_date}; {options_echo(run)}; "
         f"{unverified} of the {len(used)} members used are not verified.",
         "",
     ]
     if claims is not None and claims.claims:
         lines += [
             "## Claims",
+            "",
+            markdown_table(compact_columns(claims), list(compact_rows(claims))),
+            "Every control of every claim:",
             "",
             claims_table,
             claims_caption(claims),
@@ -333,7 +385,8 @@ def summary_markdown(
         lines += [
             f"## {w.name}: {w.start} → {w.end}",
             "",
-            f"{w.description}; vs X = total return minus X's over the same days.",
+            f"{w.description}; excess vs X = (1 + total return) / (1 + X's) − 1 over the same "
+            "days.",
             "",
             table,
         ]
@@ -347,4 +400,7 @@ def summary_markdown(
             "",
             sweep_table,
         ]
-    return "\n".join(lines)
+    lines += ["## Limitations", "", *(f"- {x}" for x in run.limitations)]
+    if run.warnings:
+        lines += ["", "## Warnings", "", *(f"- {x}" for x in run.warnings)]
+    return "\n".join(lines) + "\n"

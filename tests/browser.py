@@ -1,23 +1,22 @@
-"""Open a page in headless Chromium (Debian's ``chromium``) with networking disabled.
+"""Open a page in headless Chromium (Debian's ``chromium``), driven by Playwright, with every
+request that could leave the machine refused.
 
-Two launches: one dumps the DOM after the page's scripts ran and collects the console messages
-Chromium logs to stderr (``INFO:CONSOLE``), one writes a screenshot.
+Playwright (a dev dependency) drives the system's Chromium; it downloads no browser of its own.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
-import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 
 # no request can leave: every host resolves to nothing and every connection goes to a dead proxy
 OFFLINE = [
-    "--headless",
     "--no-sandbox",
     "--disable-gpu",
     "--no-first-run",
@@ -31,7 +30,11 @@ OFFLINE = [
 
 
 def chromium() -> str | None:
-    """The browser's path, or None when none is installed."""
+    """The browser's path, or None when none is installed (or Playwright is missing)."""
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return None
     for name in CANDIDATES:
         found = shutil.which(name)
         if found:
@@ -41,45 +44,40 @@ def chromium() -> str | None:
 
 @dataclass
 class Opened:
-    dom: str
-    console: list[str]
-    seconds: float
-    """Wall time of the whole browser process (start, load, draw, dump)."""
+    """A page loaded at one window width: the Playwright page, what it logged, and the requests
+    it tried to make to anything but the file itself."""
+
+    page: Any
+    console: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def eval(self, script: str) -> Any:
+        return self.page.evaluate(script)
 
 
-def open_page(page: Path, profile: Path, timeout: float = 120) -> Opened:
-    """Load ``page`` and return its DOM after load, and its console messages."""
-    browser = chromium()
-    assert browser is not None
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [browser, *OFFLINE, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-         "--dump-dom", page.resolve().as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
-    return Opened(dom=proc.stdout, console=console, seconds=seconds)
+@contextmanager
+def opened(page: Path, width: int = 1280, height: int = 1000) -> Iterator[Opened]:
+    """``page`` loaded in a ``width`` × ``height`` window, after its ``load`` event."""
+    from playwright.sync_api import sync_playwright
+
+    browser_path = chromium()
+    assert browser_path is not None
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, args=OFFLINE)
+        try:
+            tab = browser.new_page(viewport={"width": width, "height": height})
+            out = Opened(tab)
+            tab.on("console", lambda m: out.console.append(f"{m.type}: {m.text}"))
+            tab.on("pageerror", lambda e: out.console.append(f"error: {e}"))
+            target = page.resolve().as_uri()
+            tab.on("request", lambda r: out.requests.append(r.url) if r.url != target else None)
+            tab.goto(target, wait_until="load")
+            yield out
+        finally:
+            browser.close()
 
 
-def screenshot(page: Path, profile: Path, out: Path, size: str = "1400,3000") -> Path:
-    """Write a PNG of the top of ``page`` to ``out``."""
-    browser = chromium()
-    assert browser is not None
-    subprocess.run(
-        [browser, *OFFLINE, f"--user-data-dir={profile}", "--hide-scrollbars",
-         f"--window-size={size}", f"--screenshot={out}", page.resolve().as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )  # fmt: skip
-    return out
-
-
-def rendered_ms(dom: str) -> int | None:
+def rendered_ms(page: Opened) -> int | None:
     """The page's own load-and-draw time (``data-rendered-ms`` set by the report on ``load``)."""
-    found = re.search(r'data-rendered-ms="(\d+)"', dom)
-    return int(found.group(1)) if found else None
+    value = page.eval("document.body.dataset.renderedMs || null")
+    return int(value) if value is not None else None

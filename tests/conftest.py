@@ -21,6 +21,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # rich tables in CLI output: wide and plain, so assertions are stable
 os.environ.setdefault("TERMINAL_WIDTH", "200")
+os.environ.setdefault("COLUMNS", "200")
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 
 
@@ -82,7 +83,8 @@ def snapshot_csv() -> Path:
 
 
 def run_snapshot(out: Path, *extra: str) -> Path:
-    """``bucketmap run --prices ../shared/prices/csv --out OUT`` in a fresh interpreter."""
+    """``bucketmap run --prices ../shared/prices/csv --out OUT`` in a fresh interpreter, printing
+    to a 100-column terminal; what it printed is kept beside OUT (``OUT.stdout.txt``)."""
     proc = subprocess.run(
         [sys.executable, "-m", "bucketmap", "run", "--prices", "../shared/prices/csv",
          "--out", str(out), *extra],
@@ -90,8 +92,10 @@ def run_snapshot(out: Path, *extra: str) -> Path:
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, "COLUMNS": "100"},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    out.with_name(out.name + ".stdout.txt").write_text(proc.stdout)
     return out
 
 

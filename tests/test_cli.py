@@ -45,7 +45,8 @@ def test_run_writes_files_with_the_hand_computed_numbers(
     duo = results["buckets"]["duo"]
     # (1.25)(1.2)(1.5) - 1 = 1.25 (test_engine derives it); SPY: +10%
     assert duo["metrics"]["total_return"] == pytest.approx(1.25, abs=1e-9)
-    assert duo["vs"]["SPY"]["excess_total_return"] == pytest.approx(1.25 - 0.10, abs=1e-9)
+    assert duo["vs"]["SPY"]["return_difference"] == pytest.approx(1.25 - 0.10, abs=1e-9)
+    assert duo["vs"]["SPY"]["excess_return"] == pytest.approx(2.25 / 1.10 - 1, abs=1e-9)
     assert results["benchmarks"]["SPY"]["metrics"]["total_return"] == pytest.approx(0.1, abs=1e-12)
     assert results["run"]["start"] == "2024-01-30"
     assert results["run"]["end"] == "2024-03-28"
@@ -434,8 +435,9 @@ def test_run_writes_claims_and_variants(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; duo beats SPY" in html
     assert "<script>alert(1)" not in html
     summary = (out / "summary.md").read_text()
-    assert "\\<script\\>alert\\(1\\)\\</script\\> duo beats SPY" in summary
-    assert "<script>" not in summary
+    # only what Markdown acts on is escaped: the tags, not the parentheses
+    assert "\\<script>alert(1)\\</script> duo beats SPY" in summary
+    assert "<" not in summary.replace("\\<", "")  # every < is escaped
     claims = json.loads((out / "claims.json").read_text())
     assert [c["id"] for c in claims["claims"]] == ["duo-beats-spy"]
     variants = pd.read_csv(out / "variants.csv", index_col="date")
@@ -462,7 +464,7 @@ def test_report_rebuilds_the_page_and_summary_from_the_files(
     # summary.md: the verdict table and the hand-computed total return (+125%, SPY +10%)
     assert "| duo-beats-spy | 2024-01-31 → 2024-03-28 | 4 | n/a |  | insufficient_data |" in first
     assert "| duo | long | +125.0% |" in first
-    assert "+115.0 pp" in first
+    assert f"{2.25 / 1.10 - 1:+.1%}" in first  # excess over SPY: 2.25 / 1.10 − 1
 
 
 def test_report_errors_name_the_file_and_field(

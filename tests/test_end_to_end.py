@@ -82,8 +82,9 @@ def test_results_are_recomputable_from_returns_csv(demo_run: Path) -> None:
         assert bucket["metrics"]["volatility"] == pytest.approx(vol, rel=1e-12)
         for bench, rel in bucket["vs"].items():
             both = returns[[name, bench]].dropna()
-            excess = (1 + both[name]).prod() - (1 + both[bench]).prod()
-            assert rel["excess_total_return"] == pytest.approx(excess, abs=1e-12)
+            growth_a, growth_b = (1 + both[name]).prod(), (1 + both[bench]).prod()
+            assert rel["return_difference"] == pytest.approx(growth_a - growth_b, abs=1e-12)
+            assert rel["excess_return"] == pytest.approx(growth_a / growth_b - 1, abs=1e-12)
 
 
 def test_late_listing_is_reported_and_never_back_filled(demo_run: Path) -> None:
@@ -149,9 +150,15 @@ def test_relative_metrics_match_empyrical_on_the_snapshot(demo_run: Path) -> Non
     assert rel["beta"] == pytest.approx(empyrical.beta(both["pipes"], both["SMH"]), rel=1e-10)
     te = (both["pipes"] - both["SMH"]).std(ddof=1) * np.sqrt(252)
     assert rel["tracking_error"] == pytest.approx(te, rel=1e-10)
-    assert rel["up_capture"] == pytest.approx(
-        empyrical.up_capture(both["pipes"], both["SMH"]), rel=1e-10
-    )
+    # Morningstar's capture: geometric mean monthly return in the months SMH rose (fell),
+    # over SMH's, from plain pandas month ends
+    months = both.resample("ME").apply(lambda x: (1 + x).prod() - 1)
+    for key, side in (("up_capture", months["SMH"] > 0), ("down_capture", months["SMH"] < 0)):
+        geo = (1 + months[side]).prod() ** (1 / side.sum()) - 1
+        assert rel[key] == pytest.approx(geo["pipes"] / geo["SMH"], rel=1e-10)
+    # the figures for pipes vs SPY over the whole run: 2.95 up, 0.34 down
+    spy = results["buckets"]["pipes"]["vs"]["SPY"]
+    assert (round(spy["up_capture"], 2), round(spy["down_capture"], 2)) == (2.95, 0.34)
     # Sharpe with the T-bill rate: IRX of the previous close / 100 / 252
     assert results["run"]["risk_free"].startswith("^IRX")
     irx = (
@@ -264,3 +271,25 @@ def test_the_readme_shows_the_verdict_table_the_tool_prints(demo_run: Path) -> N
         result
     )
     assert f"data to {result.data_last_date}" in readme
+
+
+def test_the_terminal_output_fits_100_columns_and_cuts_no_claim(demo_run: Path) -> None:
+    printed = demo_run.with_name(demo_run.name + ".stdout.txt").read_text()
+    lines = printed.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    claims = json.loads((demo_run / "claims.json").read_text())["claims"]
+    table = [line for line in lines if line.startswith("  ") and "inconclusive" in line]
+    for claim in claims:
+        # each claim's row starts with its whole id and holds its whole verdict
+        row = next(line for line in table if line.split()[0] == claim["id"])
+        assert f" {claim['verdict']} " in row
+    assert lines[0].startswith("bucketmap run: 2023-01-03 → 2026-08-03 (data to 2026-08-03);")
+
+
+def test_the_readme_shows_the_answer_as_printed(demo_run: Path) -> None:
+    printed = demo_run.with_name(demo_run.name + ".stdout.txt").read_text()
+    # as printed, but for the spaces rich pads each line with
+    block = "\n".join(line.rstrip() for line in printed[: printed.index("wrote ")].splitlines())
+    block = block.rstrip()
+    readme = (ROOT / "README.md").read_text()
+    assert block in readme, "update the README's answer block:\n" + block

@@ -99,6 +99,7 @@ from backtest.results import (
     LeftOut,
     LengthCheck,
     OwnHistory,
+    PathPoint,
     Placebo,
     Power,
     Robustness,
@@ -179,7 +180,8 @@ class ClaimOptions:
                 "default_rng([seed, 2])), resampled sums shifted by sum - E*[sum] to centre them "
                 "on the sample, linear quantiles; p-values: the quantile level at which the "
                 "bootstrap crosses the claim's level, adjusted across the run's claims "
-                "(statsmodels multipletests); verdict at alpha = (1 - confidence) / 2: "
+                "(Holm or Benjamini-Hochberg, as statsmodels multipletests); verdict at "
+                "alpha = (1 - confidence) / 2: "
                 "negligible (inside level ± min_effect), else supported (above), else refuted "
                 "(below), else inconclusive; alpha draws shifted to mean the estimate"
             ),
@@ -528,6 +530,49 @@ def _too_few_windows(
     )
 
 
+def week_ends(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The last day of each calendar week (Monday to Friday) in ``days``, and the last day."""
+    if len(days) == 0:
+        return days
+    last_of_week = ~pd.Series(days.to_period("W-FRI")).duplicated(keep="last").to_numpy()
+    return days[last_of_week]
+
+
+def evidence_path(pair: pd.DataFrame, claim: Claim, options: ClaimOptions) -> list[PathPoint]:
+    """The claim's test as of the end of each week since its start: over the pair's days
+    ``start < t <= as_of`` (and ``<= end``), with its own block length, so each point uses only
+    prices up to its date. Points before ``min_days`` have the days only."""
+    window = _between(pair, claim.start, claim.end)
+    points: list[PathPoint] = []
+    for as_of in week_ends(pd.DatetimeIndex(window.index)):
+        upto = window.loc[:as_of]
+        if len(upto) < options.min_days:
+            points.append(PathPoint(as_of=as_of.date(), days=len(upto)))
+            continue
+        length = choose_block_length(excess_log_returns(upto), options).used
+        t = excess_test(
+            upto,
+            claim.direction,
+            claim.threshold,
+            options,
+            block_length=length,
+            min_effect=claim.min_effect,
+            start=claim.start,
+        ).result
+        points.append(
+            PathPoint(
+                as_of=as_of.date(),
+                days=t.days,
+                excess_return=t.excess_return,
+                low=t.low,
+                high=t.high,
+                block_length=length,
+                verdict=t.verdict,
+            )
+        )
+    return points
+
+
 def power_of(main: _Tested, claim: Claim, options: ClaimOptions) -> Power:
     """The window's minimum detectable effects and the days its observed rate would need."""
     assert main.centred is not None and main.result.excess_return is not None
@@ -823,6 +868,7 @@ def _test_claim(
                 pair_all, claim, main.result, length, prepared.shared, options
             ),
             "power": power_of(main, claim, options),
+            "path": evidence_path(pair_all, claim, options),
             "beta_adjusted": _beta(claim, bucket, series, main.result, options, length),
         }
     )

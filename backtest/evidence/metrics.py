@@ -11,6 +11,7 @@ Conventions, for every function here:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -91,8 +92,18 @@ def shared_days(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
     return a.loc[idx], b.loc[idx]
 
 
-def excess_total_return(returns: pd.Series, benchmark: pd.Series) -> float:
-    """Total return of ``returns`` minus total return of ``benchmark`` over their shared days."""
+def excess_return(returns: pd.Series, benchmark: pd.Series) -> float:
+    """The **excess return** over their shared days: ``(1 + R) / (1 + R_benchmark) - 1``, the
+    change of the ratio line (the claims' definition; ``exp(Σ daily excess log returns) - 1``)."""
+    a, b = shared_days(returns, benchmark)
+    if len(a) == 0:
+        return math.nan
+    return (1.0 + total_return(a)) / (1.0 + total_return(b)) - 1.0
+
+
+def return_difference(returns: pd.Series, benchmark: pd.Series) -> float:
+    """Total return of ``returns`` minus total return of ``benchmark`` over their shared days
+    (shown in percentage points: a difference, not an excess return)."""
     a, b = shared_days(returns, benchmark)
     if len(a) == 0:
         return math.nan
@@ -155,6 +166,75 @@ def monthly_returns(returns: pd.Series) -> pd.Series:
     return (1.0 + r).groupby(months).prod() - 1.0
 
 
+def yearly_returns(returns: pd.Series) -> pd.Series:
+    """Compounded return of each calendar year over the days of that year with a return (years
+    cut by the window's edges count with the days they have), indexed by year."""
+    r = _clean(returns)
+    if r.empty:
+        return pd.Series(dtype="float64")
+    years = pd.DatetimeIndex(r.index).year
+    out = (1.0 + r).groupby(years).prod() - 1.0
+    out.index.name = "year"
+    return out
+
+
+@dataclass(frozen=True)
+class DrawdownPeriod:
+    """One fall from a peak of the growth of 1 and its way back.
+
+    ``peak``: the last close at the peak (None when the peak is the starting value); ``trough``:
+    the lowest close; ``recovery``: the first close back at the peak (None when not recovered);
+    ``depth``: trough / peak − 1 (negative); ``days``: trading days from the peak to the
+    recovery, or to the last day when not recovered (returns counted, the peak's own close not).
+    """
+
+    peak: pd.Timestamp | None
+    trough: pd.Timestamp
+    recovery: pd.Timestamp | None
+    depth: float
+    days: int
+
+
+def drawdown_periods(returns: pd.Series, top: int = 5) -> list[DrawdownPeriod]:
+    """The ``top`` deepest drawdowns, deepest first: each run of days below a previous peak."""
+    dd = drawdown(returns)
+    values = dd.to_numpy()
+    index = pd.DatetimeIndex(dd.index)
+    periods: list[DrawdownPeriod] = []
+    i, n = 0, len(values)
+    while i < n:
+        if values[i] >= 0:
+            i += 1
+            continue
+        start = i
+        while i < n and values[i] < 0:
+            i += 1
+        trough = start + int(np.argmin(values[start:i]))
+        recovered = i < n
+        periods.append(
+            DrawdownPeriod(
+                peak=pd.Timestamp(index[start - 1]) if start > 0 else None,
+                trough=pd.Timestamp(index[trough]),
+                recovery=pd.Timestamp(index[i]) if recovered else None,
+                depth=float(values[trough]),
+                days=(i if recovered else n - 1) - start + 1,
+            )
+        )
+    periods.sort(key=lambda p: p.depth)
+    return periods[:top]
+
+
+def rolling_beta(returns: pd.Series, benchmark: pd.Series, days: int = 126) -> pd.Series:
+    """OLS slope of daily returns on the benchmark's over the last ``days`` shared days
+    (``cov / var``, ddof=1), known at each close; NaN until there are ``days`` of them."""
+    a, b = shared_days(returns, benchmark)
+    cov = a.rolling(days, min_periods=days).cov(b, ddof=1)
+    var = b.rolling(days, min_periods=days).var(ddof=1)
+    beta: pd.Series = cov / var
+    beta.name = returns.name
+    return beta
+
+
 def annualised_active_return(returns: pd.Series, benchmark: pd.Series) -> float:
     """``mean(r - b) * 252`` over shared days: the arithmetic annualised active return."""
     a, b = shared_days(returns, benchmark)
@@ -204,23 +284,31 @@ def correlation(returns: pd.Series, benchmark: pd.Series) -> float:
     return float(np.corrcoef(a.to_numpy(), b.to_numpy())[0, 1])
 
 
+def _geometric_mean(returns: pd.Series) -> float:
+    """``prod(1 + r) ** (1 / n) - 1``: the average return per period, compounded."""
+    return float(np.prod(1.0 + returns.to_numpy()) ** (1.0 / len(returns)) - 1.0)
+
+
 def _capture(returns: pd.Series, benchmark: pd.Series, up: bool) -> float:
     a, b = shared_days(returns, benchmark)
-    mask = b > 0 if up else b < 0
-    if mask.sum() == 0:
+    ma, mb = monthly_returns(a), monthly_returns(b)
+    mask = (mb > 0) if up else (mb < 0)
+    if not mask.any():
         return math.nan
-    bench = cagr(b[mask])
-    return cagr(a[mask]) / bench if bench else math.nan
+    bench = _geometric_mean(mb[mask])
+    return _geometric_mean(ma[mask]) / bench if bench else math.nan
 
 
 def up_capture(returns: pd.Series, benchmark: pd.Series) -> float:
-    """CAGR of the bucket over the days the benchmark rose ÷ the benchmark's CAGR over those days
-    (empyrical's convention). Above 1: it gained more than the benchmark on up days."""
+    """Morningstar's upside capture ratio, as a fraction: over the calendar months (of shared
+    days) in which the benchmark rose, the bucket's geometric mean monthly return ÷ the
+    benchmark's. Above 1: it gained more than the benchmark in up months."""
     return _capture(returns, benchmark, up=True)
 
 
 def down_capture(returns: pd.Series, benchmark: pd.Series) -> float:
-    """The same over the days the benchmark fell. Below 1: it lost less on down days."""
+    """Morningstar's downside capture ratio: the same over the months the benchmark fell. Below
+    1: it lost less than the benchmark in down months (negative: it rose in them)."""
     return _capture(returns, benchmark, up=False)
 
 

@@ -593,3 +593,23 @@ def test_a_move_that_starts_at_the_claim_date_survives_every_control(tmp_path: P
 def _fresh(folder: Path) -> Path:
     folder.mkdir()
     return folder
+
+
+def test_the_evidence_path_uses_no_later_prices(tmp_path: Path) -> None:
+    # the same claim with 60 more days of prices: every point of the path up to the old last day
+    # is unchanged (each as-of date sees only its own days, block length included)
+    market = _market(N + 60, seed=15)
+    rng = np.random.default_rng(15)
+    members = {t: market["SPY"] + 0.001 + rng.normal(0, 0.01, N + 60) for t in ("AAA", "BBB")}
+    short = {k: v[:N] for k, v in {**market, **members}.items()}
+    first, _ = _check(_fresh(tmp_path / "short"), short, list(members))
+    later, _ = _check(_fresh(tmp_path / "long"), {**market, **members}, list(members))
+    (a,) = first.result.claims  # type: ignore[attr-defined]
+    (b,) = later.result.claims  # type: ignore[attr-defined]
+    last = a.path[-1].as_of
+    earlier = [p for p in b.path if p.as_of < last]
+    assert len(earlier) == len(a.path) - 1 and len(b.path) > len(a.path) + 8
+    assert earlier == a.path[:-1]  # the old last point was a partial week; the week moved on
+    # and the points are the claim's test on those days: the last one is the headline test
+    assert a.path[-1].excess_return == pytest.approx(a.test.excess_return, abs=1e-12)
+    assert [p.as_of.weekday() for p in a.path[:-1]] == [4] * (len(a.path) - 1)  # Fridays

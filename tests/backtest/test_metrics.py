@@ -40,11 +40,12 @@ def test_max_drawdown_counts_the_start_as_a_peak() -> None:
     assert m.max_drawdown(series([0.1, 0.2])) == 0.0
 
 
-def test_excess_total_return_uses_shared_days_only() -> None:
+def test_excess_and_difference_use_shared_days_only() -> None:
     a = series([0.1, 0.1, 0.1])
     b = series([float("nan"), 0.0, 0.5])
-    # shared days 2 and 3: a → 1.21 - 1, b → 1.5 - 1 → excess -0.29
-    assert m.excess_total_return(a, b) == pytest.approx(0.21 - 0.5, abs=1e-12)
+    # shared days 2 and 3: a grows 1.21, b 1.5 → excess 1.21 / 1.5 − 1, difference −0.29
+    assert m.excess_return(a, b) == pytest.approx(1.21 / 1.5 - 1, abs=1e-12)
+    assert m.return_difference(a, b) == pytest.approx(0.21 - 0.5, abs=1e-12)
 
 
 @pytest.fixture
@@ -91,8 +92,6 @@ def test_relative_metrics_against_empyrical(pair: tuple[pd.Series, pd.Series]) -
     slope, intercept = np.polyfit(b.to_numpy(), a.to_numpy(), 1)
     assert beta == pytest.approx(slope, rel=1e-10)
     assert alpha == pytest.approx(intercept * 252, rel=1e-10)
-    assert m.up_capture(a, b) == pytest.approx(empyrical.up_capture(a, b), rel=1e-10)
-    assert m.down_capture(a, b) == pytest.approx(empyrical.down_capture(a, b), rel=1e-10)
     # empyrical's excess_sharpe is the daily IR: ours is annualised by sqrt(252)
     assert m.information_ratio(a, b) == pytest.approx(
         empyrical.excess_sharpe(a, b) * np.sqrt(252), rel=1e-10
@@ -165,3 +164,79 @@ def test_hedge_result_by_hand() -> None:
     assert h.worst_weeks[0].week_end.isoformat() == "2024-01-05"
     assert h.hedge_mean_in_worst_weeks == pytest.approx((week1_hedge + 0.10) / 2)
     assert h.hedge_fell_share == 0.5
+
+
+# --- capture ratios (Morningstar) and the tear sheet's tables -------------------------------------
+
+
+def _months(values: dict[str, list[float]]) -> pd.DataFrame:
+    """Daily returns with one day per month (so each month's return is that day's)."""
+    days = pd.to_datetime([f"2024-{i + 1:02d}-15" for i in range(len(next(iter(values.values()))))])
+    return pd.DataFrame(values, index=days)
+
+
+def test_capture_ratios_are_morningstars_monthly_geometric_means_by_hand() -> None:
+    # benchmark up in Jan, Mar, Apr (+2%, +4%, +1%), down in Feb and May (−3%, −5%)
+    r = _months({"a": [0.03, -0.01, 0.05, 0.02, -0.04], "b": [0.02, -0.03, 0.04, 0.01, -0.05]})
+    up_a = (1.03 * 1.05 * 1.02) ** (1 / 3) - 1
+    up_b = (1.02 * 1.04 * 1.01) ** (1 / 3) - 1
+    down_a = (0.99 * 0.96) ** (1 / 2) - 1
+    down_b = (0.97 * 0.95) ** (1 / 2) - 1
+    assert m.up_capture(r["a"], r["b"]) == pytest.approx(up_a / up_b, rel=1e-12)
+    assert m.down_capture(r["a"], r["b"]) == pytest.approx(down_a / down_b, rel=1e-12)
+
+
+def test_capture_compounds_the_days_of_each_month_first() -> None:
+    # two days in January: the month is +4.04% for b and +2.01% for a
+    days = pd.to_datetime(["2024-01-02", "2024-01-03", "2024-02-01"])
+    a = pd.Series([0.01, 0.01, -0.01], index=days)
+    b = pd.Series([0.02, 0.02, -0.02], index=days)
+    assert m.up_capture(a, b) == pytest.approx((1.01**2 - 1) / (1.02**2 - 1), rel=1e-12)
+    assert m.down_capture(a, b) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_yearly_and_monthly_tables_equal_plain_pandas() -> None:
+    from reports.figures import monthly_table
+
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2023-03-01", "2025-06-30")
+    r = pd.Series(rng.normal(0.0005, 0.01, len(days)), index=days)
+    r.iloc[40:45] = np.nan  # days without a return are skipped, never zero
+    wealth = (1 + r.dropna()).cumprod()
+    by_year = wealth.groupby(wealth.index.year).last() / wealth.groupby(wealth.index.year).first()
+    first_day = (1 + r.dropna()).groupby(r.dropna().index.year).first()
+    expected = by_year * first_day - 1  # the year's growth from the close before its first day
+    np.testing.assert_allclose(m.yearly_returns(r).to_numpy(), expected.to_numpy(), rtol=1e-12)
+    table = monthly_table(r)
+    monthly = r.dropna().resample("ME").apply(lambda x: (1 + x).prod() - 1)
+    for stamp, value in monthly.items():
+        assert table.loc[stamp.year].iloc[stamp.month - 1] == pytest.approx(value, rel=1e-12)
+    assert table.loc[2023].iloc[:2].isna().all()  # January and February 2023: no returns
+    assert list(table.columns[:3]) == ["Jan", "Feb", "Mar"]
+
+
+def test_the_worst_drawdowns_by_hand() -> None:
+    # wealth 1.1, 0.99, 1.1, 1.21, 0.605, 0.726: falls of −10% (peak 1.1 on day 1, back day 3)
+    # and −50% (peak 1.21 on day 4, not recovered)
+    r = series([0.1, -0.1, 1.1 / 0.99 - 1, 0.1, -0.5, 0.2])
+    worst = m.drawdown_periods(r, top=5)
+    assert [round(p.depth, 12) for p in worst] == [-0.5, -0.1]
+    deep, shallow = worst
+    assert (deep.peak, deep.trough, deep.recovery) == (r.index[3], r.index[4], None)
+    assert deep.days == 2  # days 5 and 6, to the end
+    assert (shallow.peak, shallow.trough, shallow.recovery) == (r.index[0], r.index[1], r.index[2])
+    assert shallow.days == 2
+    # a fall from the start: the peak is the starting value (None)
+    (first,) = m.drawdown_periods(series([-0.2, 0.3]), top=5)
+    assert first.peak is None and first.depth == pytest.approx(-0.2)
+
+
+def test_rolling_beta_is_the_ols_slope_of_each_window() -> None:
+    rng = np.random.default_rng(9)
+    b = series(list(rng.normal(0, 0.01, 200)))
+    a = 1.4 * b + pd.Series(rng.normal(0, 0.005, 200), index=b.index)
+    beta = m.rolling_beta(a, b, 50)
+    assert beta.iloc[:49].isna().all()
+    for end in (49, 120, 199):
+        slope = np.polyfit(b.iloc[end - 49 : end + 1], a.iloc[end - 49 : end + 1], 1)[0]
+        assert beta.iloc[end] == pytest.approx(slope, rel=1e-10)
