@@ -993,11 +993,17 @@ def universes_add(
 
 
 @universes_app.command("schema")
-def universes_schema() -> None:
-    """Print the JSON Schema of a bucket file (for editors that validate and complete YAML)."""
-    from buckets.schema import bucket_file_schema_json
+def universes_schema(
+    claims: Annotated[
+        bool, typer.Option("--claims", help="The schema of claims.yaml instead.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of a bucket file, or of claims.yaml (for editors that validate and
+    complete YAML)."""
+    from buckets.schema import bucket_file_schema_json, claims_file_schema_json
 
-    typer.echo(bucket_file_schema_json(), nl=False)  # our own JSON: printed as is
+    text = claims_file_schema_json() if claims else bucket_file_schema_json()
+    typer.echo(text, nl=False)  # our own JSON: printed as is
 
 
 def _console() -> Console:

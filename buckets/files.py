@@ -43,6 +43,7 @@ from buckets.models import (
     Universe,
     cross_reference_problems,
 )
+from buckets.rules import RULE_KINDS
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -232,6 +233,22 @@ def _line_of(data: Any, loc: Iterable[int | str]) -> int | None:
     return line
 
 
+def _keys_in_file(data: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """``loc`` without the tags pydantic adds for a rule's kind (``when.excess.days`` is
+    ``when.days`` in the file): a rule kind that is not a key of the mapping at that point."""
+    out: list[int | str] = []
+    node = data
+    for key in loc:
+        if isinstance(node, Mapping) and key not in node and key in RULE_KINDS:
+            continue
+        out.append(key)
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return tuple(out)
+
+
 def _field(loc: Iterable[int | str]) -> str:
     out = ""
     for key in loc:
@@ -268,6 +285,7 @@ def _errors_from_validation(
         loc = tuple(error["loc"])[skip:]
         # pydantic appends the validator's name for Annotated validators; keep real keys only
         loc = tuple(k for k in loc if isinstance(k, int) or not str(k).startswith("function-"))
+        loc = _keys_in_file(data, loc)
         out.append(
             UniverseError(
                 path,
@@ -348,17 +366,33 @@ def _cross_reference_errors(
         bench.benchmarks if bench is not None else None,
         claims.claims if claims is not None else None,
     )
+    trees: dict[str, Any] = {}
     for problem in problems:
         message = problem.message
         if problem.file == "benchmarks" and message.startswith("no bucket named"):
             name = message.removeprefix("no bucket named ")
             message = f"{message} (no {name}.yaml in {directory})"
-        errors.append(
-            UniverseError(
-                directory / files.get(problem.file, f"{problem.file}.yaml"), problem.field, message
-            )
-        )
+        path = directory / files.get(problem.file, f"{problem.file}.yaml")
+        if path.name not in trees:
+            try:
+                trees[path.name] = read_yaml(path)
+            except (UniverseError, OSError):
+                trees[path.name] = None
+        line = _line_of(trees[path.name], _loc_of(problem.field)) if problem.field else None
+        errors.append(UniverseError(path, problem.field, message, line=line))
     return errors
+
+
+def _loc_of(field: str) -> tuple[int | str, ...]:
+    """``claims[3].stop.when.all[1].of`` as the keys of the YAML tree."""
+    out: list[int | str] = []
+    for part in field.split("."):
+        name, _, rest = part.partition("[")
+        if name:
+            out.append(name)
+        for index in rest.replace("]", "").split("[") if rest else []:
+            out.append(int(index))
+    return tuple(out)
 
 
 def _collecting(

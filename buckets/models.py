@@ -29,6 +29,8 @@ from pydantic import (
     model_validator,
 )
 
+from buckets.rules import Signal, rule_leaves
+
 TICKER_PATTERN = re.compile(r"^[A-Z0-9^][A-Z0-9.\-^=]{0,14}$")
 """Letters, digits, ``.``, ``-``, ``^``, ``=``; at most 15 characters; starts with a letter, digit
 or ``^`` (so ``.``/``..`` can never be a ticker and no ticker can name a path)."""
@@ -221,12 +223,41 @@ class Claim(_Model):
     min_effect: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     """The smallest excess that matters (a fraction): an interval inside threshold ± min_effect
     is judged ``negligible``. 0 (the default) turns that verdict off."""
+    resolve_on: dt.date | None = None
+    """The date the claim is to be judged: the first board on or after it records its
+    resolution once, and keeps it (see :mod:`backtest.evidence.ledger`)."""
+    counter_signals: Annotated[list[Signal], Field(max_length=3)] = Field(default_factory=list)
+    """Up to three rules that downgrade the claim when they hold (:mod:`buckets.rules`)."""
+    stop: Signal | None = None
+    """The exit condition written down in advance."""
+    restart: Signal | None = None
+    """The condition under which a stopped claim is taken up again."""
+    notes: str | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> Self:
         if self.end is not None and self.end <= self.start:
             raise ValueError(f"end {self.end} is not after start {self.start}")
+        if self.resolve_on is not None and self.resolve_on <= self.start:
+            raise ValueError(f"resolve_on {self.resolve_on} is not after start {self.start}")
+        names = [s.name for s in self.signals()]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"signal name {', '.join(twice)} is used twice in this claim")
         return self
+
+    def signals(self) -> list[Signal]:
+        """Counter-signals, then the stop and restart points (those the claim has)."""
+        return [*self.counter_signals, *(s for s in (self.stop, self.restart) if s is not None)]
+
+    def definition_hash(self) -> str:
+        """SHA-256 (first 16 hex digits) of the claim's definition: every field, canonical JSON.
+        A ledger record carries it, so an edited claim is seen, not silently re-judged."""
+        import hashlib
+        import json
+
+        text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class BenchmarksConfig(_Model):
@@ -276,6 +307,24 @@ class CrossReference:
     message: str
 
 
+def _signal_fields(claim: Claim) -> list[tuple[str, Signal]]:
+    """Each signal of a claim with its field path in the file."""
+    out = [(f"counter_signals[{k}]", s) for k, s in enumerate(claim.counter_signals)]
+    out += [(name, s) for name, s in (("stop", claim.stop), ("restart", claim.restart)) if s]
+    return out
+
+
+def signal_names(claim: Claim) -> list[str]:
+    """The buckets and tickers a claim's signal rules measure (``of`` and ``vs``)."""
+    return [
+        name
+        for _, signal in _signal_fields(claim)
+        for _, leaf in rule_leaves(signal.when)
+        for name in (getattr(leaf, "of", None), getattr(leaf, "vs", None))
+        if name is not None
+    ]
+
+
 def cross_reference_problems(
     buckets: Mapping[str, Bucket],
     benchmarks: Sequence[str] | None,
@@ -309,6 +358,33 @@ def cross_reference_problems(
                     f"{shown!r} is neither a ticker symbol nor a bucket of this universe",
                 )
             )
+    ids = {c.id for c in claims or []}
+    for i, claim in enumerate(claims or []):
+        for field, signal in _signal_fields(claim):
+            for path, leaf in rule_leaves(signal.when):
+                where = f"claims[{i}].{field}.{path}"
+                for key in ("of", "vs"):
+                    ref: str | None = getattr(leaf, key, None)
+                    if ref is None:
+                        continue
+                    if is_bucket_name(ref):
+                        if ref not in buckets:
+                            out.append(
+                                CrossReference("claims", f"{where}.{key}", f"no bucket named {ref}")
+                            )
+                    elif not TICKER_PATTERN.fullmatch(ref):
+                        out.append(
+                            CrossReference(
+                                "claims",
+                                f"{where}.{key}",
+                                f"{ref!r} is neither a ticker symbol nor a bucket of this universe",
+                            )
+                        )
+                other = getattr(leaf, "claim", None)
+                if other is not None and other not in ids:
+                    out.append(
+                        CrossReference("claims", f"{where}.claim", f"no claim with id {other}")
+                    )
     # a ticker held long and also listed to avoid contradicts itself
     avoid = {
         m.ticker: b.name
@@ -392,11 +468,11 @@ class Universe(_Model):
         return [b for b in self.benchmarks if is_bucket_name(b)]
 
     def claim_tickers(self) -> list[str]:
-        """Claim benchmarks that are single tickers (each needs prices, whether or not it is a
-        run benchmark)."""
-        return list(
-            dict.fromkeys(c.benchmark for c in self.claims if not is_bucket_name(c.benchmark))
-        )
+        """Single tickers the claims name, as benchmarks or in their signal rules (each needs
+        prices, whether or not it is a run benchmark)."""
+        names = [c.benchmark for c in self.claims]
+        names += [n for c in self.claims for n in signal_names(c)]
+        return list(dict.fromkeys(n for n in names if not is_bucket_name(n)))
 
     def tickers(self, *, verified_only: bool = False) -> list[str]:
         """Every ticker a run needs: usable members of every bucket, then benchmark tickers."""

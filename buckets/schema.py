@@ -1,7 +1,8 @@
-"""JSON Schema of a bucket file, generated from the models (so it can never drift from them).
+"""JSON Schemas of the universe files, generated from the models (so they can never drift).
 
 Editors that speak JSON Schema (VS Code's YAML extension, JetBrains IDEs) validate and complete a
-bucket file from it; ``universes/bucket.schema.json`` is this output, kept fresh by a test.
+bucket file and ``claims.yaml`` from them; ``universes/bucket.schema.json`` and
+``universes/claims.schema.json`` are this output, kept fresh by a test.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from buckets.models import Bucket
+from buckets.models import Bucket, ClaimsFile
 
 
 def bucket_file_schema() -> dict[str, Any]:
@@ -28,3 +29,16 @@ def bucket_file_schema() -> dict[str, Any]:
 def bucket_file_schema_json() -> str:
     """The schema as indented JSON text, ending with a newline."""
     return json.dumps(bucket_file_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def claims_file_schema_json() -> str:
+    """The schema of ``claims.yaml`` (claims, their signal rules, stop and restart), as indented
+    JSON text ending with a newline."""
+    schema = ClaimsFile.model_json_schema(by_alias=True)
+    schema["title"] = "bucketmap claims file"
+    schema["description"] = (
+        "Dated, falsifiable claims: a bucket against a benchmark from a date, with optional "
+        "counter-signals, stop and restart rules and a resolve date."
+    )
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

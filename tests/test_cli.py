@@ -370,6 +370,16 @@ def test_schema_is_the_shipped_file() -> None:
     )
     schema = json.loads(res.output)
     assert "name" not in schema["properties"]
+    claims = invoke("universes", "schema", "--claims")
+    assert claims.exit_code == 0
+    assert claims.output == (ROOT / "universes" / "claims.schema.json").read_text(), (
+        "universes/claims.schema.json is stale: bucketmap universes schema --claims > "
+        "universes/claims.schema.json"
+    )
+    rules = json.loads(claims.output)["$defs"]
+    assert {"ExcessRule", "DrawdownRule", "RatioAverageRule", "VerdictRule", "DateRule"} <= set(
+        rules
+    )
     assert schema["required"] == ["side", "members"]
 
 

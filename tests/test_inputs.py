@@ -640,13 +640,13 @@ CLAIM = (
     [
         (
             "'S&P 500'",
-            "claims.yaml: claims[0].benchmark: 'S&P 500' is neither a ticker symbol nor a bucket",
+            "claims.yaml:6: claims[0].benchmark: 'S&P 500' is neither a ticker symbol nor a bucket",
         ),
         (
             "Nvda",
-            "claims.yaml: claims[0].benchmark: 'Nvda' is neither a ticker symbol nor a bucket",
+            "claims.yaml:6: claims[0].benchmark: 'Nvda' is neither a ticker symbol nor a bucket",
         ),
-        ("gpus", "claims.yaml: claims[0].benchmark: no bucket named gpus"),
+        ("gpus", "claims.yaml:6: claims[0].benchmark: no bucket named gpus"),
     ],
 )
 def test_a_claim_benchmark_that_names_nothing_is_refused(

@@ -188,6 +188,18 @@ class PriceLife:
             last=last,
         )
 
+    def last_upto(self, end: int, cols: np.ndarray) -> np.ndarray:
+        """Last priced position at or before ``end`` of each of ``cols`` (-1 when none): where a
+        window that closes at ``end`` sees each member's last price."""
+        last: np.ndarray = self.last[cols]
+        later = last > end
+        if later.any():
+            upto = self.priced[: end + 1, cols[later]]
+            has = upto.any(axis=0)
+            last = last.copy()
+            last[later] = np.where(has, end - upto[::-1].argmax(axis=0), -1)
+        return last
+
     def first_from(self, start: int, cols: np.ndarray) -> np.ndarray:
         """First priced position at or after ``start`` of each of ``cols`` (-1 when none): where
         a window that opens at ``start`` sees each member's first price."""
@@ -233,19 +245,25 @@ def plan_events(
     start: int = 0,
     custom: np.ndarray | None = None,
     volatility: np.ndarray | None = None,
+    end: int | None = None,
 ) -> EventPlan:
     """Target weights at each event of a bucket of ``cols`` (positions in ``life.tickers``) whose
-    window opens at position ``start`` and ends at the last day of ``life.index``.
+    window opens at position ``start`` and ends at position ``end`` (default: the last day of
+    ``life.index``).
 
     Follows the module's contract: inception on the first day a member can be held (priced, with a
     later price to come), rule weights (equal, ``custom`` renormalised, or inverse ``volatility``,
-    both per member of ``cols``) at inception and at each of ``rebalance_positions`` after it, and
-    at a member's last price before the window ends the drifted weights without that member.
+    both per member of ``cols``) at inception and at each of ``rebalance_positions`` after it
+    (before ``end``), and at a member's last price before the window ends the drifted weights
+    without that member. With ``end``, the plan is the one the prices up to ``end`` alone give
+    (``rebalance_positions`` are those of the whole index: a window cut at ``end`` has the same
+    rebalance days before it).
     """
     n_days = len(life.index)
-    end = n_days - 1
+    end = n_days - 1 if end is None else end
     first = life.first_from(start, cols)
-    last = np.where(first >= 0, life.last[cols], -1)
+    first = np.where(first > end, -1, first)
+    last = np.where(first >= 0, life.last_upto(end, cols), -1)
     holdable = (first >= 0) & (first < last)
     m = len(cols)
     if not holdable.any():
@@ -253,7 +271,7 @@ def plan_events(
         return EventPlan(np.empty(0, dtype=np.int64), empty, empty, first)
     inception = int(first[holdable].min())
     stops = last[(first >= 0) & (last >= inception) & (last < end)]
-    rebals = rebalance_positions[rebalance_positions > inception]
+    rebals = rebalance_positions[(rebalance_positions > inception) & (rebalance_positions < end)]
     positions = np.unique(np.concatenate([[inception], rebals, stops])).astype(np.int64)
     is_rule = (positions == inception) | np.isin(positions, rebals)
 
@@ -625,3 +643,67 @@ def ticker_returns(prices: pd.DataFrame) -> pd.DataFrame:
     NaN on a ticker's first priced day and wherever either price is missing (never zero-filled).
     """
     return prices / prices.shift(1) - 1.0
+
+
+def simulate_as_of(
+    prices: pd.DataFrame,
+    buckets: Sequence[BucketSpec],
+    ends: Sequence[int],
+    *,
+    rebalance: Rebalance = Rebalance.monthly,
+    weighting: Weighting = Weighting.equal,
+    cost_bps: float = 0.0,
+    volatility: pd.DataFrame | None = None,
+) -> dict[int, pd.DataFrame]:
+    """Each bucket's daily returns as the prices up to each of ``ends`` (positions on
+    ``prices``' index) alone would give them: for each end ``e``, exactly
+    :func:`simulate_buckets` run on ``prices.iloc[: e + 1]`` (a member whose prices stop before
+    ``e`` is sold there, ``e`` itself is never a rebalance day, and so on), but all of them
+    simulated as the columns of one vectorbt call.
+
+    Returns end → date × bucket returns over ``prices.index[: e + 1]``.
+    """
+    index = pd.DatetimeIndex(prices.index)
+    names = [b.name for b in buckets]
+    if not buckets or not ends:
+        return {e: pd.DataFrame(index=index[: e + 1], columns=names, dtype="float64") for e in ends}
+    used = list(dict.fromkeys(t for b in buckets for t in b.tickers))
+    life = PriceLife.of(prices.loc[:, used])
+    vol_arr = None
+    if any((b.weighting or weighting) is Weighting.inverse_vol for b in buckets):
+        if volatility is None:
+            volatility = trailing_volatility(prices)
+        vol_arr = volatility.reindex(index=index, columns=used).to_numpy(dtype="float64")
+    position = {t: i for i, t in enumerate(used)}
+    rebalances: dict[Rebalance, np.ndarray] = {}
+    plans: list[tuple[np.ndarray, EventPlan]] = []
+    for e in ends:
+        for spec in buckets:
+            cols = np.array([position[t] for t in spec.tickers], dtype=np.int64)
+            rule = spec.rebalance or rebalance
+            if rule not in rebalances:
+                rebalances[rule] = rebalance_positions(index, rule)
+            vol = vol_arr if (spec.weighting or weighting) is Weighting.inverse_vol else None
+            plan = plan_events(
+                life,
+                cols,
+                rebalances[rule],
+                custom=_custom_weights(spec, weighting),
+                volatility=vol,
+                end=e,
+            )
+            plans.append((cols, plan))
+    simulated = simulate_plans(life, plans, cost_bps=cost_bps)
+    out: dict[int, pd.DataFrame] = {}
+    for k, e in enumerate(ends):
+        block = simulated.returns[: e + 1, k * len(buckets) : (k + 1) * len(buckets)]
+        frame = pd.DataFrame(block, index=index[: e + 1], columns=names)
+        frame.index.name = "date"
+        # after the last live member's last price up to e, the bucket has no return
+        for j, (cols, plan) in enumerate(plans[k * len(buckets) : (k + 1) * len(buckets)]):
+            if len(plan.positions):
+                held = (plan.weights > 0).any(axis=0)
+                stop = int(life.last_upto(e, cols[held]).max()) if held.any() else -1
+                frame.iloc[stop + 1 :, j] = np.nan
+        out[e] = frame
+    return out

@@ -307,3 +307,29 @@ def test_a_bucket_with_nothing_to_hold_has_no_returns_and_says_why() -> None:
     assert sim.returns["x"].iloc[1] == pytest.approx(0.1, abs=1e-12)
     weights, spans = target_weights(p[["B"]], Rebalance.monthly)
     assert weights.empty and spans["B"].joined is None
+
+
+@pytest.mark.parametrize("cost_bps", [0.0, 30.0])
+@pytest.mark.parametrize("weighting", [Weighting.equal, Weighting.inverse_vol])
+def test_as_of_returns_are_the_engine_run_on_the_prices_up_to_each_day(
+    cost_bps: float, weighting: Weighting
+) -> None:
+    # one vectorbt call must give, for each end, what the engine gives on the window cut there:
+    # with a late lister, a member that stops, one with a gap that the cut turns into a stop,
+    # month ends that are (or, cut, are not) rebalance days, and costs on those days
+    from backtest.simulation.engine import simulate_as_of
+
+    rng = np.random.default_rng(21)
+    days = pd.bdate_range("2024-01-01", periods=160)
+    paths = 50 * np.exp(np.cumsum(rng.normal(0, 0.02, (160, 5)), axis=0))
+    p = pd.DataFrame(paths, index=days, columns=["A", "B", "C", "D", "E"])
+    p.iloc[:30, 1] = np.nan  # B lists late
+    p.iloc[110:, 2] = np.nan  # C stops
+    p.iloc[[73, 74, 121], 3] = np.nan  # D has gaps
+    specs = [BucketSpec("x", ["A", "B", "C", "D"]), BucketSpec("y", ["D", "E"])]
+    month_ends = [i for i in range(1, 159) if days[i].month != days[i + 1].month]
+    ends = sorted({40, 72, 73, 74, 109, 110, 120, 121, 159, *month_ends[:3]})
+    got = simulate_as_of(p, specs, ends, weighting=weighting, cost_bps=cost_bps)
+    for e in ends:
+        cut = simulate_buckets(p.iloc[: e + 1], specs, weighting=weighting, cost_bps=cost_bps)
+        pd.testing.assert_frame_equal(got[e], cut.returns, check_exact=False, atol=1e-12, rtol=0)

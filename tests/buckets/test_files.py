@@ -99,7 +99,7 @@ def test_all_problems_are_collected(tiny_universe: Path) -> None:
     got = problems(tiny_universe)
     assert len(got) == 3
     assert (
-        got[2] == "benchmarks.yaml: benchmarks[1]: no bucket named nosuch (no nosuch.yaml in "
+        got[2] == "benchmarks.yaml:3: benchmarks[1]: no bucket named nosuch (no nosuch.yaml in "
         f"{tiny_universe})"
     )
     with pytest.raises(UniverseErrors) as err:
@@ -114,7 +114,7 @@ def test_a_ticker_long_and_avoided_is_an_error(tiny_universe: Path) -> None:
         "side: avoid\nmembers:\n  - ticker: AAA\n    rationale: r\n"
     )
     assert problems(tiny_universe) == [
-        "duo.yaml: members[0].ticker: AAA is in long bucket duo and in avoid bucket bad; "
+        "duo.yaml:5: members[0].ticker: AAA is in long bucket duo and in avoid bucket bad; "
         "reject it in one of them"
     ]
 
