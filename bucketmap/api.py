@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from backtest.conventions import MAX_CHUNK_COLUMNS, RISK_FREE_TICKER, SWEEP_CONFIRM_VARIANTS
-from backtest.evidence.claims import ClaimOptions, ClaimsOutput, check_claims
+from backtest.evidence.claims import ClaimsOutput, check_claims
+from backtest.evidence.excess import ClaimOptions
 from backtest.prices.refresh import StoredState, join_fetched, plan_fetch
 from backtest.prices.sources import YahooSource, read_price_path
 from backtest.prices.store import PriceStore, StoredSeries, default_store_path

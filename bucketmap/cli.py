@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from backtest.evidence.claims import ClaimOptions
+    from backtest.evidence.excess import ClaimOptions
     from backtest.prices.store import PriceStore
     from backtest.results import ClaimsResult, SweepResult
     from backtest.run import RunOutput
@@ -285,7 +285,7 @@ def _run_options(
 def _claim_options(
     block_length: int | None, resamples: int, seed: int, correction: Correction
 ) -> ClaimOptions:
-    from backtest.evidence.claims import ClaimOptions
+    from backtest.evidence.excess import ClaimOptions
 
     return ClaimOptions(
         block_length=block_length, resamples=resamples, seed=seed, correction=correction

@@ -67,32 +67,40 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from backtest.conventions import Correction, Rebalance, Weighting
 from backtest.evidence.bootstrap import (
-    automatic_block_length,
-    block_bootstrap_mean,
     block_bootstrap_sums,
-    effective_block_length,
-    politis_white_block_length,
-    quantile_p_values,
+)
+from backtest.evidence.excess import (
+    DECIDED,
+    ClaimOptions,
+    Tested,
+    Verdict,
+    between,
+    choose_block_length,
+    claim_level,
+    excess_log_returns,
+    excess_test,
+    insufficient,
+    p_verdict,
+    paired_days,
+    quantiles,
+    rng_stream,
+    verdict,
 )
 from backtest.evidence.metrics import TRADING_DAYS
 from backtest.evidence.multiple import adjusted_in_place
 from backtest.evidence.nulls import history_windows, rank_null, rank_p_value
-from backtest.evidence.power import POWER, days_to_detect, detectable_effects
+from backtest.evidence.power import days_to_detect, detectable_effects
 from backtest.results import (
     BetaAdjusted,
-    BlockLength,
     BlockLengthSensitivity,
     ClaimResult,
-    ClaimSettings,
     ClaimsResult,
     ExcessTest,
     LeaveOneOut,
@@ -108,259 +116,7 @@ from backtest.results import (
 )
 from backtest.simulation.engine import BucketSpec, simulate_buckets
 from backtest.simulation.prepare import PreparedRun
-from buckets.models import Claim, Direction
-
-
-class Verdict(StrEnum):
-    supported = "supported"
-    refuted = "refuted"
-    negligible = "negligible"
-    inconclusive = "inconclusive"
-    insufficient_data = "insufficient_data"
-
-
-DECIDED = (Verdict.supported, Verdict.refuted, Verdict.negligible)
-"""Verdicts that claim something, and so have controls to survive."""
-
-
-@dataclass(frozen=True)
-class ClaimOptions:
-    """How claims are tested (the CLI's ``--block-length``, ``--resamples``, ``--seed``,
-    ``--correction``)."""
-
-    confidence: float = 0.90
-    block_length: int | None = None
-    """Fixed block length; None: the Politis–White estimate of each claim."""
-    resamples: int = 10_000
-    seed: int = 0
-    min_days: int = 20
-    correction: Correction = Correction.holm
-    history_resamples: int = 2_000
-    """Resamples per window of the own-history null (hundreds of windows per claim)."""
-    history_simulations: int = 4_000
-    """Simulated pairs behind the own-history p-value."""
-    min_history_windows: int = 20
-    power: float = POWER
-    sensitivity_lengths: tuple[int, ...] = (5, 10, 20)
-    factors: tuple[str, ...] = ("SPY", "SMH")
-    grid_weightings: tuple[Weighting, ...] = (Weighting.equal, Weighting.inverse_vol)
-    grid_rebalances: tuple[Rebalance, ...] = (Rebalance.monthly, Rebalance.quarterly)
-    grid_shifts: tuple[int, ...] = (0, 5, 10, 20)
-    robust_share: float = 0.75
-
-    @property
-    def alpha(self) -> float:
-        """The one-sided level of the verdict: ``(1 - confidence) / 2``."""
-        return (1 - self.confidence) / 2
-
-    def settings(self) -> ClaimSettings:
-        return ClaimSettings(
-            confidence=self.confidence,
-            block_length=self.block_length,
-            resamples=self.resamples,
-            seed=self.seed,
-            min_days=self.min_days,
-            correction=self.correction.value,
-            history_resamples=self.history_resamples,
-            history_simulations=self.history_simulations,
-            min_history_windows=self.min_history_windows,
-            power=self.power,
-            sensitivity_lengths=list(self.sensitivity_lengths),
-            factors=list(self.factors),
-            grid_weightings=[w.value for w in self.grid_weightings],
-            grid_rebalances=[r.value for r in self.grid_rebalances],
-            grid_shifts=list(self.grid_shifts),
-            robust_share=self.robust_share,
-            method=(
-                "excess return = exp(sum of daily excess log returns) - 1 over the days both "
-                "series have a return; interval: moving-block bootstrap of the daily excess log "
-                "returns (block length: Politis-White per claim, rounded, within [5, n // 4], "
-                "or --block-length, at most n // 2; blocks start uniformly in 0..n-L, numpy "
-                "default_rng(seed); placebo default_rng([seed, 1]); own history "
-                "default_rng([seed, 2])), resampled sums shifted by sum - E*[sum] to centre them "
-                "on the sample, linear quantiles; p-values: the quantile level at which the "
-                "bootstrap crosses the claim's level, adjusted across the run's claims "
-                "(Holm or Benjamini-Hochberg, as statsmodels multipletests); verdict at "
-                "alpha = (1 - confidence) / 2: "
-                "negligible (inside level ± min_effect), else supported (above), else refuted "
-                "(below), else inconclusive; alpha draws shifted to mean the estimate"
-            ),
-        )
-
-
-def claim_level(direction: Direction, threshold: float) -> float:
-    """The excess a claim is judged against: θ to outperform, −θ not to underperform."""
-    return threshold if direction is Direction.outperform else -threshold
-
-
-def verdict(
-    low: float, high: float, direction: Direction, threshold: float, min_effect: float = 0.0
-) -> Verdict:
-    """The interval's verdict, uncorrected: inside level ± ``min_effect`` (when given) is
-    negligible, above the level supported, below it refuted, else inconclusive."""
-    level = claim_level(direction, threshold)
-    if min_effect > 0 and low > level - min_effect and high < level + min_effect:
-        return Verdict.negligible
-    if low > level:
-        return Verdict.supported
-    if high < level:
-        return Verdict.refuted
-    return Verdict.inconclusive
-
-
-def p_verdict(p_above: float, p_below: float, p_negligible: float | None, alpha: float) -> Verdict:
-    """The verdict read from (adjusted) p-values at the one-sided level ``alpha``; with raw
-    p-values it is :func:`verdict` of the same draws' interval."""
-    if p_negligible is not None and p_negligible < alpha:
-        return Verdict.negligible
-    if p_above < alpha:
-        return Verdict.supported
-    if p_below < alpha:
-        return Verdict.refuted
-    return Verdict.inconclusive
-
-
-def _rng(options: ClaimOptions, stream: int) -> np.random.Generator:
-    return np.random.default_rng(options.seed if stream == 0 else [options.seed, stream])
-
-
-def _quantiles(draws: np.ndarray, confidence: float) -> tuple[float, float]:
-    low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(low), float(high)
-
-
-# --- one test ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Tested:
-    result: ExcessTest
-    draws: np.ndarray | None
-    """Bootstrap excess returns (None when there were too few days)."""
-    centred: np.ndarray | None = None
-    """The resampled sums of daily excess log returns, centred on 0."""
-
-
-_Frame = TypeVar("_Frame", pd.Series, pd.DataFrame)
-
-
-def _between(r: _Frame, start: dt.date | None, end: dt.date | None) -> _Frame:
-    """The rows of days ``start < t <= end`` (either bound may be open)."""
-    idx = pd.DatetimeIndex(r.index)
-    keep = np.ones(len(idx), dtype=bool)
-    if start is not None:
-        keep &= idx > pd.Timestamp(start)
-    if end is not None:
-        keep &= idx <= pd.Timestamp(end)
-    return r[keep]
-
-
-def paired_days(bucket: pd.Series, benchmark: pd.Series) -> pd.DataFrame:
-    """Both series on the days both have a return (columns ``bucket``, ``benchmark``)."""
-    both = pd.concat([bucket.rename("bucket"), benchmark.rename("benchmark")], axis=1)
-    return both.dropna()
-
-
-def excess_log_returns(pair: pd.DataFrame) -> np.ndarray:
-    """``ln(1 + r_bucket) - ln(1 + r_benchmark)`` per row of a :func:`paired_days` frame."""
-    out: np.ndarray = np.log1p(pair["bucket"].to_numpy()) - np.log1p(pair["benchmark"].to_numpy())
-    return out
-
-
-def excess_test(
-    pair: pd.DataFrame,
-    direction: Direction,
-    threshold: float,
-    options: ClaimOptions,
-    *,
-    block_length: int,
-    min_effect: float = 0.0,
-    stream: int = 0,
-    start: dt.date | None = None,
-    resamples: int | None = None,
-) -> _Tested:
-    """The claim test over the rows of ``pair`` (see :func:`paired_days`), as the module says,
-    with blocks of ``block_length`` days (at most half the rows)."""
-    n = len(pair)
-    first = start or (pair.index[0].date() if n else None)
-    last = pair.index[-1].date() if n else None
-    if n == 0 or n < options.min_days:
-        reason = (
-            "no day on which both have a return"
-            if n == 0
-            else f"{n} trading days with both returns (fewer than {options.min_days})"
-        )
-        return _Tested(_insufficient(first, last, n, reason), None)
-    x = excess_log_returns(pair)
-    length = effective_block_length(block_length, n)
-    sums = block_bootstrap_sums(x, length, resamples or options.resamples, _rng(options, stream))
-    # centred on the sample: without it the interval drifts toward the middle of the window
-    centred = sums - block_bootstrap_mean(x, length)
-    draws = np.expm1(centred + x.sum())
-    low, high = _quantiles(draws, options.confidence)
-    level = claim_level(direction, threshold)
-    p_above, p_below = quantile_p_values(draws, level)
-    p_negligible = None
-    if min_effect > 0:
-        outside_low, _ = quantile_p_values(draws, level - min_effect)
-        _, outside_high = quantile_p_values(draws, level + min_effect)
-        p_negligible = max(outside_low, outside_high)
-    a, b = pair["bucket"].to_numpy(), pair["benchmark"].to_numpy()
-    result = ExcessTest(
-        start=first,
-        end=last,
-        days=n,
-        bucket_return=float(np.prod(1 + a) - 1),
-        benchmark_return=float(np.prod(1 + b) - 1),
-        excess_return=float(np.expm1(x.sum())),
-        low=low,
-        high=high,
-        p_above=p_above,
-        p_below=p_below,
-        p_negligible=p_negligible,
-        block_length=length,
-        verdict=verdict(low, high, direction, threshold, min_effect).value,
-    )
-    return _Tested(result, draws, centred)
-
-
-def _insufficient(start: dt.date | None, end: dt.date | None, days: int, reason: str) -> ExcessTest:
-    return ExcessTest(
-        start=start,
-        end=end,
-        days=days,
-        bucket_return=None,
-        benchmark_return=None,
-        excess_return=None,
-        low=None,
-        high=None,
-        verdict=Verdict.insufficient_data.value,
-        reason=reason,
-    )
-
-
-def choose_block_length(x: np.ndarray, options: ClaimOptions) -> BlockLength:
-    """The claim's block length: ``--block-length`` when given, else the Politis–White estimate
-    of its daily excess log returns, rounded and kept within [5, n // 4]."""
-    n = len(x)
-    low, high = 5, max(1, n // 4)
-    if options.block_length is not None:
-        return BlockLength(
-            used=effective_block_length(options.block_length, n),
-            source="--block-length",
-            estimate=None,
-            low=low,
-            high=high,
-        )
-    estimate = politis_white_block_length(x)
-    return BlockLength(
-        used=automatic_block_length(estimate, n),
-        source="politis-white",
-        estimate=estimate,
-        low=low,
-        high=high,
-    )
-
+from buckets.models import Claim
 
 # --- controls ------------------------------------------------------------------------------------
 
@@ -369,17 +125,17 @@ def placebo_test(
     pair: pd.DataFrame,
     days: pd.DatetimeIndex,
     claim: Claim,
-    main: _Tested,
+    main: Tested,
     options: ClaimOptions,
     block_length: int,
 ) -> Placebo:
     """The test over the ``main.days`` shared days of ``pair`` (the pair's days over the whole
     run) up to and including the claim date; ``days`` is the run's calendar of return days."""
     n = main.result.days
-    before = _between(pair, None, claim.start).iloc[-n:]
+    before = between(pair, None, claim.start).iloc[-n:]
     if len(before) < n:
-        tested = _Tested(
-            _insufficient(
+        tested = Tested(
+            insufficient(
                 None,
                 claim.start,
                 len(before),
@@ -407,7 +163,7 @@ def placebo_test(
     if tested.draws is not None and main.draws is not None:
         assert main.result.excess_return is not None and tested.result.excess_return is not None
         diff = main.result.excess_return - tested.result.excess_return
-        diff_low, diff_high = _quantiles(main.draws - tested.draws, options.confidence)
+        diff_low, diff_high = quantiles(main.draws - tested.draws, options.confidence)
         already = tested.result.verdict == Verdict.supported
         passes = not (already and diff_low <= 0)
     return Placebo(
@@ -432,14 +188,14 @@ def own_history(
     ``shared`` the run's shared trading days over all the data (to say how early ``--start``
     must be when there are too few windows)."""
     n = main.days
-    before = _between(pair, None, claim.start)
+    before = between(pair, None, claim.start)
     windows = history_windows(
         excess_log_returns(before),
         n,
         block_length,
         options.confidence,
         options.history_resamples,
-        _rng(options, 2),
+        rng_stream(options, 2),
     )
     count = len(windows)
     base = OwnHistory(
@@ -542,7 +298,7 @@ def evidence_path(pair: pd.DataFrame, claim: Claim, options: ClaimOptions) -> li
     """The claim's test as of the end of each week since its start: over the pair's days
     ``start < t <= as_of`` (and ``<= end``), with its own block length, so each point uses only
     prices up to its date. Points before ``min_days`` have the days only."""
-    window = _between(pair, claim.start, claim.end)
+    window = between(pair, claim.start, claim.end)
     points: list[PathPoint] = []
     for as_of in week_ends(pd.DatetimeIndex(window.index)):
         upto = window.loc[:as_of]
@@ -573,7 +329,7 @@ def evidence_path(pair: pd.DataFrame, claim: Claim, options: ClaimOptions) -> li
     return points
 
 
-def power_of(main: _Tested, claim: Claim, options: ClaimOptions) -> Power:
+def power_of(main: Tested, claim: Claim, options: ClaimOptions) -> Power:
     """The window's minimum detectable effects and the days its observed rate would need."""
     assert main.centred is not None and main.result.excess_return is not None
     level = claim_level(claim.direction, claim.threshold)
@@ -628,12 +384,12 @@ def factor_alpha(
     p = x.shape[1]
     cross = (x[:, :, None] * x[:, None, :]).reshape(n, p * p)
     products = np.concatenate([cross, x * y[:, None]], axis=1)
-    sums = block_bootstrap_sums(products, block_length, options.resamples, _rng(options, 0))
+    sums = block_bootstrap_sums(products, block_length, options.resamples, rng_stream(options, 0))
     xtx = sums[:, : p * p].reshape(-1, p, p)
     xty = sums[:, p * p :]
     alphas = np.einsum("bij,bj->bi", np.linalg.pinv(xtx), xty)[:, 0] * TRADING_DAYS
     alphas += coef[0] * TRADING_DAYS - alphas.mean()  # centred on the estimate, as for the excess
-    low, high = _quantiles(alphas, options.confidence)
+    low, high = quantiles(alphas, options.confidence)
     return BetaAdjusted(
         factors=names,
         days=n,
@@ -767,7 +523,7 @@ class _ClaimTests:
 
     claim: Claim
     base: ClaimResult
-    main: _Tested
+    main: Tested
     left_out: list[tuple[str, str, ExcessTest]] = field(default_factory=list)
     grid: list[tuple[Variant, ExcessTest]] = field(default_factory=list)
     lengths: list[ExcessTest] = field(default_factory=list)
@@ -810,7 +566,7 @@ def _test_claim(
         end=claim.end,
         window_complete=complete,
         verdict=Verdict.insufficient_data.value,
-        test=_insufficient(claim.start, claim.end, 0, ""),
+        test=insufficient(claim.start, claim.end, 0, ""),
         significance=None,
         block_length=None,
         placebo=None,
@@ -829,18 +585,18 @@ def _test_claim(
             f"the run starts on {prepared.calendar[0].date()}, after the claim's start; "
             "run with an earlier --start"
         )
-        main = _Tested(_insufficient(claim.start, claim.end, 0, reason), None)
+        main = Tested(insufficient(claim.start, claim.end, 0, reason), None)
         return _ClaimTests(claim, base.model_copy(update={"test": main.result}), main)
-    pair = _between(pair_all, claim.start, claim.end)
+    pair = between(pair_all, claim.start, claim.end)
     if len(pair) < options.min_days:
         main = excess_test(pair, claim.direction, claim.threshold, options, block_length=1)
-        main = _Tested(main.result.model_copy(update={"start": claim.start}), None)
+        main = Tested(main.result.model_copy(update={"start": claim.start}), None)
         return _ClaimTests(claim, base.model_copy(update={"test": main.result}), main)
     block = choose_block_length(excess_log_returns(pair), options)
     length = block.used
 
-    def test_of(b: pd.Series, m: pd.Series, start: dt.date = claim.start, **kw: int) -> _Tested:
-        window = _between(paired_days(b, m), start, claim.end)
+    def test_of(b: pd.Series, m: pd.Series, start: dt.date = claim.start, **kw: int) -> Tested:
+        window = between(paired_days(b, m), start, claim.end)
         return excess_test(
             window,
             claim.direction,
@@ -896,7 +652,7 @@ def _beta(
             verdict=Verdict.insufficient_data.value,
             reason=f"no prices for {', '.join(missing)} in the price source",
         )
-    window = _between(bucket, claim.start, main.end)
+    window = between(bucket, claim.start, main.end)
     factors = series.loc[window.index, list(options.factors)]
     return factor_alpha(window, factors, claim, options, block_length)
 
@@ -906,7 +662,7 @@ def _left_out(
     prepared: PreparedRun,
     variants: pd.DataFrame,
     benchmark: pd.Series,
-    test_of: Callable[..., _Tested],
+    test_of: Callable[..., Tested],
 ) -> list[tuple[str, str, ExcessTest]]:
     spec = next(s for s in prepared.specs if s.name == claim.bucket)
     if len(spec.tickers) < 2:
@@ -923,7 +679,7 @@ def _grid(
     prepared: PreparedRun,
     series: pd.DataFrame,
     variants: pd.DataFrame,
-    test_of: Callable[..., _Tested],
+    test_of: Callable[..., Tested],
     options: ClaimOptions,
 ) -> list[tuple[Variant, ExcessTest]]:
     days = pd.DatetimeIndex(series.index)

@@ -13,17 +13,8 @@ from arch.bootstrap import MovingBlockBootstrap
 from statsmodels.stats.multitest import multipletests
 
 from backtest.conventions import Correction, Rebalance, Weighting
-from backtest.evidence.claims import (
-    ClaimOptions,
-    Verdict,
-    check_claims,
-    drop_column,
-    excess_test,
-    factor_alpha,
-    paired_days,
-    rule_column,
-    verdict,
-)
+from backtest.evidence.claims import check_claims, drop_column, factor_alpha, rule_column
+from backtest.evidence.excess import ClaimOptions, Verdict, excess_test, paired_days, verdict
 from backtest.run import simulate_run
 from backtest.simulation.prepare import RunOptions, prepare_run
 from buckets.files import load_universe

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from backtest.evidence.bootstrap import block_bootstrap_mean, block_bootstrap_sums
-from backtest.evidence.claims import ClaimOptions, own_history
+from backtest.evidence.claims import own_history
+from backtest.evidence.excess import ClaimOptions
 from backtest.evidence.nulls import history_windows, rank_null, rank_p_value
 from backtest.results import ExcessTest
 from buckets.models import Claim

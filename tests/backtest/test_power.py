@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.evidence.claims import (
+from backtest.evidence.claims import power_of
+from backtest.evidence.excess import (
     ClaimOptions,
     choose_block_length,
     excess_log_returns,
     excess_test,
     paired_days,
-    power_of,
 )
 from backtest.evidence.power import days_to_detect, detectable_effects
 from buckets.models import Claim, Direction
