@@ -679,3 +679,111 @@ class SweepResult(_Result):
     variants: int
     method: str
     summary: list[SweepBucket]
+
+
+# --- board.json --------------------------------------------------------------------------------
+
+
+class SignalView(_Result):
+    """A counter-signal, stop or restart on the board's day."""
+
+    name: str
+    description: str
+    on: bool | None
+    """True: it holds; False: it does not; None: the data cannot tell yet."""
+    detail: str
+    """Each measured part: its latest value against its threshold."""
+
+
+class ObservationView(_Result):
+    """The latest manual observation of one signal (``claims observe``)."""
+
+    signal: str
+    observed_on: dt.date
+    value: float | None
+    text: str
+    source: str
+
+
+class TrailPoint(_Result):
+    """What a board or run recorded about the claim on one day (the ledger), or says now."""
+
+    data_date: dt.date
+    source: str
+    verdict: str
+    excess_return: float | None
+    low: float | None
+    high: float | None
+
+    _finite_floats = field_validator("excess_return", "low", "high", mode="before")(_finite)
+
+
+class BoardResolution(_Result):
+    resolve_on: dt.date
+    data_date: dt.date
+    outcome: str
+    excess_return: float | None
+    low: float | None
+    high: float | None
+    reason: str
+    recorded_at: str
+
+
+class BoardEntry(_Result):
+    """One claim on the board: its state now, what changed since the last board, its signals,
+    its resolution and the next thing to look at."""
+
+    id: str
+    source: str
+    statement: str
+    bucket: str
+    benchmark: str
+    start: dt.date
+    end: dt.date | None
+    resolve_on: dt.date | None
+    verdict: str
+    excess_return: float | None
+    low: float | None
+    high: float | None
+    days: int
+    p_adjusted: float | None
+    compared_with: dt.date | None
+    """The data's last day at the board compared with (or the week before, on a first board)."""
+    compared_source: str | None
+    """``board`` (the last board's record) or ``week before`` (recomputed)."""
+    compared_verdict: str | None
+    changes: list[str]
+    counter_signals: list[SignalView]
+    stop: SignalView | None
+    restart: SignalView | None
+    days_to_resolve: int | None
+    """Calendar days from the board's day to ``resolve_on`` (negative: past)."""
+    resolution: BoardResolution | None
+    observations: list[ObservationView]
+    next: str
+    """The next thing to look at."""
+    trail: list[TrailPoint]
+    notes: list[str]
+
+    _finite_floats = field_validator("excess_return", "low", "high", "p_adjusted", mode="before")(
+        _finite
+    )
+
+
+class BoardResult(_Result):
+    """Everything ``board.json`` holds."""
+
+    bucketmap_version: str
+    created_at: str
+    as_of: dt.date
+    data_last_date: dt.date
+    price_source: str
+    correction: str
+    confidence: float
+    ledger: str
+    ledger_problems: list[str]
+    recorded: bool
+    """Whether this board's records were appended to the ledger (not for an earlier --as-of)."""
+    verified: int
+    proposed: int
+    entries: list[BoardEntry]

@@ -10,16 +10,34 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
 from backtest.conventions import MAX_CHUNK_COLUMNS, RISK_FREE_TICKER, SWEEP_CONFIRM_VARIANTS
+from backtest.evidence.board import (
+    board_entry,
+    evaluation_record,
+    resolution_record,
+    resolutions_due,
+)
 from backtest.evidence.claims import ClaimsOutput, check_claims
 from backtest.evidence.excess import ClaimOptions
+from backtest.evidence.history import ClaimState, claims_history, states_at
+from backtest.evidence.ledger import (
+    LEDGER_FILE,
+    Evaluation,
+    Ledger,
+    LedgerRead,
+    Observation,
+    Resolution,
+    changed_definitions,
+    now_utc,
+)
 from backtest.prices.refresh import StoredState, join_fetched, plan_fetch
 from backtest.prices.sources import YahooSource, read_price_path
 from backtest.prices.store import PriceStore, StoredSeries, default_store_path
-from backtest.results import ClaimsResult, RunResult, SweepResult
+from backtest.results import BoardResult, ClaimsResult, RunResult, SweepResult
 from backtest.run import RunOutput, simulate_run
 from backtest.simulation.prepare import (
     PreparedRun,
@@ -40,9 +58,13 @@ from bucketmap import __version__
 from buckets.errors import PriceDataError, ResultsError, RunConfigError, StoreError
 from buckets.files import CLAIMS_FILE, load_universe
 from buckets.models import SweepGrid, Universe
+from reports.board import render_board
 from reports.exports import (
+    BOARD_HTML,
+    BOARD_JSON,
     CLAIMS_JSON,
     CONTRIBUTIONS_CSV,
+    HISTORY_CSV,
     REPORT_HTML,
     RESULTS_JSON,
     RETURNS_CSV,
@@ -64,6 +86,7 @@ from reports.exports import (
     sweep_csv,
     sweep_json,
     weights_csv,
+    write_files_atomically,
     write_run_files,
 )
 from reports.page import render_report
@@ -156,6 +179,8 @@ def run(
     store: PriceStore | None = None,
     fetch_missing: bool = True,
     yahoo: YahooSource | None = None,
+    ledger: Path | None = None,
+    record: bool = True,
 ) -> tuple[RunJob, list[Path]]:
     """The main job: backtest every bucket of ``universes``, test its claims, and write the run's
     files to ``out``.
@@ -165,6 +190,9 @@ def run(
     ``contributions.csv``, ``report.html``, ``summary.md``), ``manifest.json`` last: the run's id
     (also in ``results.json`` and ``claims.json``) and every file's checksum. A ``sweep.json``
     already in ``out`` belongs to an earlier run: it is not drawn (a note says so).
+
+    With ``record`` (the default), each claim's state on the data's last day, and any resolution
+    now due, is then appended to the ledger (``ledger``, else :func:`default_ledger_path`).
     """
     universe = load_universe(universes)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
@@ -192,7 +220,17 @@ def run(
         REPORT_HTML: render_report(output.result, claims.returns, claims.result, None),
         SUMMARY_MD: summary_markdown(output.result, claims.result, None),
     }
-    return RunJob(output, claims, notes), write_run_files(out, files, run_id)
+    book = Ledger(ledger or default_ledger_path(store)) if record else None
+    read = book.read() if book is not None else None
+    written = write_run_files(out, files, run_id)
+    if book is not None and read is not None and claims.history:
+        last = claims.history[-1]
+        records = ledger_records(
+            prepared, claims.returns, last, "run", read, claim_options or ClaimOptions()
+        )
+        book.append(records)
+        notes.append(f"recorded {len(last)} claims in {book.path}")
+    return RunJob(output, claims, notes), written
 
 
 @dataclass
@@ -460,3 +498,253 @@ def fetch_prices(
     report.stored = sorted(results)
     report.prices = results
     return report
+
+
+# --- the ledger, the history and the board ---------------------------------------------------
+
+
+def default_ledger_path(store: PriceStore | None = None) -> Path:
+    """``$BUCKETMAP_LEDGER``, else ``ledger.jsonl`` beside the price store."""
+    import os
+
+    env = os.environ.get("BUCKETMAP_LEDGER")
+    if env:
+        return Path(env)
+    root = store.root if store is not None else default_store_path()
+    return root / LEDGER_FILE
+
+
+def _member_counts(prepared: PreparedRun) -> tuple[int, int]:
+    """Members the run uses, verified and proposed (a ticker counted once)."""
+    status: dict[str, str] = {}
+    for spec in prepared.specs:
+        bucket = prepared.universe.buckets[spec.name]
+        for member in bucket.members:
+            if member.ticker in spec.tickers:
+                status[member.ticker] = member.status.value
+    verified = sum(s == "verified" for s in status.values())
+    return verified, len(status) - verified
+
+
+def _claim_series(prepared: PreparedRun, returns: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ticker returns the claims and their rules need (benchmarks, claims' and rules'
+    tickers), beside ``returns`` when given."""
+    universe = prepared.universe
+    tickers = [*universe.benchmark_tickers(), *universe.claim_tickers()]
+    have = [] if returns is None else list(returns.columns)
+    extra = prepared.ticker_returns([t for t in dict.fromkeys(tickers) if t not in have])
+    return extra if returns is None else pd.concat([returns, extra], axis=1)
+
+
+def ledger_records(
+    prepared: PreparedRun,
+    series: pd.DataFrame,
+    states: Sequence[ClaimState],
+    source: Literal["run", "board"],
+    read: LedgerRead,
+    options: ClaimOptions,
+) -> list[Evaluation | Resolution | Observation]:
+    """What a run or board adds to the ledger: each claim's state on the data's last day, and
+    the resolution of each claim whose resolve date the data have now reached."""
+    verified, proposed = _member_counts(prepared)
+    records: list[Evaluation | Resolution | Observation] = [
+        evaluation_record(s, source, s.as_of, verified, proposed) for s in states
+    ]
+    if not states:
+        return records
+    claims = [s.claim for s in states]
+    due = resolutions_due(claims, read, states[0].as_of)
+    if due:
+        days = [c.resolve_on for c in due if c.resolve_on is not None]
+        at = states_at(prepared, series, claims, options, days)
+        for claim in due:
+            assert claim.resolve_on is not None
+            state = next(s for s in at[claim.resolve_on] if s.claim.id == claim.id)
+            records.append(resolution_record(state, claim.resolve_on))
+    return records
+
+
+@dataclass
+class HistoryJob:
+    """What ``claims history`` computed: every claim as of each week."""
+
+    history: list[list[ClaimState]]
+    table: pd.DataFrame
+
+
+def history_table(history: Sequence[Sequence[ClaimState]]) -> pd.DataFrame:
+    """``claims_history.csv``: one row per claim and evaluation day."""
+    rows = []
+    for day in history:
+        for s in day:
+            t = s.test
+            rows.append(
+                {
+                    "as_of": s.as_of.isoformat(),
+                    "claim": s.claim.id,
+                    "days": t.days,
+                    "excess_return": t.excess_return,
+                    "low": t.low,
+                    "high": t.high,
+                    "p_above": t.p_above,
+                    "p_adjusted": s.p_adjusted,
+                    "verdict": s.verdict,
+                    "interval_verdict": t.verdict,
+                    "block_length": t.block_length,
+                    "counter_signals_on": ";".join(s.counter_on),
+                    "stop": "" if s.stop is None or s.stop.on is None else s.stop.on,
+                    "restart": "" if s.restart is None or s.restart.on is None else s.restart.on,
+                }
+            )
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+HISTORY_COLUMNS = [
+    "as_of", "claim", "days", "excess_return", "low", "high", "p_above", "p_adjusted",
+    "verdict", "interval_verdict", "block_length", "counter_signals_on", "stop", "restart",
+]  # fmt: skip
+
+
+def claims_history_job(
+    universes: Path,
+    out: Path,
+    options: RunOptions,
+    claim_options: ClaimOptions | None = None,
+    *,
+    prices: Path | None = None,
+    store: PriceStore | None = None,
+    fetch_missing: bool = True,
+    yahoo: YahooSource | None = None,
+) -> tuple[HistoryJob, list[Path]]:
+    """Every claim as of the end of each week since the first claim's start, from the prices up
+    to that day only; writes ``claims_history.csv`` to ``out``."""
+    claim_options = claim_options or ClaimOptions()
+    universe = load_universe(universes)
+    prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
+    require_claim_prices(prepared, universe.claims)
+    series = _claim_series(prepared)
+    history = claims_history(prepared, series, universe.claims, claim_options)
+    table = history_table(history)
+    text = table.to_csv(index=False, lineterminator="\n")
+    return HistoryJob(history, table), write_files_atomically(out, {HISTORY_CSV: text})
+
+
+@dataclass
+class BoardJob:
+    """What ``board`` computed and recorded."""
+
+    result: BoardResult
+    records: int
+    """Records appended to the ledger (0 for a board of an earlier day)."""
+
+
+def board(
+    universes: Path,
+    out: Path,
+    options: RunOptions,
+    claim_options: ClaimOptions | None = None,
+    *,
+    as_of: dt.date | None = None,
+    ledger: Path | None = None,
+    prices: Path | None = None,
+    store: PriceStore | None = None,
+    fetch_missing: bool = True,
+    yahoo: YahooSource | None = None,
+) -> tuple[BoardJob, list[Path]]:
+    """The weekly signal board: every claim as of the data's last day (or ``as_of``), against
+    the last board; writes ``board.json`` and ``board.html`` to ``out``, then (for the data's
+    last day) appends each claim's record, and any resolution now due, to the ledger."""
+    claim_options = claim_options or ClaimOptions()
+    universe = load_universe(universes)
+    store = store or PriceStore(default_store_path())
+    prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
+    require_claim_prices(prepared, universe.claims)
+    calendar = prepared.calendar[1:]
+    days = calendar if as_of is None else calendar[calendar <= pd.Timestamp(as_of)]
+    if len(days) == 0:
+        raise RunConfigError(
+            f"--as-of {as_of}: the run's first return day is {calendar[0].date()}; choose a "
+            "later date or an earlier --start"
+        )
+    now = days[-1].date()
+    week = days[days.to_period("W-FRI") < pd.Timestamp(now).to_period("W-FRI")]
+    before = week[-1].date() if len(week) else None
+    book = Ledger(ledger or default_ledger_path(store))
+    read = book.read()
+    series = _claim_series(prepared)
+    claims = universe.claims
+    at = states_at(prepared, series, claims, claim_options, [d for d in (before, now) if d])
+    states = at[now]
+    flags = changed_definitions(read, [(c.id, c.definition_hash()) for c in claims])
+    recording = now == calendar[-1].date()
+    records = ledger_records(prepared, series, states, "board", read, claim_options)
+    resolutions = [r for r in records if isinstance(r, Resolution)]
+    seen = LedgerRead(records=[*read.records, *resolutions], problems=read.problems)
+    upto = as_of or dt.date.max
+    entries = [
+        board_entry(s, next((b for b in at[before] if b.claim.id == s.claim.id), None)
+                    if before else None, seen, upto, flags)
+        for s in states
+    ]  # fmt: skip
+    verified, proposed = _member_counts(prepared)
+    result = BoardResult(
+        bucketmap_version=__version__,
+        created_at=now_utc(),
+        as_of=now,
+        data_last_date=calendar[-1].date(),
+        price_source=prepared.price_source,
+        correction=claim_options.correction.value,
+        confidence=claim_options.confidence,
+        ledger=str(book.path),
+        ledger_problems=[*read.problems, *flags],
+        recorded=recording,
+        verified=verified,
+        proposed=proposed,
+        entries=entries,
+    )
+    files = {
+        BOARD_JSON: result.model_dump_json(indent=2) + "\n",
+        BOARD_HTML: render_board(result),
+    }
+    written = write_files_atomically(out, files)
+    if recording:
+        book.append(records)
+    return BoardJob(result, len(records) if recording else 0), written
+
+
+def observe(
+    universes: Path,
+    claim: str,
+    text: str,
+    *,
+    signal: str,
+    source: str,
+    value: float | None = None,
+    on: dt.date | None = None,
+    ledger: Path | None = None,
+) -> Observation:
+    """Record one dated manual observation of a non-price signal of ``claim`` in the ledger."""
+    from pydantic import ValidationError
+
+    universe = load_universe(universes)
+    known = [c.id for c in universe.claims]
+    if claim not in known:
+        raise RunConfigError(
+            f"{universes / CLAIMS_FILE}: no claim {claim} (claims: {', '.join(known) or 'none'})"
+        )
+    try:
+        record = Observation(
+            recorded_at=now_utc(),
+            claim=claim,
+            signal=signal,
+            observed_on=on or dt.date.today(),
+            value=value,
+            text=" ".join(text.split()),
+            source=source,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field_name = ".".join(str(k) for k in first["loc"])
+        raise RunConfigError(f"claims observe: {field_name}: {first['msg']}") from None
+    Ledger(ledger or default_ledger_path()).append([record])
+    return record

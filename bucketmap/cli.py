@@ -252,6 +252,20 @@ CorrectionOpt = Annotated[
     ),
 ]
 
+LedgerOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        envvar="BUCKETMAP_LEDGER",
+        help="The append-only ledger (default: ledger.jsonl in the store folder).",
+        dir_okay=False,
+    ),
+]
+RecordOpt = Annotated[
+    bool,
+    typer.Option("--record/--no-record", help="Append each claim's state to the ledger."),
+]
+
 
 def _run_options(
     start: dt.datetime,
@@ -325,8 +339,11 @@ def run(
     seed: SeedOpt = 0,
     correction: CorrectionOpt = Correction.holm,
     wide: WideOpt = False,
+    ledger: LedgerOpt = None,
+    record: RecordOpt = True,
 ) -> None:
-    """Backtest every bucket against the benchmarks, test the claims, write results and report."""
+    """Backtest every bucket against the benchmarks, test the claims, write results and report;
+    record each claim's state in the ledger."""
     with _errors_to_exit():
         from bucketmap.api import run as run_job
 
@@ -349,6 +366,8 @@ def run(
             prices=prices,
             store=_store(store),
             fetch_missing=fetch,
+            ledger=ledger,
+            record=record,
         )
         for warning in job.output.result.run.warnings:
             _echo(f"warning: {warning}", err=True)
@@ -406,6 +425,142 @@ def claims_check(
         _print_claims(claims.result, wide=wide)
         for path in written:
             _echo(f"wrote {path}")
+
+
+@claims_app.command("history")
+def claims_history_command(
+    universes: UniversesOpt = Path("universes"),
+    prices: PricesOpt = None,
+    store: StoreOpt = Path(".bucketmap"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for claims_history.csv.")] = Path(
+        "out/claims"
+    ),
+    start: StartOpt = dt.datetime(2023, 1, 1),
+    end: EndOpt = None,
+    rebalance: RebalanceOpt = Rebalance.monthly,
+    weighting: WeightingOpt = Weighting.equal,
+    cost_bps: CostOpt = 0.0,
+    verified_only: VerifiedOnlyOpt = False,
+    max_missing: MaxMissingOpt = 0.0,
+    fetch: FetchOpt = True,
+    block_length: BlockLengthOpt = None,
+    resamples: ResamplesOpt = 10_000,
+    seed: SeedOpt = 0,
+    correction: CorrectionOpt = Correction.holm,
+) -> None:
+    """Every claim as of each Friday since its start, from the prices up to that day only;
+    writes claims_history.csv."""
+    with _errors_to_exit():
+        from bucketmap.api import claims_history_job
+
+        options = _run_options(
+            start, end, rebalance, weighting, cost_bps, verified_only, max_missing
+        )
+        job, written = claims_history_job(
+            universes,
+            out,
+            options,
+            _claim_options(block_length, resamples, seed, correction),
+            prices=prices,
+            store=_store(store),
+            fetch_missing=fetch,
+        )
+        table = job.table
+        days = table["as_of"].nunique() if len(table) else 0
+        last = table["as_of"].iloc[-1] if len(table) else "none"
+        _echo(f"{len(table)} rows: {table['claim'].nunique() if len(table) else 0} claims "
+              f"as of {days} days, the last {last}")  # fmt: skip
+        for path in written:
+            _echo(f"wrote {path}")
+
+
+@claims_app.command("observe")
+def claims_observe(
+    claim: Annotated[str, typer.Argument(help="The claim id.")],
+    text: Annotated[str, typer.Argument(help="What was observed, in words.")],
+    signal: Annotated[str, typer.Option("--signal", help="The signal's name.")],
+    source: Annotated[str, typer.Option("--source", help="A URL or reference.")],
+    value: Annotated[
+        float | None, typer.Option("--value", help="The observed value, if it is a number.")
+    ] = None,
+    on: Annotated[
+        dt.datetime | None,
+        typer.Option("--on", formats=DateFormats, help="The day observed (default: today)."),
+    ] = None,
+    universes: UniversesOpt = Path("universes"),
+    store: StoreOpt = Path(".bucketmap"),
+    ledger: LedgerOpt = None,
+) -> None:
+    """Record one dated observation of a signal that is not a price (e.g. how often earnings
+    calls name an interconnect bottleneck) in the ledger; the board shows the latest."""
+    with _errors_to_exit():
+        from bucketmap.api import default_ledger_path, observe
+
+        path = ledger or default_ledger_path(_store(store))
+        record = observe(
+            universes, claim, text, signal=signal, source=source, value=value, on=_date(on),
+            ledger=path,
+        )  # fmt: skip
+        _echo(f"recorded {record.signal} for {record.claim} on {record.observed_on} in {path}")
+
+
+@app.command("board")
+def board_command(
+    universes: UniversesOpt = Path("universes"),
+    prices: PricesOpt = None,
+    store: StoreOpt = Path(".bucketmap"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for board.json and board.html.")
+    ] = Path("out/board"),
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of", formats=DateFormats, help="Show the board as it was that day (no record)."
+        ),
+    ] = None,
+    ledger: LedgerOpt = None,
+    start: StartOpt = dt.datetime(2023, 1, 1),
+    rebalance: RebalanceOpt = Rebalance.monthly,
+    weighting: WeightingOpt = Weighting.equal,
+    cost_bps: CostOpt = 0.0,
+    verified_only: VerifiedOnlyOpt = False,
+    max_missing: MaxMissingOpt = 0.0,
+    fetch: FetchOpt = True,
+    block_length: BlockLengthOpt = None,
+    resamples: ResamplesOpt = 10_000,
+    seed: SeedOpt = 0,
+    correction: CorrectionOpt = Correction.holm,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Print every signal with its measured parts.")
+    ] = False,
+) -> None:
+    """The weekly signal board: each claim now, what changed since the last board, its
+    counter-signals, stop and restart, days to its resolve date and the next thing to look at.
+    Appends each claim's state to the ledger (not for an earlier --as-of)."""
+    with _errors_to_exit():
+        from bucketmap.api import board
+        from reports.board import board_lines
+
+        options = _run_options(
+            start, None, rebalance, weighting, cost_bps, verified_only, max_missing
+        )
+        job, written = board(
+            universes,
+            out,
+            options,
+            _claim_options(block_length, resamples, seed, correction),
+            as_of=_date(as_of),
+            ledger=ledger,
+            prices=prices,
+            store=_store(store),
+            fetch_missing=fetch,
+        )
+        for line in board_lines(job.result, wide=wide):
+            _echo(line)
+        for path in written:
+            _echo(f"wrote {path}")
+        if job.records:
+            _echo(f"appended {job.records} records to {job.result.ledger}")
 
 
 @app.command("sweep")

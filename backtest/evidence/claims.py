@@ -93,6 +93,7 @@ from backtest.evidence.excess import (
     rng_stream,
     verdict,
 )
+from backtest.evidence.history import ClaimState, claims_history, path_points
 from backtest.evidence.metrics import TRADING_DAYS
 from backtest.evidence.multiple import adjusted_in_place
 from backtest.evidence.nulls import history_windows, rank_null, rank_p_value
@@ -107,7 +108,6 @@ from backtest.results import (
     LeftOut,
     LengthCheck,
     OwnHistory,
-    PathPoint,
     Placebo,
     Power,
     Robustness,
@@ -286,49 +286,6 @@ def _too_few_windows(
     )
 
 
-def week_ends(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """The last day of each calendar week (Monday to Friday) in ``days``, and the last day."""
-    if len(days) == 0:
-        return days
-    last_of_week = ~pd.Series(days.to_period("W-FRI")).duplicated(keep="last").to_numpy()
-    return days[last_of_week]
-
-
-def evidence_path(pair: pd.DataFrame, claim: Claim, options: ClaimOptions) -> list[PathPoint]:
-    """The claim's test as of the end of each week since its start: over the pair's days
-    ``start < t <= as_of`` (and ``<= end``), with its own block length, so each point uses only
-    prices up to its date. Points before ``min_days`` have the days only."""
-    window = between(pair, claim.start, claim.end)
-    points: list[PathPoint] = []
-    for as_of in week_ends(pd.DatetimeIndex(window.index)):
-        upto = window.loc[:as_of]
-        if len(upto) < options.min_days:
-            points.append(PathPoint(as_of=as_of.date(), days=len(upto)))
-            continue
-        length = choose_block_length(excess_log_returns(upto), options).used
-        t = excess_test(
-            upto,
-            claim.direction,
-            claim.threshold,
-            options,
-            block_length=length,
-            min_effect=claim.min_effect,
-            start=claim.start,
-        ).result
-        points.append(
-            PathPoint(
-                as_of=as_of.date(),
-                days=t.days,
-                excess_return=t.excess_return,
-                low=t.low,
-                high=t.high,
-                block_length=length,
-                verdict=t.verdict,
-            )
-        )
-    return points
-
-
 def power_of(main: Tested, claim: Claim, options: ClaimOptions) -> Power:
     """The window's minimum detectable effects and the days its observed rate would need."""
     assert main.centred is not None and main.result.excess_return is not None
@@ -476,6 +433,8 @@ class ClaimsOutput:
     """The run's returns plus any claim benchmark or factor ticker it lacked."""
     variants: pd.DataFrame
     """date × variant column (:func:`drop_column`, :func:`rule_column`)."""
+    history: list[list[ClaimState]] = field(default_factory=list)
+    """Every claim as of each week since the first claim's start (:mod:`.history`)."""
 
 
 def check_claims(
@@ -498,7 +457,11 @@ def check_claims(
     variants = simulate_variants(prepared, variant_specs(prepared, claims, options))
     tested = [_test_claim(c, prepared, series, variants, options) for c in claims]
     rule = _Rule.of(tested, options)
-    results = [rule.judge(i, t) for i, t in enumerate(tested)]
+    history = claims_history(prepared, series, claims, options)
+    results = [
+        rule.judge(i, t).model_copy(update={"path": path_points(history, t.claim.id)})
+        for i, t in enumerate(tested)
+    ]
     info = prepared.options
     created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     result = ClaimsResult(
@@ -513,7 +476,7 @@ def check_claims(
         settings=options.settings(),
         claims=results,
     )
-    return ClaimsOutput(result=result, returns=series, variants=variants)
+    return ClaimsOutput(result=result, returns=series, variants=variants, history=history)
 
 
 @dataclass
@@ -624,7 +587,6 @@ def _test_claim(
                 pair_all, claim, main.result, length, prepared.shared, options
             ),
             "power": power_of(main, claim, options),
-            "path": evidence_path(pair_all, claim, options),
             "beta_adjusted": _beta(claim, bucket, series, main.result, options, length),
         }
     )

@@ -7,6 +7,7 @@ claims together; :mod:`backtest.evidence.history` runs the same test as of each 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -279,3 +280,30 @@ def choose_block_length(x: np.ndarray, options: ClaimOptions) -> BlockLength:
         low=low,
         high=high,
     )
+
+
+def family_verdicts(
+    tests: Sequence[ExcessTest], options: ClaimOptions
+) -> list[tuple[str, float | None]]:
+    """Each test's verdict read together with the others (``options.correction`` across those
+    with a test), and its adjusted ``p_above``; without correction, the interval's verdicts."""
+    from backtest.evidence.multiple import adjust
+
+    out: list[tuple[str, float | None]] = [(t.verdict, t.p_above) for t in tests]
+    live = [
+        (i, t.p_above, t.p_below, t.p_negligible)
+        for i, t in enumerate(tests)
+        if t.p_above is not None and t.p_below is not None
+    ]
+    if options.correction is Correction.none or not live:
+        return out
+    above = adjust([a for _, a, _, _ in live], options.correction)
+    below = adjust([b for _, _, b, _ in live], options.correction)
+    ruled = [(i, n) for i, _, _, n in live if n is not None]
+    negligible = dict(
+        zip([i for i, _ in ruled], adjust([n for _, n in ruled], options.correction), strict=True)
+    )
+    for k, (i, _, _, _) in enumerate(live):
+        found = p_verdict(float(above[k]), float(below[k]), negligible.get(i), options.alpha)
+        out[i] = (found.value, float(above[k]))
+    return out
