@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,10 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 os.environ.setdefault("TERMINAL_WIDTH", "200")
 os.environ.setdefault("COLUMNS", "200")
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
+# runs and boards record in a ledger: the tests' own, never one in the working tree
+os.environ.setdefault(
+    "BUCKETMAP_LEDGER", str(Path(tempfile.mkdtemp(prefix="bucketmap-tests-")) / "ledger.jsonl")
+)
 
 
 def frame(dates: list[str], **columns: list[float | None]) -> pd.DataFrame:

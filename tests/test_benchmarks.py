@@ -24,7 +24,8 @@ def test_bench_perf_quick_prints_the_table() -> None:
     lines = proc.stdout.splitlines()
     assert lines[1].startswith("| case | runs | wall s (median) | peak MB |")
     cases = [line.split(" | ")[0].lstrip("| ") for line in lines[3:]]
-    assert cases[:3] == ["bucketmap --help", "bucketmap run (default universes, store)",
-                         "sweep, 472 variants 2016–2026"]  # fmt: skip
+    assert cases[:4] == ["bucketmap --help", "bucketmap run (default universes, store)",
+                         "bucketmap board (default universes, store)",
+                         "sweep, 504 variants 2016–2026"]  # fmt: skip
     assert any(c.startswith("bt, one backtest per variant") for c in cases)
     assert "total returns agree within" in proc.stdout

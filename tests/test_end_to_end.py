@@ -208,7 +208,7 @@ def test_claims_have_verdicts_and_every_control_recomputable(demo_run: Path) -> 
     returns = pd.read_csv(demo_run / "returns.csv", index_col="date", parse_dates=True)
     variants = pd.read_csv(demo_run / "variants.csv", index_col="date", parse_dates=True)
     assert claims["settings"]["seed"] == 0 and claims["settings"]["resamples"] == 10_000
-    assert len(claims["claims"]) == 7
+    assert len(claims["claims"]) == 8
     for c in claims["claims"]:
         t = c["test"]
         assert t["verdict"] in ("supported", "refuted", "inconclusive"), c["id"]

@@ -23,14 +23,17 @@ def test_shipped_universe_loads_with_every_bucket_of_the_thesis() -> None:
         "gpu_merchant",
         "power",
         "foundry",
+        "autonomy_e2e",
+        "autonomy_rules",
     }
+    assert u.buckets["autonomy_rules"].side is Side.avoid
     assert u.benchmarks == ["SPY", "QQQ", "SMH", "NVDA", "gpu_merchant"]
     assert u.buckets["hedges"].side is Side.hedge
     assert u.buckets["avoid"].side is Side.avoid
     assert all(
         m.status is Status.proposed and m.rationale for b in u.buckets.values() for m in b.members
     )
-    assert len(u.claims) == 7
+    assert len(u.claims) == 8
 
 
 def problems(folder: Path) -> list[str]:

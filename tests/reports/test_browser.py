@@ -74,7 +74,7 @@ def test_the_answer_is_first_the_page_fits_and_every_chart_draws(
         assert ms is not None and ms < 3000, ms
         # the answer: the thesis line and the first claim's headline, in the first screen
         thesis = o.page.locator(".answer .thesis")
-        assert re.match(r"7 claims, read together \(Holm-adjusted p-values\)", thesis.inner_text())
+        assert re.match(r"8 claims, read together \(Holm-adjusted p-values\)", thesis.inner_text())
         first = o.page.locator(".answer li").first.inner_text()
         assert "After 2026-01-27, pipes gained 20.6% on gpu_merchant" in first
         for selector in (".answer .thesis", ".answer li"):
@@ -98,7 +98,7 @@ def test_the_answer_is_first_the_page_fits_and_every_chart_draws(
         "chart-claim-loo", "chart-claim-grid", "chart-tear-monthly", "chart-tear-yearly",
         "chart-tear-beta", "chart-contributions", "chart-hedge",
     }  # fmt: skip
-    assert sum(i.startswith("chart-claim-") and i.endswith("-ratio") for i in ids) == 7
+    assert sum(i.startswith("chart-claim-") and i.endswith("-ratio") for i in ids) == 8
 
 
 def test_under_1000_px_the_tables_stack_instead_of_running_off(demo_run: Path) -> None:
