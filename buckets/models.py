@@ -467,11 +467,12 @@ class Universe(_Model):
         """Benchmarks that are buckets of this universe."""
         return [b for b in self.benchmarks if is_bucket_name(b)]
 
-    def claim_tickers(self) -> list[str]:
-        """Single tickers the claims name, as benchmarks or in their signal rules (each needs
-        prices, whether or not it is a run benchmark)."""
-        names = [c.benchmark for c in self.claims]
-        names += [n for c in self.claims for n in signal_names(c)]
+    def claim_tickers(self, claims: Sequence[Claim] | None = None) -> list[str]:
+        """Single tickers the claims (all, or ``claims``) name, as benchmarks or in their signal
+        rules (each needs prices, whether or not it is a run benchmark)."""
+        chosen = self.claims if claims is None else claims
+        names = [c.benchmark for c in chosen]
+        names += [n for c in chosen for n in signal_names(c)]
         return list(dict.fromkeys(n for n in names if not is_bucket_name(n)))
 
     def tickers(self, *, verified_only: bool = False) -> list[str]:

@@ -196,6 +196,31 @@ def test_a_counter_signal_switching_on_is_a_change_and_the_next_thing(
     assert e.next.startswith("counter-signal spy-ahead switched on")
 
 
+def test_a_rule_on_a_ticker_that_is_no_benchmark_is_evaluated_by_run_and_board_alike(
+    market: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """QQQ appears only in a counter-signal: the run's history (and so its ledger records) must
+    price it, as the board does, rather than call the signal unknown."""
+    universes, prices = market
+    prices = prices.assign(QQQ=prices["SPY"] * 1.5)  # duo's excess over QQQ equals that over SPY
+    text = (universes / "claims.yaml").read_text()
+    rule = "{measure: drawdown, of: duo, days: 60, below: -0.25}"
+    assert rule in text
+    (universes / "claims.yaml").write_text(
+        text.replace(rule, "{measure: excess, of: duo, vs: QQQ, days: 20, above: -1}")
+    )
+    out, _ = api.check_claims_job(
+        universes, tmp_path / "claims", OPTIONS, FAST, prices=write_csvs(tmp_path / "p", prices),
+        store=PriceStore(tmp_path / "store"), fetch_missing=False,
+    )  # fmt: skip
+    # an excess over 20 days is always above -100%: on, once the rule has 20 days
+    ran = {s.name: s.on for s in out.history[-1][0].counter}
+    assert ran["duo-drawdown"] is True
+    job = _board(universes, prices, tmp_path, "qqq")
+    [e] = job.result.entries
+    assert {s.name: s.on for s in e.counter_signals} == ran
+
+
 def test_observations_are_recorded_and_the_latest_per_signal_shown(
     market: tuple[Path, pd.DataFrame], tmp_path: Path
 ) -> None:

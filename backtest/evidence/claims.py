@@ -451,8 +451,9 @@ def check_claims(
     """
     options = options or ClaimOptions()
     claims = list(prepared.universe.claims if claims is None else claims)
-    wanted = [c.benchmark for c in claims if c.benchmark not in prepared.universe.buckets]
-    extra = [t for t in dict.fromkeys([*wanted, *options.factors]) if t not in returns.columns]
+    # benchmarks, factors and the tickers the signal rules measure (the history evaluates them)
+    wanted = [*prepared.universe.claim_tickers(claims), *options.factors]
+    extra = [t for t in dict.fromkeys(wanted) if t not in returns.columns]
     series = pd.concat([returns, prepared.ticker_returns(extra)], axis=1)
     variants = simulate_variants(prepared, variant_specs(prepared, claims, options))
     tested = [_test_claim(c, prepared, series, variants, options) for c in claims]
