@@ -35,6 +35,7 @@ from backtest.evidence.ledger import (
     now_utc,
 )
 from backtest.prices.refresh import StoredState, join_fetched, plan_fetch
+from backtest.prices.sample import SAMPLE_SOURCE, is_sample
 from backtest.prices.sources import YahooSource, read_price_path
 from backtest.prices.store import PriceStore, StoredSeries, default_store_path
 from backtest.results import BoardResult, ClaimsResult, RunResult, SweepResult
@@ -125,7 +126,8 @@ def prices_for_run(
     needed = [*universe.tickers(verified_only=verified_only), *universe.claim_tickers()]
     tickers = list(dict.fromkeys([*needed, *optional]))
     if prices is not None:
-        return PricesForRun(read_price_path(prices, tickers), f"files: {prices}")
+        source = SAMPLE_SOURCE if is_sample(prices) else f"files: {prices}"
+        return PricesForRun(read_price_path(prices, tickers), source)
     if not store.exists() and not fetch_missing:
         raise StoreError(
             f"{store.root}: no price store here; check --store, pass --prices PATH, or fill it "

@@ -189,7 +189,8 @@ PricesOpt = Annotated[
     Path | None,
     typer.Option(
         "--prices",
-        help="Read prices from this folder of CSVs, CSV or parquet instead of the store.",
+        help="Read prices from this folder of CSVs, CSV or parquet instead of the store "
+        "('sample': the sample of real prices shipped with bucketmap).",
     ),
 ]
 StartOpt = Annotated[

@@ -15,6 +15,8 @@ from hypothesis import settings
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_PRICES = ROOT.parent / "shared" / "prices"
 SNAPSHOT_CSV = SHARED_PRICES / "csv"
+SAMPLE_PARQUET = ROOT / "backtest" / "prices" / "data" / "sample.parquet"
+"""The price sample shipped with the package (``--prices sample``)."""
 
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.register_profile("dev", max_examples=30, deadline=None)
@@ -80,18 +82,13 @@ def tiny_universe(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def snapshot_csv() -> Path:
-    if not SNAPSHOT_CSV.is_dir():
-        pytest.skip("../shared/prices/csv is not beside the repository")
-    return SNAPSHOT_CSV
-
-
 def run_snapshot(out: Path, *extra: str) -> Path:
-    """``bucketmap run --prices ../shared/prices/csv --out OUT`` in a fresh interpreter, printing
-    to a 100-column terminal; what it printed is kept beside OUT (``OUT.stdout.txt``)."""
+    """The README's main job, ``bucketmap run --prices sample --out OUT``, in a fresh interpreter
+    printing to a 100-column terminal; what it printed is kept beside OUT (``OUT.stdout.txt``).
+    The sample ships with the package (its closes are the snapshot's own for every ticker the
+    default universes name: ``tests/backtest/test_sample.py``), so this runs on any clone."""
     proc = subprocess.run(
-        [sys.executable, "-m", "bucketmap", "run", "--prices", "../shared/prices/csv",
+        [sys.executable, "-m", "bucketmap", "run", "--prices", "sample",
          "--out", str(out), *extra],
         cwd=ROOT,
         capture_output=True,
@@ -106,7 +103,5 @@ def run_snapshot(out: Path, *extra: str) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's main job on the real snapshot, run once per test session."""
-    if not SNAPSHOT_CSV.is_dir():
-        pytest.skip("../shared/prices/csv is not beside the repository")
+    """The README's main job on the shipped sample of real prices, run once per test session."""
     return run_snapshot(tmp_path_factory.mktemp("e2e") / "demo")

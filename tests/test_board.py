@@ -21,7 +21,7 @@ from backtest.prices.store import PriceStore
 from backtest.simulation.prepare import RunOptions
 from bucketmap import api
 from tests.browser import chromium, opened
-from tests.conftest import ROOT, SNAPSHOT_CSV, TINY_BENCH, TINY_BUCKET, write_csvs
+from tests.conftest import ROOT, TINY_BENCH, TINY_BUCKET, write_csvs
 
 START, RESOLVE = "2025-01-02", "2025-06-30"
 CLAIMS = """\
@@ -250,11 +250,9 @@ def test_observations_are_recorded_and_the_latest_per_signal_shown(
 
 @pytest.fixture(scope="module")
 def snapshot_board(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    if not SNAPSHOT_CSV.is_dir():
-        pytest.skip("../shared/prices/csv is not beside the repository")
     tmp = tmp_path_factory.mktemp("board")
     proc = subprocess.run(
-        [sys.executable, "-m", "bucketmap", "board", "--prices", str(SNAPSHOT_CSV),
+        [sys.executable, "-m", "bucketmap", "board", "--prices", "sample",
          "--out", str(tmp / "board"), "--ledger", str(tmp / "ledger.jsonl")],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "COLUMNS": "100"},

@@ -253,7 +253,8 @@ def test_fetch_without_network_is_one_line(
     assert res.exit_code == 2
     assert res.stderr.strip() == (
         "error: cannot reach Yahoo Finance (no network or Yahoo refused the connection); use "
-        "`--prices PATH` or `bucketmap prices import PATH` instead"
+        "`--prices sample` (the sample shipped with bucketmap), `--prices PATH` or "
+        "`bucketmap prices import PATH` instead"
     )
 
 

@@ -40,8 +40,18 @@ def test_every_run_option_is_in_the_readme() -> None:
 
 
 def test_start_commands_and_test_command() -> None:
-    assert "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'" in README
-    assert ".venv/bin/bucketmap run --prices ../shared/prices/csv --out out/demo" in README
+    start = README.split("## Start on a fresh machine", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", start, re.S)
+    assert block is not None
+    # users install the runtime dependencies only, and run on the shipped sample
+    assert block.group(1).splitlines() == [
+        "python3 -m venv .venv && .venv/bin/pip install -e .",
+        ".venv/bin/bucketmap run --prices sample --out out/demo",
+    ]
+    assert "Python 3.11 or later" in start.split("```", 1)[0]
+    # contributors add the dev extras before the test command, as CI does
+    assert ".venv/bin/pip install -e '.[dev]'" in README
+    assert "pip install --quiet -e '.[dev]'" in (ROOT / ".ci" / "run").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = re.search(r"^\.venv/bin/python -m pytest$", ci, re.M)
     assert test_command is not None

@@ -1,4 +1,4 @@
-"""The README's main job on the real snapshot, cross-checked by an independent computation."""
+"""The README's main job on the real prices (the shipped sample of the snapshot), cross-checked by an independent computation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT, run_snapshot
+from tests.conftest import ROOT, SAMPLE_PARQUET, run_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -57,16 +57,7 @@ def test_engine_matches_an_independent_share_count_simulation(demo_run: Path) ->
     end = pd.Timestamp(results["run"]["end"])
     for bucket in ("pipes", "inference_efficiency"):  # inference holds CBRS, listed 2026-05-14
         tickers = [m["ticker"] for m in results["buckets"][bucket]["members"]]
-        prices = pd.DataFrame(
-            {
-                t: pd.read_csv(
-                    ROOT.parent / "shared" / "prices" / "csv" / f"{t}.csv",
-                    index_col="Date",
-                    parse_dates=True,
-                )["Close"]
-                for t in tickers
-            }
-        ).loc[start:end]
+        prices = snapshot_closes(tickers).loc[start:end]
         ref = reference_bucket_returns(prices)
         got = returns[bucket].loc[ref.index]
         assert np.max(np.abs(got.to_numpy() - ref.to_numpy())) < 1e-9, bucket
@@ -101,16 +92,10 @@ def test_late_listing_is_reported_and_never_back_filled(demo_run: Path) -> None:
 
 
 def snapshot_closes(tickers: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            t: pd.read_csv(
-                ROOT.parent / "shared" / "prices" / "csv" / f"{t}.csv",
-                index_col="Date",
-                parse_dates=True,
-            )["Close"]
-            for t in tickers
-        }
-    )
+    """The closes the run read, by plain pandas: the shipped sample's wide parquet (its values are
+    the snapshot CSVs', tests/backtest/test_sample.py), each ticker from its first price on."""
+    wide = pd.read_parquet(SAMPLE_PARQUET)
+    return pd.DataFrame({t: wide[t].dropna() for t in tickers})
 
 
 def test_windows_and_contributions_recompute_from_the_csv_files(demo_run: Path) -> None:

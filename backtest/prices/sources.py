@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from backtest.prices.sample import resolve_sample
 from buckets.errors import FetchError, PriceDataError
 from buckets.fileio import NotARegularFile, ensure_regular_file
 from buckets.models import TICKER_PATTERN
@@ -448,8 +449,10 @@ def read_price_path(
 
     With ``tickers`` only those are read (absent ones are simply not in the result); with None,
     everything in the path. With ``problems`` a series that fails validation is recorded there
-    and skipped (for imports); without, the first problem is raised (for runs).
+    and skipped (for imports); without, the first problem is raised (for runs). The word
+    ``sample`` names the sample shipped with the package (:mod:`backtest.prices.sample`).
     """
+    path = resolve_sample(path)
     if path.is_dir():
         return read_price_folder(path, tickers, problems=problems)
     if not path.exists():
@@ -641,7 +644,8 @@ class YahooSource:
             if any(marker in reasons for marker in _NETWORK_MARKERS):
                 raise FetchError(
                     "cannot reach Yahoo Finance (no network or Yahoo refused the connection); "
-                    "use `--prices PATH` or `bucketmap prices import PATH` instead"
+                    "use `--prices sample` (the sample shipped with bucketmap), `--prices PATH` "
+                    "or `bucketmap prices import PATH` instead"
                 )
         return outcome
 

@@ -11,11 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtest.prices.sources import YahooSource
+from backtest.prices.sources import YahooSource, read_price_path
 from backtest.prices.store import PriceStore
 from bucketmap.api import fetch_prices
 from buckets.errors import FetchError
-from tests.conftest import SNAPSHOT_CSV
 from tests.yahoo_replay import YahooReplay, replay_session
 
 START = dt.date(2026, 6, 1)
@@ -46,8 +45,8 @@ def source(replay: YahooReplay) -> YahooSource:
 
 
 def snapshot(ticker: str) -> pd.Series:
-    s = pd.read_csv(SNAPSHOT_CSV / f"{ticker}.csv", index_col="Date", parse_dates=True)["Close"]
-    return s.loc["2026-06-18":]
+    """The closes the recordings were made from (the snapshot's, as the shipped sample has them)."""
+    return read_price_path(Path("sample"), [ticker])[ticker].loc["2026-06-18":]
 
 
 def test_yfinance_parses_the_replayed_adjusted_closes(replay: YahooReplay, tmp_path: Path) -> None:

@@ -125,12 +125,12 @@ def test_a_sweep_adds_its_box_plot_and_table(demo_run: Path, tmp_path: Path) -> 
     import subprocess
     import sys
 
-    from tests.conftest import ROOT, SNAPSHOT_CSV
+    from tests.conftest import ROOT
 
     folder = tmp_path / "run"
     shutil.copytree(demo_run, folder)
     proc = subprocess.run(
-        [sys.executable, "-m", "bucketmap", "sweep", "--prices", str(SNAPSHOT_CSV),
+        [sys.executable, "-m", "bucketmap", "sweep", "--prices", "sample",
          "--out", str(folder), "--shifts", "0,5", "--rebalance", "monthly"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
