@@ -59,6 +59,7 @@ from bucketmap import __version__
 from buckets.errors import PriceDataError, ResultsError, RunConfigError, StoreError
 from buckets.files import CLAIMS_FILE, load_universe
 from buckets.models import SweepGrid, Universe
+from buckets.select import select_universe
 from reports.board import render_board
 from reports.exports import (
     BOARD_HTML,
@@ -94,6 +95,15 @@ from reports.page import render_report
 from reports.summary import summary_markdown
 
 DEFAULT_FETCH_START = dt.date(2015, 1, 1)
+
+
+def run_universe(universes: Path, options: RunOptions) -> Universe:
+    """The universe files of ``universes`` as a run with ``options`` uses them: only
+    ``options.buckets`` (when given) and, with ``verified_only``, only buckets with a verified
+    member (:func:`buckets.select.select_universe`; what is left out is in its warnings)."""
+    return select_universe(
+        load_universe(universes), options.buckets, verified_only=options.verified_only
+    )
 
 
 @dataclass
@@ -164,11 +174,86 @@ def _prepared_run(
 
 @dataclass
 class RunJob:
-    """What ``run`` computed: the backtest and the claims, and notes for the user."""
+    """What ``run`` computed: the backtest and the claims, what they started from, and notes for
+    the user."""
 
     output: RunOutput
     claims: ClaimsOutput
+    prepared: PreparedRun
+    claim_options: ClaimOptions
     notes: list[str] = field(default_factory=list)
+
+
+def compute_run(
+    universes: Path,
+    options: RunOptions,
+    *,
+    claim_options: ClaimOptions | None = None,
+    prices: Path | None = None,
+    store: PriceStore | None = None,
+    fetch_missing: bool = True,
+    yahoo: YahooSource | None = None,
+) -> RunJob:
+    """The main job's numbers, nothing written: backtest every bucket of ``universes`` (as
+    :func:`run_universe` selects them) and test its claims, under a new run id."""
+    claim_options = claim_options or ClaimOptions()
+    universe = run_universe(universes, options)
+    prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
+    require_claim_prices(prepared, universe.claims)
+    output = simulate_run(prepared, version=__version__)
+    claims = check_claims(prepared, output.returns, claim_options)
+    run_id = new_run_id()
+    output.result = output.result.model_copy(
+        update={"run": output.result.run.model_copy(update={"run_id": run_id})}
+    )
+    claims.result = claims.result.model_copy(update={"run_id": run_id})
+    return RunJob(output, claims, prepared, claim_options)
+
+
+def run_files(job: RunJob) -> dict[str, str]:
+    """The run's files (name → content) as :func:`save_run` writes them, ``manifest.json``
+    aside."""
+    output, claims = job.output, job.claims
+    return {
+        RESULTS_JSON: results_json(output.result),
+        CLAIMS_JSON: claims_json(claims.result),
+        RETURNS_CSV: returns_csv(claims.returns),
+        VARIANTS_CSV: returns_csv(claims.variants),
+        WEIGHTS_CSV: weights_csv(output.weights),
+        CONTRIBUTIONS_CSV: output.contributions.to_csv(index=False, lineterminator="\n"),
+        REPORT_HTML: render_report(output.result, claims.returns, claims.result, None),
+        SUMMARY_MD: summary_markdown(output.result, claims.result, None),
+    }
+
+
+def save_run(
+    job: RunJob,
+    out: Path,
+    *,
+    store: PriceStore | None = None,
+    ledger: Path | None = None,
+    record: bool = True,
+) -> list[Path]:
+    """Write a computed run's files to ``out`` atomically (``manifest.json`` last: the run's id
+    and every file's checksum) and, with ``record``, append each claim's state on the data's
+    last day, and any resolution now due, to the ledger (``ledger``, else
+    :func:`default_ledger_path` of ``store``). Notes for the user are added to ``job.notes``."""
+    claims = job.claims
+    if (out / SWEEP_JSON).exists():
+        job.notes.append(
+            f"{out / SWEEP_JSON} is from an earlier run and is not drawn in this run's report; "
+            f"run `bucketmap sweep --out {out}` again to draw one"
+        )
+    files = run_files(job)
+    book = Ledger(ledger or default_ledger_path(store)) if record else None
+    read = book.read() if book is not None else None
+    written = write_run_files(out, files, job.output.result.run.run_id)
+    if book is not None and read is not None and claims.history:
+        last = claims.history[-1]
+        records = ledger_records(job.prepared, claims.returns, last, "run", read, job.claim_options)
+        book.append(records)
+        job.notes.append(f"recorded {len(last)} claims in {book.path}")
+    return written
 
 
 def run(
@@ -184,8 +269,7 @@ def run(
     ledger: Path | None = None,
     record: bool = True,
 ) -> tuple[RunJob, list[Path]]:
-    """The main job: backtest every bucket of ``universes``, test its claims, and write the run's
-    files to ``out``.
+    """The main job: :func:`compute_run`, then :func:`save_run` to ``out``.
 
     Everything is computed before anything is written; the files are then written atomically
     (``results.json``, ``claims.json``, ``returns.csv``, ``variants.csv``, ``weights.csv``,
@@ -196,43 +280,16 @@ def run(
     With ``record`` (the default), each claim's state on the data's last day, and any resolution
     now due, is then appended to the ledger (``ledger``, else :func:`default_ledger_path`).
     """
-    universe = load_universe(universes)
-    prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
-    require_claim_prices(prepared, universe.claims)
-    output = simulate_run(prepared, version=__version__)
-    claims = check_claims(prepared, output.returns, claim_options)
-    run_id = new_run_id()
-    output.result = output.result.model_copy(
-        update={"run": output.result.run.model_copy(update={"run_id": run_id})}
+    job = compute_run(
+        universes,
+        options,
+        claim_options=claim_options,
+        prices=prices,
+        store=store,
+        fetch_missing=fetch_missing,
+        yahoo=yahoo,
     )
-    claims.result = claims.result.model_copy(update={"run_id": run_id})
-    notes = []
-    if (out / SWEEP_JSON).exists():
-        notes.append(
-            f"{out / SWEEP_JSON} is from an earlier run and is not drawn in this run's report; "
-            f"run `bucketmap sweep --out {out}` again to draw one"
-        )
-    files = {
-        RESULTS_JSON: results_json(output.result),
-        CLAIMS_JSON: claims_json(claims.result),
-        RETURNS_CSV: returns_csv(claims.returns),
-        VARIANTS_CSV: returns_csv(claims.variants),
-        WEIGHTS_CSV: weights_csv(output.weights),
-        CONTRIBUTIONS_CSV: output.contributions.to_csv(index=False, lineterminator="\n"),
-        REPORT_HTML: render_report(output.result, claims.returns, claims.result, None),
-        SUMMARY_MD: summary_markdown(output.result, claims.result, None),
-    }
-    book = Ledger(ledger or default_ledger_path(store)) if record else None
-    read = book.read() if book is not None else None
-    written = write_run_files(out, files, run_id)
-    if book is not None and read is not None and claims.history:
-        last = claims.history[-1]
-        records = ledger_records(
-            prepared, claims.returns, last, "run", read, claim_options or ClaimOptions()
-        )
-        book.append(records)
-        notes.append(f"recorded {len(last)} claims in {book.path}")
-    return RunJob(output, claims, notes), written
+    return job, save_run(job, out, store=store, ledger=ledger, record=record)
 
 
 @dataclass
@@ -334,7 +391,7 @@ def sweep(
         raise RunConfigError(
             f"--chunk-columns {chunk_columns}: from 1 to {MAX_CHUNK_COLUMNS:,} member columns"
         )
-    universe = load_universe(universes)
+    universe = run_universe(universes, options)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     size = sweep_size(prepared, grid, chunk_columns)
     if size.variants > SWEEP_CONFIRM_VARIANTS and not confirm:
@@ -380,7 +437,7 @@ def check_claims_job(
 ) -> tuple[ClaimsOutput, list[Path]]:
     """Test the claims of ``universes`` (those named in ``only``, or all) and write
     ``claims.json`` with the series its numbers come from (``returns.csv``, ``variants.csv``)."""
-    universe = load_universe(universes)
+    universe = run_universe(universes, options)
     known = [c.id for c in universe.claims]
     unknown = [c for c in only if c not in known]
     if unknown:
@@ -621,7 +678,7 @@ def claims_history_job(
     """Every claim as of the end of each week since the first claim's start, from the prices up
     to that day only; writes ``claims_history.csv`` to ``out``."""
     claim_options = claim_options or ClaimOptions()
-    universe = load_universe(universes)
+    universe = run_universe(universes, options)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     require_claim_prices(prepared, universe.claims)
     series = _claim_series(prepared)
@@ -657,7 +714,7 @@ def board(
     the last board; writes ``board.json`` and ``board.html`` to ``out``, then (for the data's
     last day) appends each claim's record, and any resolution now due, to the ledger."""
     claim_options = claim_options or ClaimOptions()
-    universe = load_universe(universes)
+    universe = run_universe(universes, options)
     store = store or PriceStore(default_store_path())
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     require_claim_prices(prepared, universe.claims)

@@ -420,6 +420,9 @@ class Universe(_Model):
     buckets: dict[str, Bucket]
     benchmarks: list[str]
     claims: list[Claim] = Field(default_factory=list)
+    left_out: list[str] = Field(default_factory=list)
+    """What a selection (``--bucket``, ``--verified-only``: :mod:`buckets.select`) left out of
+    the universe's files, one line each."""
 
     @model_validator(mode="after")
     def _cross_references(self) -> Self:
@@ -448,8 +451,10 @@ class Universe(_Model):
         return {t: names for t, names in holders.items() if len(names) > 1}
 
     def warnings(self) -> list[str]:
-        """Things that are allowed but worth saying: overlaps, custom weights not summing to 1."""
-        out = [
+        """Things that are allowed but worth saying: what a selection left out, overlaps, custom
+        weights not summing to 1."""
+        out = list(self.left_out)
+        out += [
             f"{ticker} is in more than one long bucket ({', '.join(names)})"
             for ticker, names in sorted(self._shared_long_tickers().items())
         ]

@@ -187,8 +187,11 @@ class Charts:
 
     def __init__(self) -> None:
         self.count = 0
+        self.figures: dict[str, Any] = {}
+        """Every figure drawn, by chart name (the page's ``chart-NAME`` id without ``chart-``)."""
 
     def html(self, fig: Any, name: str) -> str:
+        self.figures[name] = fig
         spec = fig.to_plotly_json()
         layout = spec.get("layout", {})
         layout.pop("template", None)  # one shared template for the page (:meth:`script`)
@@ -700,11 +703,13 @@ def render_report(
     returns: pd.DataFrame,
     claims: ClaimsResult | None = None,
     sweep: SweepResult | None = None,
+    *,
+    charts: Charts | None = None,
 ) -> str:
     """The whole page as one HTML string (plotly.js embedded, so it opens offline).
 
     ``returns`` is ``returns.csv``; ``claims`` is ``claims.json`` and ``sweep`` ``sweep.json``
-    when there are.
+    when there are. ``charts``, when given, collects the page's figures (:func:`report_figures`).
     """
     from plotly.offline import get_plotlyjs
 
@@ -718,7 +723,7 @@ def render_report(
     )
     series = [c for c in returns.columns if c in result.buckets or c in result.benchmarks]
     shown = returns[series]
-    charts = Charts()
+    charts = charts if charts is not None else Charts()
     growth = charts.html(growth_figure(shown, pd.Timestamp(run.start), palette, result.claims),
                          "growth")  # fmt: skip
     drawdowns = charts.html(drawdown_figure(shown, palette, result.claims), "drawdown")
@@ -823,3 +828,18 @@ at its first price (never back-filled).</p>
 {charts.script()}
 </body></html>
 """
+
+
+def report_figures(
+    result: RunResult,
+    returns: pd.DataFrame,
+    claims: ClaimsResult | None = None,
+    sweep: SweepResult | None = None,
+) -> dict[str, Any]:
+    """The report's plotly figures, by chart name (``growth``, ``drawdown``, ``rolling``,
+    ``claim-K-ratio``/``-path``/``-loo``/``-grid`` for the K-th claim of ``claims.json``,
+    ``tear-K-monthly``/``-yearly``/``-beta`` for the K-th bucket, ``contributions``, ``hedge``,
+    ``sweep``): the very figures :func:`render_report` draws."""
+    charts = Charts()
+    render_report(result, returns, claims, sweep, charts=charts)
+    return charts.figures

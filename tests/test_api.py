@@ -32,13 +32,27 @@ def test_exact_public_api() -> None:
             "Rebalance",
             "ResultsError",
             "RunConfigError",
+            "RunResults",
             "StoreError",
             "UniverseError",
             "UniverseErrors",
             "Weighting",
             "__version__",
+            "run",
         ]
     )
+
+
+def test_importing_bucketmap_stays_light() -> None:
+    # bucketmap.run and RunResults load the engine on first use, not on `import bucketmap`
+    import subprocess
+    import sys
+
+    code = "import sys, bucketmap; print(sorted(m for m in ('vectorbt', 'pandas', 'bucketmap.api') if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+    assert bucketmap.RunResults.__module__ == "bucketmap.notebook"
 
 
 @pytest.mark.parametrize("package", OURS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +25,9 @@ from buckets.errors import PriceDataError, RunConfigError
 from buckets.models import Claim, Universe
 
 DEFAULT_START = dt.date(2023, 1, 1)
+WINDOW_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}")
+"""A custom window's name: a letter or ``_``, then letters, digits, ``_`` or ``-`` (≤ 40)."""
+RESERVED_WINDOWS = ("whole", "pre", "post")
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,23 @@ class RunOptions:
     """Where ``pre`` and ``post`` split; default: the earliest claim start."""
     windows: Mapping[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
     """Custom analysis windows: name → (start, end)."""
+    buckets: tuple[str, ...] = ()
+    """Run only these buckets (with the benchmark buckets and what their claims need); empty:
+    every bucket (:func:`buckets.select.select_universe`)."""
 
     def __post_init__(self) -> None:
         """Bounds every caller gets, not only the CLI: RunConfigError naming the option."""
+        if self.end is not None and self.end <= self.start:
+            raise RunConfigError(f"--end {self.end} is not after --start {self.start}")
+        for name, (w_start, w_end) in self.windows.items():
+            given = f"--window {name}={w_start}:{w_end}"
+            if not WINDOW_NAME.fullmatch(name) or name in RESERVED_WINDOWS:
+                raise RunConfigError(
+                    f"{given}: a window's name starts with a letter or _ and has letters, "
+                    "digits, _ or - (at most 40), and is not whole, pre or post"
+                )
+            if w_end <= w_start:
+                raise RunConfigError(f"{given}: {w_end} is not after {w_start}")
         if not (math.isfinite(self.cost_bps) and 0 <= self.cost_bps < MAX_COST_BPS):
             raise RunConfigError(
                 f"--cost-bps {self.cost_bps:g}: costs are a finite number of basis points from 0 "
