@@ -1056,6 +1056,51 @@ def universes_list(universes: UniversesOpt = Path("universes")) -> None:
             _echo(f"warning: {warning}", err=True)
 
 
+@universes_app.command("status")
+def universes_status(universes: UniversesOpt = Path("universes")) -> None:
+    """What a run uses now and what --verified-only would run: buckets with their verified
+    members, and the claims it would keep or leave out (and why)."""
+    with _errors_to_exit():
+        from buckets.files import load_universe
+        from buckets.select import claim_buckets, verified_only_view
+
+        universe = load_universe(universes)
+        chosen, left_out = verified_only_view(universe)
+        kept = set(chosen.buckets) if chosen is not None else set()
+        table = _table(title=f"universe {universes}: what --verified-only would run")
+        for col in ("bucket", "side", "verified", "usable", "--verified-only"):
+            table.add_column(col, justify="left" if col in ("bucket", "side") else "right")
+        for name, bucket in universe.buckets.items():
+            verified = len(bucket.tickers(verified_only=True))
+            table.add_row(
+                name,
+                bucket.side.value,
+                str(verified),
+                str(len(bucket.tickers())),
+                f"runs {verified}" if name in kept else "left out",
+            )
+        _console().print(table)
+        claims = _table(title="claims")
+        for col in ("claim", "needs buckets", "--verified-only"):
+            claims.add_column(col, overflow="fold")
+        ran = {c.id for c in chosen.claims} if chosen is not None else set()
+        why = {
+            line.split()[1]: line.split(" left out: ", 1)[1]
+            for line in left_out
+            if line.startswith("claim ")
+        }
+        for claim in universe.claims:
+            reason = why.get(claim.id, "no bucket would run")
+            claims.add_row(
+                claim.id,
+                ", ".join(claim_buckets(claim)),
+                "runs" if claim.id in ran else f"left out: {reason}",
+            )
+        _console().print(claims)
+        if chosen is None:
+            _echo(left_out[0])
+
+
 @universes_app.command("show")
 def universes_show(
     bucket: Annotated[str, typer.Argument(help="Bucket name.")],
@@ -1093,6 +1138,8 @@ def universes_show(
 
 def _print_edit(result: EditResult) -> None:
     _echo(f"{result.summary} ({result.path})")
+    for warning in result.warnings:
+        _echo(f"warning: {warning}", err=True)
     if not result.layout_kept:
         _echo(
             f"warning: {result.path}: the edit could not be fitted into the file's own layout; "
@@ -1104,8 +1151,10 @@ def _print_edit(result: EditResult) -> None:
 @universes_app.command("verify")
 def universes_verify(
     bucket: Annotated[str, typer.Argument(help="Bucket name.")],
-    ticker: Annotated[str, typer.Argument(help="Member to verify.")],
-    by: Annotated[str, typer.Option("--by", help="Who verified it.")],
+    tickers: Annotated[
+        list[str], typer.Argument(metavar="TICKER", help="Members to verify (one or more).")
+    ],
+    by: Annotated[str, typer.Option("--by", help="Who verified them.")],
     evidence: Annotated[
         str | None, typer.Option("--evidence", help="What it was checked against (text or URL).")
     ] = None,
@@ -1115,26 +1164,35 @@ def universes_verify(
     ] = None,
     universes: UniversesOpt = Path("universes"),
 ) -> None:
-    """Mark a member verified (who, when, on what evidence); the file keeps its comments."""
+    """Mark members verified (who, when, on what evidence), in one write: all or none. A rejected
+    member loses its rejected_* fields; the file keeps its comments."""
     with _errors_to_exit():
-        from buckets.edit import verify_member
+        from buckets.edit import verify_members
 
-        result = verify_member(universes, bucket, ticker, by=by, on=_date(on), evidence=evidence)
+        result = verify_members(universes, bucket, tickers, by=by, on=_date(on), evidence=evidence)
         _print_edit(result)
 
 
 @universes_app.command("reject")
 def universes_reject(
     bucket: Annotated[str, typer.Argument(help="Bucket name.")],
-    ticker: Annotated[str, typer.Argument(help="Member to reject.")],
-    why: Annotated[str, typer.Option("--why", help="Why it does not belong.")],
+    tickers: Annotated[
+        list[str], typer.Argument(metavar="TICKER", help="Members to reject (one or more).")
+    ],
+    why: Annotated[str, typer.Option("--why", help="Why they do not belong.")],
+    by: Annotated[str, typer.Option("--by", help="Who rejected them.")],
+    on: Annotated[
+        dt.datetime | None,
+        typer.Option("--on", formats=DateFormats, help="Date rejected (default: today)."),
+    ] = None,
     universes: UniversesOpt = Path("universes"),
 ) -> None:
-    """Mark a member rejected: it stays in the file, and leaves every backtest."""
+    """Mark members rejected (why, who, when), in one write: all or none. They stay in the file
+    and leave every backtest; a verified member loses verified_by, verified_on and evidence."""
     with _errors_to_exit():
-        from buckets.edit import reject_member
+        from buckets.edit import reject_members
 
-        result = reject_member(universes, bucket, ticker, why=why)
+        result = reject_members(universes, bucket, tickers, why=why, by=by, on=_date(on))
         _print_edit(result)
 
 
@@ -1145,7 +1203,8 @@ def universes_add(
     why: Annotated[str, typer.Option("--why", help="Rationale: why it belongs.")],
     universes: UniversesOpt = Path("universes"),
 ) -> None:
-    """Add a ticker to a bucket as a proposed member."""
+    """Add a ticker to a bucket as a proposed member (a warning when it is now in another long
+    bucket too)."""
     with _errors_to_exit():
         from buckets.edit import add_member
 
@@ -1179,5 +1238,14 @@ def _console() -> Console:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    The objects still alive when a command ends (a run's frames, the imported libraries) are
+    frozen out of the garbage collector first, so the interpreter's exit does not walk them
+    again: 0.7-1.0 s less at the end of a run or a board on this machine."""
+    import gc
+
+    try:
+        app()
+    finally:
+        gc.freeze()

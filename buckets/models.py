@@ -104,11 +104,29 @@ class Side(StrEnum):
     context = "context"
 
 
+STATUS_FIELDS: dict[Status, tuple[str, ...]] = {
+    Status.proposed: (),
+    Status.verified: ("verified_by", "verified_on", "evidence"),
+    Status.rejected: ("rejected_why", "rejected_by", "rejected_on"),
+}
+"""The member fields that belong to each status; a member may carry only its own status's."""
+
+
+def status_fields_other_than(status: Status) -> tuple[str, ...]:
+    """The fields of every status but ``status``, in :data:`STATUS_FIELDS` order: those a member
+    of that status must not carry (and an edit to that status removes)."""
+    return tuple(f for s, fields in STATUS_FIELDS.items() if s is not status for f in fields)
+
+
 class Member(_Model):
     """One ticker of a bucket, with why it is there and who checked it.
 
-    A ``verified`` member names who verified it and when; a ``rejected`` one says why. ``weight``
-    is a non-negative number used by custom weighting (normalised to sum 1 within the bucket).
+    A ``verified`` member names who verified it and when (``verified_by``, ``verified_on``, and
+    may carry ``evidence``); a ``rejected`` one says why (``rejected_why``, and may say who and
+    when: ``rejected_by``, ``rejected_on``). A member carries only its own status's fields: a
+    proposed member none of them, a verified one no ``rejected_*``, a rejected one no
+    ``verified_by``/``verified_on``/``evidence``. ``weight`` is a non-negative number used by
+    custom weighting (normalised to sum 1 within the bucket).
     """
 
     ticker: Ticker
@@ -120,6 +138,8 @@ class Member(_Model):
     verified_on: dt.date | None = None
     evidence: str | None = None
     rejected_why: str | None = None
+    rejected_by: str | None = None
+    rejected_on: dt.date | None = None
 
     @model_validator(mode="after")
     def _status_fields(self) -> Self:
@@ -130,6 +150,15 @@ class Member(_Model):
                 raise ValueError("a verified member needs verified_on (the date it was checked)")
         if self.status is Status.rejected and not self.rejected_why:
             raise ValueError("a rejected member needs rejected_why (why it was dropped)")
+        foreign = [f for f in status_fields_other_than(self.status) if getattr(self, f) is not None]
+        if foreign:
+            owners = [s.value for s, fields in STATUS_FIELDS.items() if set(fields) & set(foreign)]
+            one = len(foreign) == 1
+            raise ValueError(
+                f"a {self.status.value} member cannot have {', '.join(foreign)} "
+                f"({'a field' if one else 'fields'} of a {' or '.join(owners)} member); "
+                f"remove {'it' if one else 'them'}"
+            )
         return self
 
     @property

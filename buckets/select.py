@@ -124,3 +124,13 @@ def select_universe(
         claims=claims,
         left_out=[*universe.left_out, *notes],
     )
+
+
+def verified_only_view(universe: Universe) -> tuple[Universe | None, list[str]]:
+    """What ``--verified-only`` would run of ``universe`` (None: nothing, no bucket has a
+    verified member) and the lines saying what it would leave out."""
+    try:
+        chosen = select_universe(universe, verified_only=True)
+    except RunConfigError as exc:
+        return None, [str(exc)]
+    return chosen, list(chosen.left_out)

@@ -304,6 +304,8 @@ def test_verify_workflow_from_the_command_line(
         "AAA",
         "--why",
         "changed my mind",
+        "--by",
+        "bo",
         "--universes",
         str(tiny_universe),
     )

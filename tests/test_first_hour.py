@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -235,3 +236,63 @@ def test_the_cli_and_the_api_write_the_same_numbers(tiny_universe: Path, tiny_pr
         bucketmap.run(tiny_universe, prices=tiny_prices, start="2024-01-30", end="2024-01-02")
     with pytest.raises(bucketmap.RunConfigError, match="'sometimes' is not a valid Rebalance"):
         bucketmap.run(tiny_universe, prices=tiny_prices, rebalance="sometimes")
+
+
+def test_universes_status_shows_what_verified_only_would_run(tmp_path: Path) -> None:
+    universes = _copy_universes(tmp_path)
+
+    def status() -> list[str]:
+        res = runner.invoke(app, ["universes", "status", "--universes", str(universes)])
+        assert res.exit_code == 0, res.output
+        return [" ".join(line.strip("│┃ ").split()) for line in res.stdout.splitlines()]
+
+    before = status()
+    assert before[-1].startswith("--verified-only: no bucket has a verified member")
+    assert not any(line.endswith(" runs") for line in before)
+    res = runner.invoke(app, ["universes", "verify", "pipes", "ANET", "--by", "ana",
+                              "--universes", str(universes)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    after = status()
+    assert any(re.fullmatch(r"pipes │ long │ 1 │ 16 │ runs 1", line) for line in after), after
+    assert any(re.fullmatch(r"power │ context │ 0 │ 7 │ left out", line) for line in after)
+    assert any(re.fullmatch(r"physical-limit-pipes │ pipes │ runs", line) for line in after)
+    assert any(
+        line == "physical-limit-power │ power │ left out: bucket power is left out"
+        for line in after
+    ), after
+
+
+def test_the_readme_verify_walkthrough_runs_line_by_line(tmp_path: Path) -> None:
+    """Every command of README's "Verifying a universe" block, in order, on a copy of
+    universes/ (the working folder is the copy's parent): each succeeds and does what it says."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Verifying a universe", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block is not None
+    commands = [line.split("  #")[0].strip() for line in block.group(1).splitlines()]
+    assert (
+        commands[-1] == ".venv/bin/bucketmap run --prices sample --out out/verified --verified-only"
+    )
+    universes = _copy_universes(tmp_path)
+    for command in commands:
+        assert command.startswith(".venv/bin/bucketmap ")
+        args = shlex.split(command)[1:]
+        proc = subprocess.run(
+            [sys.executable, "-m", "bucketmap", *args],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600,
+            env={**os.environ, "COLUMNS": "100", "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        assert proc.returncode == 0, (command, proc.stderr)
+        if args[:2] == ["universes", "add"]:
+            assert "warning: MRVL is in more than one long bucket" in proc.stderr
+    from buckets.files import load_bucket
+
+    pipes = {m.ticker: m for m in load_bucket(universes / "pipes.yaml").members}
+    assert pipes["ANET"].status.value == pipes["CIEN"].status.value == "verified"
+    assert pipes["ANET"].verified_by == "ana" and pipes["ANET"].evidence
+    assert pipes["AAOI"].status.value == "rejected" and pipes["AAOI"].rejected_by == "ana"
+    assert pipes["MRVL"].status.value == "proposed"
+    results = json.loads((tmp_path / "out" / "verified" / "results.json").read_text())
+    assert list(results["buckets"]) == ["pipes"]
+    used = [m["ticker"] for m in results["buckets"]["pipes"]["members"] if m["used"]]
+    assert used == ["ANET", "CIEN"]

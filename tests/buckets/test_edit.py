@@ -69,10 +69,13 @@ def test_verify_a_member_without_status_key_inserts_it_at_the_end(folder: Path) 
 
 
 def test_reject_and_add(folder: Path) -> None:
-    reject_member(folder, "duo", "AAA", why="not a pure play")
+    reject_member(folder, "duo", "AAA", why="not a pure play", by="bo", on=dt.date(2026, 3, 4))
     add_member(folder, "duo", "ddd", why="new idea")
     text = (folder / "duo.yaml").read_text()
-    assert "  - ticker: AAA\n    status: rejected\n    rejected_why: not a pure play\n" in text
+    assert (
+        "  - ticker: AAA\n    status: rejected\n    rejected_why: not a pure play\n"
+        "    rejected_by: bo\n    rejected_on: 2026-03-04\n" in text
+    )
     assert text.endswith("  - ticker: DDD\n    status: proposed\n    rationale: new idea\n")
     assert text.startswith("# Header comment: why this bucket exists.\nside: long   # inline")
     bucket = load_universe(folder).buckets["duo"]
@@ -95,8 +98,12 @@ def test_reject_and_add(folder: Path) -> None:
             "verified_by: say who verified it (--by NAME)",
         ),
         (
-            lambda f: reject_member(f, "duo", "AAA", why=""),
+            lambda f: reject_member(f, "duo", "AAA", why="", by="ana"),
             "rejected_why: say why it is rejected (--why TEXT)",
+        ),
+        (
+            lambda f: reject_member(f, "duo", "AAA", why="x", by=" "),
+            "rejected_by: say who rejected it (--by NAME)",
         ),
         (
             lambda f: add_member(f, "duo", "AAA", why="x"),
@@ -223,11 +230,13 @@ def test_an_edit_never_reaches_members_that_share_fields_through_a_merge_key(
     )
     assert (folder / "duo.yaml").read_text() == MERGED
     # BBB merges the fields: its own mapping gets the change, AAA and CCC keep theirs
-    reject_member(folder, "duo", "BBB", why="too small")
+    reject_member(folder, "duo", "BBB", why="too small", by="bo", on=dt.date(2026, 1, 3))
     statuses = [(m.ticker, m.status.value) for m in load_universe(folder).buckets["duo"].members]
     assert statuses == [("AAA", "proposed"), ("BBB", "rejected"), ("CCC", "proposed")]
     assert (folder / "duo.yaml").read_text() == MERGED.replace(
-        "    ticker: BBB\n", "    ticker: BBB\n    status: rejected\n    rejected_why: too small\n"
+        "    ticker: BBB\n",
+        "    ticker: BBB\n    status: rejected\n    rejected_why: too small\n"
+        "    rejected_by: bo\n    rejected_on: 2026-01-03\n",
     )
 
 
