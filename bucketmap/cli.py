@@ -279,9 +279,6 @@ def _run_options(
     cost_bps: float,
     verified_only: bool,
     max_missing: float,
-    claim_date: dt.datetime | None = None,
-    windows: list[str] | None = None,
-    buckets: list[str] | None = None,
 ) -> RunOptions:
     from backtest.simulation.prepare import RunOptions
 
@@ -293,9 +290,6 @@ def _run_options(
         cost_bps=cost_bps,
         verified_only=verified_only,
         max_missing=max_missing,
-        claim_date=_date(claim_date),
-        windows=dict(_parse_window(w) for w in windows or []),
-        buckets=tuple(dict.fromkeys(b.strip() for b in buckets or [])),
     )
 
 

@@ -72,6 +72,19 @@ benchmarks:
 """
 
 
+TINY_DATES = ["2024-01-30", "2024-01-31", "2024-02-15", "2024-02-29", "2024-03-15", "2024-03-28"]
+
+
+@pytest.fixture
+def tiny_prices(tmp_path: Path) -> Path:
+    """A folder of CSVs for the tiny universe: AAA doubles twice, BBB flat, SPY +10% once (see
+    test_engine for the bucket's arithmetic)."""
+    p = frame(
+        TINY_DATES, AAA=[10, 10, 15, 20, 20, 40], BBB=[5] * 6, SPY=[100, 100, 100, 110, 110, 110]
+    )
+    return write_csvs(tmp_path / "prices", p)
+
+
 @pytest.fixture
 def tiny_universe(tmp_path: Path) -> Path:
     """A universe folder with one long bucket (AAA, BBB) and benchmark SPY."""

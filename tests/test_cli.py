@@ -10,18 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bucketmap.cli import app
-from tests.conftest import frame, write_csvs
 
 runner = CliRunner()
-
-DATES = ["2024-01-30", "2024-01-31", "2024-02-15", "2024-02-29", "2024-03-15", "2024-03-28"]
-
-
-@pytest.fixture
-def tiny_prices(tmp_path: Path) -> Path:
-    # AAA doubles twice, BBB flat, SPY +10% once (see test_engine for the bucket's arithmetic)
-    p = frame(DATES, AAA=[10, 10, 15, 20, 20, 40], BBB=[5] * 6, SPY=[100, 100, 100, 110, 110, 110])
-    return write_csvs(tmp_path / "prices", p)
 
 
 def invoke(*args: str) -> object:

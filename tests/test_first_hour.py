@@ -21,16 +21,9 @@ from typer.testing import CliRunner
 import bucketmap
 from bucketmap.cli import app
 from reports.exports import read_returns_csv
-from tests.conftest import ROOT, frame, write_csvs
+from tests.conftest import ROOT
 
 runner = CliRunner()
-DATES = ["2024-01-30", "2024-01-31", "2024-02-15", "2024-02-29", "2024-03-15", "2024-03-28"]
-
-
-@pytest.fixture
-def tiny_prices(tmp_path: Path) -> Path:
-    p = frame(DATES, AAA=[10, 10, 15, 20, 20, 40], BBB=[5] * 6, SPY=[100, 100, 100, 110, 110, 110])
-    return write_csvs(tmp_path / "prices", p)
 
 
 def _cli(*args: str, columns: int = 100) -> subprocess.CompletedProcess[str]:
