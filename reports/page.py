@@ -698,6 +698,12 @@ def sweep_section(sweep: SweepResult) -> str:
     return f'<p class="meta">{_e(how)}</p>{table}'
 
 
+def _all_verified(count: int) -> str:
+    if count == 1:
+        return "The one member used in this run is verified."
+    return f"All {count} members used in this run are verified."
+
+
 def render_report(
     result: RunResult,
     returns: pd.DataFrame,
@@ -770,8 +776,15 @@ def render_report(
         "not verified (status proposed): treat every figure as provisional until they are, or "
         "rerun with --verified-only.</p>"
         if unverified
-        else f'<p class="banner ok">All {len(used)} members used in this run are verified.</p>'
+        else f'<p class="banner ok">{_all_verified(len(used))}</p>'
     )
+    # --bucket / --verified-only left part of the universe out: said at the top, listed below
+    left_out = [x for x in run.warnings if " left out" in x]
+    if left_out:
+        banner += (
+            f'<p class="banner">This run left part of the universe out ({len(left_out)} '
+            f'line{"s" if len(left_out) > 1 else ""}: <a href="#warnings">Warnings</a>).</p>'
+        )
     limitations = "".join(f"<li>{_e(x)}</li>" for x in run.limitations)
     warnings = "".join(f"<li>{_e(x)}</li>" for x in run.warnings)
     how = ""
@@ -823,7 +836,7 @@ capture ratios in Morningstar's convention (monthly returns, geometric means); r
 at its first price (never back-filled).</p>
 {coverage_table(result, palette)}
 <h2>Limitations</h2><ul>{limitations}</ul>
-{"<h2>Warnings</h2><ul>" + warnings + "</ul>" if warnings else ""}
+{'<h2 id="warnings">Warnings</h2><ul>' + warnings + "</ul>" if warnings else ""}
 <p class="meta">bucketmap {_e(run.bucketmap_version)}, made {_e(run.created_at)}.</p>
 {charts.script()}
 </body></html>

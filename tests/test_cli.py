@@ -284,7 +284,7 @@ def test_verify_workflow_from_the_command_line(
     assert duo["members"][1]["reason"] == "not verified (--verified-only)"
     assert duo["status_counts"] == {"proposed": 1, "verified": 1, "rejected": 0}
     assert "1 of the 1 members used" not in (out / "report.html").read_text()
-    assert "All 1 members used in this run are verified." in (out / "report.html").read_text()
+    assert "The one member used in this run is verified." in (out / "report.html").read_text()
 
     # rejected: never in a run
     res = invoke(

@@ -119,6 +119,10 @@ def test_verified_only_skips_buckets_without_a_verified_member(tmp_path: Path) -
         in results["run"]["warnings"]
     )
     assert "bucket power has no verified member" in (out / "summary.md").read_text()
+    page = (out / "report.html").read_text()
+    banner = "This run left part of the universe out (16 lines: "
+    assert banner in page and page.index(banner) < page.index("The claims, one by one")
+    assert '<h2 id="warnings">Warnings</h2>' in page
 
 
 def test_bucket_runs_some_buckets_and_what_their_claims_need(tmp_path: Path) -> None:
