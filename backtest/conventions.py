@@ -40,6 +40,8 @@ RISK_FREE_TICKER = "^IRX"
 
 MAX_COST_BPS = 10_000.0
 """Costs are below 10,000 basis points: 100% of a trade's value would leave nothing to hold."""
+MIN_RESAMPLES = 100
+"""Fewer resamples cannot place a 90% interval's ends (5% of them each side)."""
 MAX_RESAMPLES = 100_000
 """Bootstrap resamples per test (memory grows with resamples × blocks)."""
 MAX_BLOCK_LENGTH = 1_000

@@ -23,6 +23,7 @@ from backtest.conventions import (
     MAX_RESAMPLES,
     MAX_SEED,
     MAX_SHIFT,
+    MIN_RESAMPLES,
     SWEEP_CONFIRM_VARIANTS,
     Correction,
     Rebalance,
@@ -241,7 +242,9 @@ BlockLengthOpt = Annotated[
 ]
 ResamplesOpt = Annotated[
     int,
-    typer.Option("--resamples", min=100, max=MAX_RESAMPLES, help="Bootstrap resamples per test."),
+    typer.Option(
+        "--resamples", min=MIN_RESAMPLES, max=MAX_RESAMPLES, help="Bootstrap resamples per test."
+    ),
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the bootstrap.")]
 WideOpt = Annotated[

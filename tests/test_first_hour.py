@@ -231,6 +231,11 @@ def test_the_cli_and_the_api_write_the_same_numbers(tiny_universe: Path, tiny_pr
         assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
     with pytest.raises(bucketmap.RunConfigError, match="--end 2024-01-02 is not after"):
         bucketmap.run(tiny_universe, prices=tiny_prices, start="2024-01-30", end="2024-01-02")
+    # the CLI's bounds hold for library callers too, before anything is allocated
+    with pytest.raises(bucketmap.RunConfigError, match="--resamples 10000000: from 100 to 100,000"):
+        bucketmap.run(tiny_universe, prices=tiny_prices, resamples=10_000_000)
+    with pytest.raises(bucketmap.RunConfigError, match="--cost-bps 10000"):
+        bucketmap.run(tiny_universe, prices=tiny_prices, cost_bps=10_000)
     with pytest.raises(bucketmap.RunConfigError, match="'sometimes' is not a valid Rebalance"):
         bucketmap.run(tiny_universe, prices=tiny_prices, rebalance="sometimes")
 

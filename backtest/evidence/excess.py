@@ -15,7 +15,15 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from backtest.conventions import Correction, Rebalance, Weighting
+from backtest.conventions import (
+    MAX_BLOCK_LENGTH,
+    MAX_RESAMPLES,
+    MAX_SEED,
+    MIN_RESAMPLES,
+    Correction,
+    Rebalance,
+    Weighting,
+)
 from backtest.evidence.bootstrap import (
     automatic_block_length,
     block_bootstrap_mean,
@@ -26,6 +34,7 @@ from backtest.evidence.bootstrap import (
 )
 from backtest.evidence.power import POWER
 from backtest.results import BlockLength, ClaimSettings, ExcessTest
+from buckets.errors import RunConfigError
 from buckets.models import Direction
 
 
@@ -65,6 +74,20 @@ class ClaimOptions:
     grid_rebalances: tuple[Rebalance, ...] = (Rebalance.monthly, Rebalance.quarterly)
     grid_shifts: tuple[int, ...] = (0, 5, 10, 20)
     robust_share: float = 0.75
+
+    def __post_init__(self) -> None:
+        """The CLI's bounds, for every caller (``bucketmap.run`` too): RunConfigError naming the
+        option, before anything is allocated."""
+        if not MIN_RESAMPLES <= self.resamples <= MAX_RESAMPLES:
+            raise RunConfigError(
+                f"--resamples {self.resamples}: from {MIN_RESAMPLES} to {MAX_RESAMPLES:,}"
+            )
+        if self.block_length is not None and not 1 <= self.block_length <= MAX_BLOCK_LENGTH:
+            raise RunConfigError(
+                f"--block-length {self.block_length}: from 1 to {MAX_BLOCK_LENGTH:,} trading days"
+            )
+        if not 0 <= self.seed <= MAX_SEED:
+            raise RunConfigError(f"--seed {self.seed}: from 0 to {MAX_SEED:,}")
 
     @property
     def alpha(self) -> float:
