@@ -320,6 +320,8 @@ def test_add_and_overlap_is_reported(
         "universes", "add", "solo", "AAA", "--why", "also here", "--universes", str(tiny_universe)
     )
     assert res.exit_code == 0, res.output
+    # said at once, in the run's own words (below)
+    assert res.stderr == "warning: AAA is in more than one long bucket (duo, solo)\n"
     out = tmp_path / "out"
     res = run_tiny(tiny_universe, tiny_prices, out, "--start", "2024-01-01")
     assert res.exit_code == 0, res.output
@@ -337,6 +339,89 @@ def test_edit_errors_are_one_line(tiny_universe: Path) -> None:
     assert (
         res.stderr.strip() == f"error: {tiny_universe}/duo.yaml: ZZZ is not a member of this bucket"
     )
+
+
+def test_verify_and_reject_take_several_tickers_and_name_the_close_ones(
+    tiny_universe: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import TINY_BUCKET
+
+    folder = str(tiny_universe)
+    res = invoke(
+        "universes", "verify", "duo", "aaa", "BBB", "--by", "ana", "--on", "2026-11-20",
+        "--universes", folder,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.stdout == (
+        f"duo: AAA, BBB verified by ana on 2026-11-20 ({tiny_universe / 'duo.yaml'})\n"
+    )
+    verified = "    status: verified\n    verified_by: ana\n    verified_on: 2026-11-20\n"
+    assert (tiny_universe / "duo.yaml").read_text() == TINY_BUCKET.replace(
+        "    status: proposed\n", verified
+    )
+    res = invoke(
+        "universes", "reject", "duo", "BBB", "--why", "flat", "--by", "bo", "--on", "2026-11-21",
+        "--universes", folder,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("duo: BBB rejected by bo on 2026-11-21 (flat)")
+    after = TINY_BUCKET.replace("    status: proposed\n", verified, 1).replace(
+        "    status: proposed\n",
+        "    status: rejected\n    rejected_why: flat\n    rejected_by: bo\n"
+        "    rejected_on: 2026-11-21\n",
+    )
+    assert (tiny_universe / "duo.yaml").read_text() == after
+
+    # all or nothing: AAA is a member, ABA is not; one line, nothing written
+    for args, expected in [
+        (
+            ("verify", "duo", "AAA", "ABA", "--by", "ana"),
+            f"error: {tiny_universe}/duo.yaml: ABA is not a member of this bucket; "
+            "did you mean AAA?",
+        ),
+        (
+            ("reject", "duo", "AAA", "BBX", "ZZZ", "--why", "x", "--by", "bo"),
+            f"error: {tiny_universe}/duo.yaml: BBX, ZZZ are not members of this bucket; "
+            "did you mean BBB for BBX?",
+        ),
+        (
+            ("show", "du"),
+            f"error: {tiny_universe}: no bucket named du (no du.yaml in {tiny_universe}); "
+            "did you mean duo?",
+        ),
+        (
+            ("verify", "du", "AAA", "--by", "ana"),
+            f"error: {tiny_universe}: no bucket named du (no du.yaml in {tiny_universe}); "
+            "did you mean duo?",
+        ),
+        (
+            ("reject", "dou", "AAA", "--why", "x", "--by", "bo"),
+            f"error: {tiny_universe}: no bucket named dou (no dou.yaml in {tiny_universe}); "
+            "did you mean duo?",
+        ),
+        (
+            ("add", "Duo", "CCC", "--why", "x"),
+            "error: 'Duo' is not a bucket name; did you mean duo?",
+        ),
+    ]:
+        res = invoke("universes", *args, "--universes", folder)
+        assert_one_line_error(res, expected, tmp_path)
+        assert (tiny_universe / "duo.yaml").read_text() == after
+
+
+def test_validate_refuses_a_member_with_another_statuss_fields(tiny_universe: Path) -> None:
+    from tests.conftest import TINY_BUCKET
+
+    (tiny_universe / "duo.yaml").write_text(
+        TINY_BUCKET.replace("rationale: flat", "rationale: flat\n    rejected_by: bo")
+    )
+    res = invoke("universes", "validate", str(tiny_universe))
+    assert res.exit_code == 2
+    assert res.stderr.splitlines() == [
+        f"{tiny_universe}/duo.yaml:8: members[1]: a proposed member cannot have rejected_by "
+        "(a field of a rejected member); remove it",
+        "1 problem(s)",
+    ]
 
 
 def test_validate_single_files_and_warnings(tiny_universe: Path) -> None:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from buckets.edit import add_member, reject_member, verify_member
+from buckets.edit import (
+    add_member,
+    reject_member,
+    reject_members,
+    verify_member,
+    verify_members,
+)
 from buckets.errors import UniverseError, UniverseErrors
 from buckets.files import load_universe
 from buckets.models import Status
@@ -250,3 +256,186 @@ def test_an_edit_that_cannot_be_fitted_into_the_layout_says_so(folder: Path) -> 
     assert not result.layout_kept
     member = load_universe(folder).buckets["duo"].members[0]
     assert (member.status, member.verified_by, member.rationale) == (Status.verified, "ana", "a")
+
+
+# --- several tickers per edit; status changes; did-you-mean; overlaps ----------------------------
+
+
+def test_verify_and_reject_several_tickers_in_one_write_each(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import buckets.edit
+
+    writes: list[Path] = []
+    real_write = buckets.edit.atomic_write_bytes
+
+    def counting(path: Path, data: bytes) -> None:
+        writes.append(path)
+        real_write(path, data)
+
+    monkeypatch.setattr(buckets.edit, "atomic_write_bytes", counting)
+    result = verify_members(folder, "duo", ["aaa", "CCC", "AAA"], by="ana", on=dt.date(2026, 1, 2))
+    assert writes == [folder / "duo.yaml"]
+    assert result.summary == "duo: AAA, CCC verified by ana on 2026-01-02"
+    verified = "    verified_by: ana\n    verified_on: 2026-01-02\n"  # no YAML anchor for the date
+    after_verify = COMMENTED.replace(
+        "  - ticker: AAA\n    status: proposed\n",
+        f"  - ticker: AAA\n    status: verified\n{verified}",
+    ).replace(
+        '"no status key, so proposed by default"\n',
+        f'"no status key, so proposed by default"\n    status: verified\n{verified}',
+    )
+    assert (folder / "duo.yaml").read_text() == after_verify
+
+    result = reject_members(
+        folder, "duo", ["BBB", "ccc"], why="too small", by="bo", on=dt.date(2026, 1, 3)
+    )
+    assert len(writes) == 2
+    assert result.summary == "duo: BBB, CCC rejected by bo on 2026-01-03 (too small)"
+    rejected = "    rejected_why: too small\n    rejected_by: bo\n    rejected_on: 2026-01-03\n"
+    # BBB gains the rejected fields; CCC's verified ones are replaced by them (its status line
+    # stays where it was, after its rationale)
+    after_reject = after_verify.replace(
+        "  - ticker: BBB\n    status: proposed\n",
+        f"  - ticker: BBB\n    status: rejected\n{rejected}",
+    ).replace(
+        f'"no status key, so proposed by default"\n    status: verified\n{verified}',
+        f'"no status key, so proposed by default"\n    status: rejected\n{rejected}',
+    )
+    assert (folder / "duo.yaml").read_text() == after_reject
+    members = load_universe(folder).buckets["duo"].members
+    assert [(m.ticker, m.status.value, m.verified_by, m.rejected_by) for m in members] == [
+        ("AAA", "verified", "ana", None),
+        ("BBB", "rejected", None, "bo"),
+        ("CCC", "rejected", None, "bo"),
+    ]
+
+
+def test_several_tickers_are_all_or_nothing_and_each_missing_one_is_named(folder: Path) -> None:
+    before = (folder / "duo.yaml").read_bytes()
+    with pytest.raises(UniverseError) as err:
+        verify_members(folder, "duo", ["AAA", "BBD", "ZZZ"], by="ana")
+    assert str(err.value) == (
+        f"{folder / 'duo.yaml'}: BBD, ZZZ are not members of this bucket; did you mean BBB for BBD?"
+    )
+    with pytest.raises(UniverseError) as err:
+        reject_members(folder, "duo", ["CCC", "aab"], why="x", by="bo")
+    assert str(err.value) == (
+        f"{folder / 'duo.yaml'}: AAB is not a member of this bucket; did you mean AAA?"
+    )
+    with pytest.raises(UniverseError, match="name at least one ticker"):
+        verify_members(folder, "duo", [], by="ana")
+    assert (folder / "duo.yaml").read_bytes() == before
+
+
+def test_reject_records_who_and_when(folder: Path) -> None:
+    result = reject_member(folder, "duo", "bbb", why="not a pure play", by=" bo ")
+    today = dt.date.today()
+    assert result.summary == f"duo: BBB rejected by bo on {today.isoformat()} (not a pure play)"
+    assert (folder / "duo.yaml").read_text() == COMMENTED.replace(
+        "  - ticker: BBB\n    status: proposed\n",
+        "  - ticker: BBB\n    status: rejected\n    rejected_why: not a pure play\n"
+        f"    rejected_by: bo\n    rejected_on: {today.isoformat()}\n",
+    )
+    member = load_universe(folder).buckets["duo"].members[1]
+    assert (member.status, member.rejected_by, member.rejected_on) == (Status.rejected, "bo", today)
+
+
+STATUSES = """\
+# two members that change status
+side: long
+members:
+  - ticker: AAA
+    status: rejected
+    rationale: a
+    rejected_why: too small   # said twice
+    # the numbers: 10-K p.4
+    rejected_by: bo
+    rejected_on: 2026-01-05
+  # storage
+
+  - ticker: BBB
+    status: verified
+    verified_by: ana   # the analyst
+    verified_on: 2026-01-02
+    rationale: b
+    evidence: |
+      10-K p.4
+    # after the block
+  # end
+"""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_status_change_removes_the_old_status_fields_and_keeps_the_comments(
+    folder: Path, newline: str
+) -> None:
+    (folder / "duo.yaml").write_bytes(STATUSES.replace("\n", newline).encode())
+    verify_member(folder, "duo", "AAA", by="cy", on=dt.date(2026, 2, 1))
+    reject_member(folder, "duo", "BBB", why="double counted", by="cy", on=dt.date(2026, 2, 2))
+    # removed: each old field's line with its end-of-line comment; the comment lines below a
+    # removed field stay where they were, every other line byte for byte
+    expected = """\
+# two members that change status
+side: long
+members:
+  - ticker: AAA
+    status: verified
+    verified_by: cy
+    verified_on: 2026-02-01
+    rationale: a
+    # the numbers: 10-K p.4
+  # storage
+
+  - ticker: BBB
+    status: rejected
+    rejected_why: double counted
+    rejected_by: cy
+    rejected_on: 2026-02-02
+    rationale: b
+    # after the block
+  # end
+"""
+    assert (folder / "duo.yaml").read_bytes().decode() == expected.replace("\n", newline)
+    aaa, bbb = load_universe(folder).buckets["duo"].members
+    assert (aaa.rejected_why, aaa.rejected_by, aaa.rejected_on) == (None, None, None)
+    assert (bbb.verified_by, bbb.verified_on, bbb.evidence) == (None, None, None)
+
+
+def test_fields_inserted_after_a_key_go_above_the_comment_lines_below_it(folder: Path) -> None:
+    text = (
+        "side: long\nmembers:\n  - ticker: AAA\n    rationale: a\n    status: proposed\n"
+        "  # storage\n  - ticker: BBB\n    rationale: b\n"
+    )
+    (folder / "duo.yaml").write_text(text)
+    verify_member(folder, "duo", "AAA", by="ana", on=dt.date(2026, 1, 2))
+    assert (folder / "duo.yaml").read_text() == text.replace(
+        "    status: proposed\n",
+        "    status: verified\n    verified_by: ana\n    verified_on: 2026-01-02\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("bucket", "message"),
+    [
+        ("du", "no bucket named du (no du.yaml in {folder}); did you mean duo?"),
+        ("Duo", "'Duo' is not a bucket name; did you mean duo?"),
+        ("xyz", "no bucket named xyz (no xyz.yaml in {folder})"),
+    ],
+)
+def test_an_unknown_bucket_names_the_close_ones(folder: Path, bucket: str, message: str) -> None:
+    with pytest.raises(UniverseError) as err:
+        verify_member(folder, bucket, "AAA", by="ana")
+    assert str(err.value).endswith(message.format(folder=folder))
+    assert str(err.value).count(message.format(folder=folder)) == 1
+
+
+def test_add_says_when_the_ticker_is_now_in_another_long_bucket(folder: Path) -> None:
+    (folder / "solo.yaml").write_text("side: long\nmembers:\n  - ticker: ZZZ\n    rationale: r\n")
+    (folder / "cover.yaml").write_text("side: hedge\nmembers:\n  - ticker: YYY\n    rationale: r\n")
+    result = add_member(folder, "solo", "aaa", why="also here")
+    # the run's own warning (Universe.warnings), at once
+    assert result.warnings == ("AAA is in more than one long bucket (duo, solo)",)
+    assert result.warnings[0] in load_universe(folder).warnings()
+    assert add_member(folder, "cover", "AAA", why="a hedge is no overlap").warnings == ()
+    assert add_member(folder, "solo", "NEW", why="only here").warnings == ()

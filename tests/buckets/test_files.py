@@ -73,6 +73,11 @@ def problems(folder: Path) -> list[str]:
             ),
             "duo.yaml:8: members[1]: a verified member needs verified_by (who checked it)",
         ),
+        (
+            TINY_BUCKET.replace("rationale: flat", "rationale: flat\n    evidence: 10-K"),
+            "duo.yaml:8: members[1]: a proposed member cannot have evidence (a field of a verified "
+            "member); remove it",
+        ),
         (TINY_BUCKET.replace("ticker: BBB", "ticker: AAA"), "duo.yaml: ticker AAA is listed twice"),
         (
             "side: long\nmembers:\n  - ticker: [unclosed\n",

@@ -71,6 +71,49 @@ def test_status_rules() -> None:
     assert message(Member, {**OK, "rationale": "   "}) == "must not be empty"
 
 
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"verified_by": "ana", "evidence": "10-K"},
+            "a proposed member cannot have verified_by, evidence (fields of a verified member); "
+            "remove them",
+        ),
+        (
+            {"rejected_why": "x"},
+            "a proposed member cannot have rejected_why (a field of a rejected member); remove it",
+        ),
+        (
+            {"verified_on": "2026-01-02", "rejected_on": "2026-01-03"},
+            "a proposed member cannot have verified_on, rejected_on (fields of a verified or "
+            "rejected member); remove them",
+        ),
+        (
+            {"status": "verified", "verified_by": "a", "verified_on": "2026-01-02",
+             "rejected_by": "bo"},
+            "a verified member cannot have rejected_by (a field of a rejected member); remove it",
+        ),
+        (
+            {"status": "rejected", "rejected_why": "x", "evidence": "e", "verified_by": "a"},
+            "a rejected member cannot have verified_by, evidence (fields of a verified member); "
+            "remove them",
+        ),
+    ],
+)  # fmt: skip
+def test_a_member_carries_only_its_own_status_fields(fields: dict[str, str], expected: str) -> None:
+    assert message(Member, {**OK, **fields}) == expected
+
+
+def test_rejected_by_and_on_are_optional() -> None:
+    old = Member.model_validate({**OK, "status": "rejected", "rejected_why": "x"})
+    assert (old.rejected_by, old.rejected_on) == (None, None)
+    new = Member.model_validate(
+        {**OK, "status": "rejected", "rejected_why": "x", "rejected_by": "bo",
+         "rejected_on": "2026-01-03"}
+    )  # fmt: skip
+    assert (new.rejected_by, str(new.rejected_on)) == ("bo", "2026-01-03")
+
+
 def test_weights() -> None:
     assert message(Member, {**OK, "weight": -1}) == "Input should be greater than or equal to 0"
     members = [
