@@ -67,7 +67,6 @@ from buckets.models import (
     BUCKET_NAME_PATTERN,
     TICKER_PATTERN,
     Status,
-    Universe,
     status_fields_other_than,
 )
 
@@ -449,19 +448,6 @@ def _check_only_member_changed(
         )
 
 
-def _overlap_warnings(universe: Universe, bucket: str, tickers: Iterable[str]) -> tuple[str, ...]:
-    """The run's overlap warning (:meth:`buckets.models.Universe.warnings`) for each of
-    ``tickers`` that ``bucket`` now shares with another long bucket."""
-    shared = universe.overlaps().get(bucket, {})
-    out = []
-    for ticker in tickers:
-        if ticker in shared:
-            holders = {bucket, *shared[ticker]}
-            names = [name for name in universe.buckets if name in holders]
-            out.append(f"{ticker} is in more than one long bucket ({', '.join(names)})")
-    return tuple(out)
-
-
 def _edit(
     directory: Path,
     bucket: str,
@@ -496,7 +482,7 @@ def _edit(
         assert universe is not None
         bom = codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b""
         atomic_write_bytes(path, bom + new_text.encode("utf-8"))
-    warnings = _overlap_warnings(universe, path.stem, tickers) if added else ()
+    warnings = tuple(universe.overlap_warnings(tickers, bucket=path.stem)) if added else ()
     return EditResult(path, summary, layout_kept=spliced is not None, warnings=warnings)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -479,14 +479,21 @@ class Universe(_Model):
                     holders.setdefault(ticker, []).append(bucket.name)
         return {t: names for t, names in holders.items() if len(names) > 1}
 
+    def overlap_warnings(
+        self, tickers: Collection[str] | None = None, *, bucket: str | None = None
+    ) -> list[str]:
+        """One line per ticker held by more than one long bucket, by ticker (only ``tickers``,
+        and only those ``bucket`` is one of, when given): the run's overlap warnings."""
+        return [
+            f"{ticker} is in more than one long bucket ({', '.join(names)})"
+            for ticker, names in sorted(self._shared_long_tickers().items())
+            if (tickers is None or ticker in tickers) and (bucket is None or bucket in names)
+        ]
+
     def warnings(self) -> list[str]:
         """Things that are allowed but worth saying: what a selection left out, overlaps, custom
         weights not summing to 1."""
-        out = list(self.left_out)
-        out += [
-            f"{ticker} is in more than one long bucket ({', '.join(names)})"
-            for ticker, names in sorted(self._shared_long_tickers().items())
-        ]
+        out = [*self.left_out, *self.overlap_warnings()]
         for name, bucket in self.buckets.items():
             total = bucket.weight_sum()
             if total is not None and abs(total - 1.0) > 1e-9:
