@@ -52,7 +52,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from buckets.errors import UniverseError, UniverseErrors
+from buckets.errors import UniverseError, UniverseErrors, close_names, did_you_mean
 from buckets.fileio import LOCK_TIMEOUT_S, LockError, atomic_write_bytes, folder_lock
 from buckets.files import (
     YAML_SUFFIXES,
@@ -121,10 +121,6 @@ def _dump(yaml: YAML, data: Any) -> str:
     return buf.getvalue()
 
 
-def _did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:
-    return difflib.get_close_matches(name, list(candidates), n=3)
-
-
 def _bucket_names(directory: Path) -> list[str]:
     try:
         return [p.stem for p in bucket_files(directory)] if directory.is_dir() else []
@@ -136,8 +132,7 @@ def bucket_path(directory: Path, bucket: str) -> Path:
     """The file of ``bucket`` in a universe folder (``.yaml`` or ``.yml``, any case); when there is
     none, the error names the folder's close bucket names (``did you mean pipes?``)."""
     if not BUCKET_NAME_PATTERN.fullmatch(bucket):
-        close = _did_you_mean(bucket.lower(), _bucket_names(directory))
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        hint = did_you_mean(bucket.lower(), _bucket_names(directory))
         raise UniverseError(None, None, f"{bucket!r} is not a bucket name{hint}")
     for suffix in YAML_SUFFIXES:
         path = directory / f"{bucket}{suffix}"
@@ -147,8 +142,7 @@ def bucket_path(directory: Path, bucket: str) -> Path:
         for path in sorted(directory.iterdir()):
             if path.stem == bucket and path.suffix.lower() in YAML_SUFFIXES and path.is_file():
                 return path
-    close = _did_you_mean(bucket, _bucket_names(directory))
-    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    hint = did_you_mean(bucket, _bucket_names(directory))
     raise UniverseError(
         directory, None, f"no bucket named {bucket} (no {bucket}.yaml in {directory}){hint}"
     )
@@ -191,7 +185,7 @@ def _find_members(path: Path, data: Any, tickers: Sequence[str]) -> list[Comment
     missing = [t for t, member in found.items() if member is None]
     if missing:
         names = [_ticker_of(m) for m in members if _ticker_of(m)]
-        close = {t: _did_you_mean(t, names) for t in missing}
+        close = {t: close_names(t, names) for t in missing}
         if len(missing) == 1:
             (ticker,) = missing
             message = f"{ticker} is not a member of this bucket"

@@ -17,6 +17,8 @@ from a later one; ``bucketmap`` re-exports them.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -120,3 +122,15 @@ class ResultsError(BucketmapError):
 
 class OutputError(BucketmapError):
     """Output files cannot be written (folder not writable, not a folder, disk full)."""
+
+
+def close_names(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Up to ``n`` of ``choices`` closest to a misspelt ``name`` (difflib's ratio ≥ 0.6)."""
+    return difflib.get_close_matches(name, list(choices), n=n)
+
+
+def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
+    """``"; did you mean X?"`` (or ``"X or Y"``) for the closest of ``choices``, else ``""``:
+    the hint an error about a misspelt name ends with."""
+    close = close_names(name, choices, n)
+    return f"; did you mean {' or '.join(close)}?" if close else ""

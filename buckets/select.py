@@ -17,18 +17,11 @@ A name that is not a bucket is refused with the closest names (did you mean …?
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
-from buckets.errors import RunConfigError
+from buckets.errors import RunConfigError, did_you_mean
 from buckets.models import Claim, Universe, is_bucket_name, signal_names
 from buckets.rules import VerdictRule, rule_leaves
-
-
-def did_you_mean(name: str, choices: Sequence[str]) -> str:
-    """``"; did you mean X?"`` (or ``"X or Y"``) for the closest of ``choices``, else ``""``."""
-    close = difflib.get_close_matches(name, list(choices), n=2, cutoff=0.6)
-    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 def _names(kind: str, names: Sequence[str]) -> str:
@@ -68,7 +61,7 @@ def select_universe(
     for name in buckets:
         if name not in universe.buckets:
             raise RunConfigError(
-                f"--bucket {name}: no bucket named {name}{did_you_mean(name, names)}"
+                f"--bucket {name}: no bucket named {name}{did_you_mean(name, names, n=2)}"
             )
     notes: list[str] = []
     claims = list(universe.claims)
