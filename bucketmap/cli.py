@@ -1062,7 +1062,8 @@ def universes_status(universes: UniversesOpt = Path("universes")) -> None:
         from buckets.select import claim_buckets, verified_only_view
 
         universe = load_universe(universes)
-        chosen, left_out = verified_only_view(universe)
+        view = verified_only_view(universe)
+        chosen = view.universe
         kept = set(chosen.buckets) if chosen is not None else set()
         table = _table(title=f"universe {universes}: what --verified-only would run")
         for col in ("bucket", "side", "verified", "usable", "--verified-only"):
@@ -1081,21 +1082,16 @@ def universes_status(universes: UniversesOpt = Path("universes")) -> None:
         for col in ("claim", "needs buckets", "--verified-only"):
             claims.add_column(col, overflow="fold")
         ran = {c.id for c in chosen.claims} if chosen is not None else set()
-        why = {
-            line.split()[1]: line.split(" left out: ", 1)[1]
-            for line in left_out
-            if line.startswith("claim ")
-        }
         for claim in universe.claims:
-            reason = why.get(claim.id, "no bucket would run")
+            reason = view.claims_left_out.get(claim.id, "no bucket would run")
             claims.add_row(
                 claim.id,
                 ", ".join(claim_buckets(claim)),
                 "runs" if claim.id in ran else f"left out: {reason}",
             )
         _console().print(claims)
-        if chosen is None:
-            _echo(left_out[0])
+        if view.problem is not None:
+            _echo(view.problem)
 
 
 @universes_app.command("show")

@@ -18,6 +18,7 @@ A name that is not a bucket is refused with the closest names (did you mean …?
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from buckets.errors import RunConfigError, did_you_mean
 from buckets.models import Claim, Universe, is_bucket_name, signal_names
@@ -57,6 +58,14 @@ def select_universe(
     returned universe's ``left_out`` (and so in its :meth:`~Universe.warnings`)."""
     if not buckets and not verified_only:
         return universe
+    return _select(universe, buckets, verified_only)[0]
+
+
+def _select(
+    universe: Universe, buckets: Sequence[str], verified_only: bool
+) -> tuple[Universe, dict[str, str]]:
+    """:func:`select_universe`, and why each claim left out for a missing bucket or verdict was
+    (claim id → reason)."""
     names = list(universe.buckets)
     for name in buckets:
         if name not in universe.buckets:
@@ -94,6 +103,7 @@ def select_universe(
             "(`bucketmap universes verify BUCKET TICKER --by NAME`) or drop --verified-only"
         )
     # a claim needs every bucket it names and every claim whose verdict it reads
+    reasons: dict[str, str] = {}
     while True:
         ids = {c.id for c in claims}
         out = [
@@ -109,21 +119,33 @@ def select_universe(
                 if missing
                 else f"it reads the verdict of {_names('claim', gone)}, left out"
             )
+            reasons[c.id] = why
             notes.append(f"claim {c.id} left out: {why}")
         claims = [c for c in claims if c not in out]
-    return Universe(
+    selected = Universe(
         buckets={n: b for n, b in universe.buckets.items() if n in wanted},
         benchmarks=[b for b in universe.benchmarks if not is_bucket_name(b) or b in wanted],
         claims=claims,
         left_out=[*universe.left_out, *notes],
     )
+    return selected, reasons
 
 
-def verified_only_view(universe: Universe) -> tuple[Universe | None, list[str]]:
-    """What ``--verified-only`` would run of ``universe`` (None: nothing, no bucket has a
-    verified member) and the lines saying what it would leave out."""
+@dataclass(frozen=True)
+class VerifiedOnlyView:
+    """What ``--verified-only`` would run of a universe (``bucketmap universes status``)."""
+
+    universe: Universe | None
+    """The universe it would run; None when no bucket has a verified member (``problem``)."""
+    claims_left_out: dict[str, str]
+    """Claim id → why it would be left out."""
+    problem: str | None = None
+
+
+def verified_only_view(universe: Universe) -> VerifiedOnlyView:
+    """What ``--verified-only`` would run of ``universe`` and why each claim would not."""
     try:
-        chosen = select_universe(universe, verified_only=True)
+        chosen, reasons = _select(universe, (), verified_only=True)
     except RunConfigError as exc:
-        return None, [str(exc)]
-    return chosen, list(chosen.left_out)
+        return VerifiedOnlyView(None, {}, str(exc))
+    return VerifiedOnlyView(chosen, reasons)
