@@ -2,14 +2,15 @@
 
 A **variant** is a bucket with one weighting (equal or inverse_vol), one rebalance rule, its
 start moved ``shift`` trading days later than the run's, and optionally one member left out. The
-variants of a grid (:class:`buckets.models.SweepGrid`) are simulated as the columns of vectorbt
-simulations: the event plans of all variants are computed with numpy
+variants of a grid (:class:`buckets.models.SweepGrid`) are simulated as the columns of one
+simulation per chunk: the event plans of all variants are computed with numpy
 (:func:`backtest.simulation.engine.plan_events`), then
-:func:`backtest.simulation.engine.simulate_plans` runs them as cash-sharing groups of one
-vectorbt call per chunk of at most ``chunk_columns`` member columns (the sweep's memory grows
-with one chunk, not with the whole grid). A variant gives exactly the returns
-:func:`backtest.simulation.engine.simulate_buckets` gives for its bucket on the run's window cut
-at its start (tested).
+:func:`backtest.simulation.engine.simulate_plans` runs them as cash-sharing groups, in the closed
+form of vectorbt's order arithmetic (:func:`backtest.simulation.orders.holdings_closed_form`,
+checked against vectorbt), one chunk of at most ``chunk_columns`` member columns at a time (the
+sweep's memory grows with one chunk, not with the whole grid). A variant gives the returns
+:func:`backtest.simulation.engine.simulate_buckets` (vectorbt) gives for its bucket on the run's
+window cut at its start, to 1e-12 (tested).
 
 Per variant (one row of ``sweep.csv``), over its return days (after its inception):
 
@@ -46,6 +47,7 @@ from backtest.simulation.engine import (
     simulate_buckets,
     simulate_plans,
 )
+from backtest.simulation.orders import Via
 from backtest.simulation.prepare import PreparedRun
 from buckets.errors import RunConfigError
 from buckets.models import SweepGrid
@@ -309,9 +311,12 @@ def sweep_variants(
     chunk_columns: int = CHUNK_COLUMNS,
     keep_returns: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    via: Via = "closed_form",
 ) -> SweepOutput:
-    """Simulate ``variants`` over the run's window, ``chunk_columns`` member columns per vectorbt
-    call, and tabulate their figures against ``benchmark``.
+    """Simulate ``variants`` over the run's window, ``chunk_columns`` member columns per
+    simulation, and tabulate their figures against ``benchmark``. ``via="vectorbt"`` runs each
+    chunk through ``vectorbt.Portfolio.from_orders`` instead of the closed form (the benchmark
+    script's "vectorbt used directly").
 
     ``progress(done, total)`` is called after each chunk. With ``keep_returns`` the daily
     returns (date × variant number) are kept too (memory: days × variants × 8 bytes).
@@ -350,7 +355,7 @@ def sweep_variants(
                 volatility=vol if v.weighting is Weighting.inverse_vol else None,
             )
             plans.append((cols, plan))
-        returns = simulate_plans(life, plans, cost_bps=prepared.options.cost_bps).returns
+        returns = simulate_plans(life, plans, cost_bps=prepared.options.cost_bps, via=via).returns
         starts = np.array([plan.inception for _, plan in plans])
         figures = variant_metrics(returns, bench, risk_free)
         rows.append(_table(chunk, done, figures, returns, calendar, starts, benchmark))

@@ -58,7 +58,7 @@ A verdict *survives its controls* when every control that applies to it passes: 
 adjusted level; for ``negligible`` leave-one-out, robustness and block lengths. The other
 verdicts claim nothing (``None``).
 
-Every variant is simulated in one vectorbt call (see :func:`simulate_variants`).
+Every variant is simulated in one call, in closed form (see :func:`simulate_variants`).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ from backtest.results import (
     Significance,
     Variant,
 )
-from backtest.simulation.engine import BucketSpec, simulate_buckets
+from backtest.simulation.engine import BucketSpec, simulate_returns
 from backtest.simulation.prepare import PreparedRun
 from buckets.models import Claim
 
@@ -402,7 +402,8 @@ def variant_specs(
 
 def simulate_variants(prepared: PreparedRun, specs: Sequence[BucketSpec]) -> pd.DataFrame:
     """Daily returns of every variant (date × spec name) on the run's return days, all simulated
-    in one vectorbt call with the run's costs; a spec without its own rule takes the run's."""
+    at once with the run's costs (in closed form: :func:`simulate_returns`, equal to vectorbt's to
+    1e-12); a spec without its own rule takes the run's."""
     index = prepared.calendar[1:]
     if not specs:
         return pd.DataFrame(index=pd.DatetimeIndex(index, name="date"), dtype="float64")
@@ -410,7 +411,7 @@ def simulate_variants(prepared: PreparedRun, specs: Sequence[BucketSpec]) -> pd.
     needs_vol = options.weighting is Weighting.inverse_vol or any(
         s.weighting is Weighting.inverse_vol for s in specs
     )
-    sim = simulate_buckets(
+    returns = simulate_returns(
         prepared.window,
         specs,
         rebalance=options.rebalance,
@@ -418,7 +419,7 @@ def simulate_variants(prepared: PreparedRun, specs: Sequence[BucketSpec]) -> pd.
         cost_bps=options.cost_bps,
         volatility=prepared.volatility() if needs_vol else None,
     )
-    return sim.returns.iloc[1:]
+    return returns.iloc[1:]
 
 
 # --- all claims ----------------------------------------------------------------------------------

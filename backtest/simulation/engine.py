@@ -22,10 +22,11 @@ Contract (the README's conventions, followed exactly):
   initial purchase. Before the first return and after the last live member stops, returns are NaN.
 
 vectorbt performs the simulation (``Portfolio.from_orders`` with ``targetpercent`` orders, one
-cash-sharing group per bucket, sells before buys); the weights it is asked to reach are computed
-here with numpy (:func:`plan_events`). Holdings change only at events, so vectorbt is given only
-the days on which some bucket trades, and each day's value is the cash plus the shares held after
-the last event times that day's close (:func:`simulate_plans`).
+cash-sharing group per bucket, sells before buys; :mod:`backtest.simulation.orders`, which also
+holds the closed form the weekly history, the board and the sweep use); the weights it is asked
+to reach are computed here with numpy (:func:`plan_events`). Holdings change only at
+events, so vectorbt is given only the days on which some bucket trades, and each day's value is the
+cash plus the shares held after the last event times that day's close (:func:`simulate_plans`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import pandas as pd
 
 from backtest.conventions import Rebalance, Weighting
 from backtest.simulation.calendar import rebalance_dates
+from backtest.simulation.orders import Via, holdings_after_orders
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,10 @@ a group's orders with an insertion sort on every simulated row, which is quadrat
 size (a 10,000-member bucket took ~10 minutes). Larger buckets get the same order computed here:
 sells before buys, by the trade each member needs from its drifted weight (see
 :func:`trade_order`)."""
+
+
+RETURNS_CHUNK_COLUMNS = 100_000
+"""Member columns per simulation in :func:`simulate_returns` (about 0.8 MB per event per array)."""
 
 
 def trailing_volatility(prices: pd.DataFrame, lookback: int = VOL_LOOKBACK) -> pd.DataFrame:
@@ -356,16 +362,17 @@ def simulate_plans(
     *,
     cost_bps: float = 0.0,
     keep_shares: bool = False,
+    via: Via = "vectorbt",
 ) -> PlannedValues:
-    """Simulate every ``(cols, plan)`` as one cash-sharing group in one vectorbt call.
+    """Simulate every ``(cols, plan)`` as one cash-sharing group in one call of vectorbt's order
+    simulation (:func:`backtest.simulation.orders.holdings_after_orders`; ``via="closed_form"``
+    computes the same holdings without vectorbt).
 
     Holdings change only at events, so vectorbt is given only the days on which some plan trades
     (the union of event positions), and each day's value is the cash plus the shares held after
     the last event times that day's close. A bucket's value is ``INIT_CASH``-scaled inside and
     returned per unit.
     """
-    import vectorbt as vbt
-
     n_days = len(life.index)
     n_groups = len(plans)
     live_plans = [(cols, plan) for cols, plan in plans if len(plan.positions)]
@@ -379,7 +386,7 @@ def simulate_plans(
 
     close = life.filled[rows][:, all_cols]
     size = np.full((len(rows), n_cols), np.nan)
-    big = int(lens.max()) > AUTO_CALL_SEQ_LIMIT
+    big = via == "vectorbt" and int(lens.max()) > AUTO_CALL_SEQ_LIMIT
     call_seq = (
         np.tile(np.concatenate([np.arange(n) for n in lens]), (len(rows), 1)) if big else None
     )
@@ -393,34 +400,50 @@ def simulate_plans(
         if call_seq is not None:
             call_seq[at, block] = trade_order(plan, invested)
     size[np.isnan(close)] = np.nan  # no order where there is no price
-    group = np.repeat(np.arange(n_groups), lens)
-    pf = vbt.Portfolio.from_orders(
-        close=close,
-        size=size,
-        size_type="targetpercent",
-        group_by=group,
-        cash_sharing=True,
-        call_seq="auto" if call_seq is None else call_seq,
-        init_cash=INIT_CASH,
-        fees=cost_bps / 10_000.0,
-        ffill_val_price=True,
+    held, cash = holdings_after_orders(
+        close, size, lens, call_seq, init_cash=INIT_CASH, fees=cost_bps / 10_000.0, via=via
     )
-    held = np.asarray(pf.assets(), dtype="float64").reshape(len(rows), n_cols)
-    cash = np.asarray(pf.cash(), dtype="float64").reshape(len(rows), n_groups)
-    # each day takes the holdings after the last event on or before it
-    last_event = np.searchsorted(rows, np.arange(n_days), side="right") - 1
-    before = last_event < 0
-    shares = held[np.maximum(last_event, 0)]
-    shares[before] = 0.0
-    cash_daily = cash[np.maximum(last_event, 0)]
-    cash_daily[before] = INIT_CASH
-    prices = np.nan_to_num(life.filled[:, all_cols])  # a member is held only inside its life
-    holdings = np.add.reduceat(shares * prices, offsets, axis=1) if n_cols else 0.0
-    values = (cash_daily + holdings) / INIT_CASH
+    values = _values_between_events(life, rows, held, cash, all_cols, lens) / INIT_CASH
+    shares = None
+    if keep_shares:  # each day takes the holdings after the last event on or before it
+        last_event = np.searchsorted(rows, np.arange(n_days), side="right") - 1
+        shares = held[np.maximum(last_event, 0)]
+        shares[last_event < 0] = 0.0
     starts = np.array([plan.inception for _, plan in plans])
     ends = np.array([plan.last_live(life, cols) for cols, plan in plans])
     returns = returns_from_values(values, starts, ends)
-    return PlannedValues(values, returns, shares if keep_shares else None)
+    return PlannedValues(values, returns, shares)
+
+
+def _values_between_events(
+    life: PriceLife,
+    rows: np.ndarray,
+    held: np.ndarray,
+    cash: np.ndarray,
+    all_cols: np.ndarray,
+    lens: np.ndarray,
+) -> np.ndarray:
+    """Each group's value on every day (days × groups, in units of cash): ``INIT_CASH`` before
+    the first event row; from event row ``rows[k]`` until the next, the cash after that event plus
+    the shares held after it times each day's close (``life.filled``; a member is held only
+    inside its life, so a missing close counts as 0). One compiled loop
+    (:func:`backtest.simulation.kernels.group_values_nb`): memory grows with days × groups, not
+    days × member columns (a sweep's variants repeat the same tickers thousands of times)."""
+    from backtest.simulation.kernels import group_values_nb
+
+    tickers, col_ticker = np.unique(all_cols, return_inverse=True)
+    closes = life.filled[:, tickers]
+    closes = np.where(np.isnan(closes), 0.0, closes)
+    values: np.ndarray = group_values_nb(
+        closes,
+        col_ticker.astype(np.int64),
+        lens.astype(np.int64),
+        rows.astype(np.int64),
+        np.ascontiguousarray(held, dtype=np.float64),
+        np.ascontiguousarray(cash, dtype=np.float64),
+        INIT_CASH,
+    )
+    return values
 
 
 def returns_from_values(values: np.ndarray, inception: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -544,27 +567,15 @@ def _ts(index: pd.DatetimeIndex, pos: int | np.integer) -> pd.Timestamp | None:
     return None if pos < 0 else pd.Timestamp(index[int(pos)])
 
 
-def simulate_buckets(
+def _plans_for(
     prices: pd.DataFrame,
     buckets: Sequence[BucketSpec],
-    *,
-    rebalance: Rebalance = Rebalance.monthly,
-    weighting: Weighting = Weighting.equal,
-    cost_bps: float = 0.0,
-    volatility: pd.DataFrame | None = None,
-) -> Simulation:
-    """Simulate every bucket over ``prices`` (window × tickers) in one vectorbt call.
-
-    Each bucket is one cash-sharing group (see ``INIT_CASH``); returns are per unit invested.
-    Returns the daily returns of every bucket, the target weights at each event and the member
-    spans (see the module docstring for the conventions).
-    """
+    rebalance: Rebalance,
+    weighting: Weighting,
+    volatility: pd.DataFrame | None,
+) -> tuple[PriceLife, list[tuple[np.ndarray, EventPlan]]]:
+    """The price lives of the tickers ``buckets`` use and each bucket's event plan."""
     index = pd.DatetimeIndex(prices.index)
-    names = [b.name for b in buckets]
-    returns = pd.DataFrame(index=index, columns=names, dtype="float64")
-    returns.index.name = "date"
-    if not buckets:
-        return Simulation(returns, pd.DataFrame(columns=["date", "bucket", "ticker", "weight"]))
     used = list(dict.fromkeys(t for b in buckets for t in b.tickers))
     life = PriceLife.of(prices.loc[:, used])
     vol_arr = None
@@ -578,7 +589,71 @@ def simulate_buckets(
     plans = [
         _plan_for(life, b, rebalance, weighting, vol_arr, rebalances, position) for b in buckets
     ]
-    simulated = simulate_plans(life, plans, cost_bps=cost_bps, keep_shares=True)
+    return life, plans
+
+
+def simulate_returns(
+    prices: pd.DataFrame,
+    buckets: Sequence[BucketSpec],
+    *,
+    rebalance: Rebalance = Rebalance.monthly,
+    weighting: Weighting = Weighting.equal,
+    cost_bps: float = 0.0,
+    volatility: pd.DataFrame | None = None,
+    via: Via = "closed_form",
+    chunk_columns: int = RETURNS_CHUNK_COLUMNS,
+) -> pd.DataFrame:
+    """The daily returns (date × bucket) :func:`simulate_buckets` gives, and nothing else: no
+    weights table, member spans or contributions, so no days × members array is kept. By default
+    in closed form (:func:`backtest.simulation.orders.holdings_closed_form`): a claim's variants
+    (each member left out in turn, the rule grid) can be a thousand buckets of a thousand members.
+
+    The buckets are simulated in chunks of about ``chunk_columns`` member columns (a bucket is
+    never split), so memory grows with events × one chunk's columns plus days × buckets. Each
+    bucket's figures depend on its own columns only, so the chunking changes no number (tested).
+    """
+    index = pd.DatetimeIndex(prices.index, name="date")
+    names = [b.name for b in buckets]
+    if not buckets:
+        return pd.DataFrame(index=index, columns=names, dtype="float64")
+    life, plans = _plans_for(prices, buckets, rebalance, weighting, volatility)
+    out = np.empty((len(index), len(plans)))
+    first = 0
+    while first < len(plans):
+        last, width = first, 0
+        while last < len(plans) and (last == first or width + len(plans[last][0]) <= chunk_columns):
+            width += len(plans[last][0])
+            last += 1
+        chunk = simulate_plans(life, plans[first:last], cost_bps=cost_bps, via=via)
+        out[:, first:last] = chunk.returns
+        first = last
+    return pd.DataFrame(out, index=index, columns=names)
+
+
+def simulate_buckets(
+    prices: pd.DataFrame,
+    buckets: Sequence[BucketSpec],
+    *,
+    rebalance: Rebalance = Rebalance.monthly,
+    weighting: Weighting = Weighting.equal,
+    cost_bps: float = 0.0,
+    volatility: pd.DataFrame | None = None,
+    via: Via = "vectorbt",
+) -> Simulation:
+    """Simulate every bucket over ``prices`` (window × tickers) in one vectorbt call.
+
+    Each bucket is one cash-sharing group (see ``INIT_CASH``); returns are per unit invested.
+    Returns the daily returns of every bucket, the target weights at each event and the member
+    spans (see the module docstring for the conventions).
+    """
+    index = pd.DatetimeIndex(prices.index)
+    names = [b.name for b in buckets]
+    returns = pd.DataFrame(index=index, columns=names, dtype="float64")
+    returns.index.name = "date"
+    if not buckets:
+        return Simulation(returns, pd.DataFrame(columns=["date", "bucket", "ticker", "weight"]))
+    life, plans = _plans_for(prices, buckets, rebalance, weighting, volatility)
+    simulated = simulate_plans(life, plans, cost_bps=cost_bps, keep_shares=True, via=via)
 
     members: dict[str, dict[str, MemberSpan]] = {}
     inception: dict[str, pd.Timestamp | None] = {}
@@ -654,12 +729,18 @@ def simulate_as_of(
     weighting: Weighting = Weighting.equal,
     cost_bps: float = 0.0,
     volatility: pd.DataFrame | None = None,
+    via: Via = "closed_form",
 ) -> dict[int, pd.DataFrame]:
     """Each bucket's daily returns as the prices up to each of ``ends`` (positions on
     ``prices``' index) alone would give them: for each end ``e``, exactly
     :func:`simulate_buckets` run on ``prices.iloc[: e + 1]`` (a member whose prices stop before
     ``e`` is sold there, ``e`` itself is never a rebalance day, and so on), but all of them
-    simulated as the columns of one vectorbt call.
+    simulated as the columns of one simulation.
+
+    By default the holdings are computed in closed form
+    (:func:`backtest.simulation.orders.holdings_closed_form`, equal to vectorbt's to 1e-12 and
+    tested so): the weekly history of a claim and the board need no import of vectorbt, which
+    costs more than everything else the board does.
 
     Returns end → date × bucket returns over ``prices.index[: e + 1]``.
     """
@@ -693,7 +774,7 @@ def simulate_as_of(
                 end=e,
             )
             plans.append((cols, plan))
-    simulated = simulate_plans(life, plans, cost_bps=cost_bps)
+    simulated = simulate_plans(life, plans, cost_bps=cost_bps, via=via)
     out: dict[int, pd.DataFrame] = {}
     for k, e in enumerate(ends):
         block = simulated.returns[: e + 1, k * len(buckets) : (k + 1) * len(buckets)]
