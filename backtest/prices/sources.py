@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -375,12 +375,63 @@ def read_wide_parquet(
         frame = frame.set_index(date_cols[0])
     if not isinstance(frame.index, pd.DatetimeIndex):  # dates or text: parsed whole, strictly
         frame.index = _parse_dates(pd.Series(frame.index), path, date_cols[0])
+    clean = clean_wide_columns(frame, wanted)
+    if clean is not None:
+        return clean
     out: dict[str, pd.Series] = {}
     for column, ticker in wanted.items():
         values = frame[column].dropna()
         if values.empty:
             continue
         _validate_into(out, values, ticker, path, problems)
+    return out
+
+
+def clean_wide_columns(
+    frame: pd.DataFrame, wanted: Mapping[str, str]
+) -> dict[str, pd.Series] | None:
+    """The ``wanted`` columns (column → ticker) of a wide frame as :func:`validate_series` would
+    return them (each ticker's priced days; a column with no price is left out), when every
+    check holds for the whole frame at once: dates parsed, without zone, duplicates or disorder;
+    numeric columns; finite values; positive ones except for yield tickers; at least two prices
+    per priced column. None when any of that fails: the caller then validates column by column,
+    which names the first problem (the answer is the same either way, tested).
+
+    One pass over a days × tickers array instead of a pandas round trip per ticker: a
+    12,000-ticker parquet validates in about 0.3 s instead of 6.
+    """
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is not None or index.hasnans:
+        return None
+    dates = index.normalize()
+    if dates.has_duplicates or not dates.is_monotonic_increasing:
+        return None
+    columns = list(wanted)
+    dtypes = frame.dtypes
+    for column in columns:
+        dtype = dtypes[column]
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            return None
+        if pd.api.types.is_complex_dtype(dtype):
+            return None
+    tickers = [wanted[c] for c in columns]
+    values = frame[columns].to_numpy(dtype="float64")
+    priced = ~np.isnan(values)
+    if np.isinf(values).any():
+        return None
+    positive = np.array([t not in YIELD_TICKERS for t in tickers], dtype=bool)
+    if ((values <= 0) & priced & positive).any():
+        return None
+    counts = priced.sum(axis=0)
+    if (counts == 1).any():
+        return None
+    index_ns = dates.as_unit("ns").rename("date")
+    out: dict[str, pd.Series] = {}
+    for j, ticker in enumerate(tickers):
+        if counts[j] == 0:
+            continue
+        rows = priced[:, j]
+        out[ticker] = pd.Series(values[rows, j], index=index_ns[rows], name=ticker)
     return out
 
 

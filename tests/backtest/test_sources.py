@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -238,3 +239,69 @@ def test_which_failures_are_retried(reason: str, transient: bool) -> None:
     from backtest.prices.sources import is_transient
 
     assert is_transient(reason) is transient
+
+
+def _per_column(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """What the column-by-column validation returns for a wide frame."""
+    from backtest.prices.sources import validate_series
+
+    out = {}
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if len(values):
+            out[str(column)] = validate_series(values, str(column))
+    return out
+
+
+def test_the_whole_frame_check_returns_what_the_per_column_one_does() -> None:
+    from backtest.prices.sources import clean_wide_columns
+
+    rng = np.random.default_rng(5)
+    index = pd.DatetimeIndex(pd.bdate_range("2024-01-01", periods=60), name="date")
+    frame = pd.DataFrame(
+        100 * np.cumprod(1 + rng.normal(0, 0.02, (60, 4)), axis=0),
+        index=index,
+        columns=["AAA", "BBB", "CCC", "^IRX"],
+    )
+    frame.iloc[:20, 1] = np.nan  # lists late
+    frame.iloc[30:33, 2] = np.nan  # a gap
+    frame["^IRX"] = np.r_[np.zeros(10), np.full(50, 4.2)]  # a yield may be 0
+    frame["DDD"] = np.nan  # never priced: left out, as per column
+    frame["EEE"] = np.arange(60, dtype="int64") + 1  # integers are prices too
+    wanted = {c: c for c in frame.columns}
+    fast = clean_wide_columns(frame, wanted)
+    assert fast is not None
+    slow = _per_column(frame)
+    assert list(fast) == list(slow)
+    for ticker in slow:
+        pd.testing.assert_series_equal(fast[ticker], slow[ticker])
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    ["zero", "negative", "inf", "one_price", "duplicate_date", "unsorted", "text", "bool"],
+)
+def test_the_whole_frame_check_declines_what_the_per_column_one_refuses(spoil: str) -> None:
+    """Anything the per-column validation would name is left to it (None here), so the error
+    the user sees is the per-column one."""
+    from backtest.prices.sources import clean_wide_columns
+
+    index = pd.DatetimeIndex(pd.bdate_range("2024-01-01", periods=10), name="date")
+    frame = pd.DataFrame({"AAA": np.linspace(10, 20, 10), "BBB": np.linspace(5, 6, 10)}, index)
+    if spoil == "zero":
+        frame.iloc[3, 0] = 0.0
+    elif spoil == "negative":
+        frame.iloc[3, 1] = -1.0
+    elif spoil == "inf":
+        frame.iloc[3, 1] = np.inf
+    elif spoil == "one_price":
+        frame.iloc[1:, 1] = np.nan
+    elif spoil == "duplicate_date":
+        frame.index = index.insert(1, index[0])[:-1]
+    elif spoil == "unsorted":
+        frame.index = index[::-1]
+    elif spoil == "text":
+        frame["BBB"] = frame["BBB"].astype(str)
+    elif spoil == "bool":
+        frame["BBB"] = True
+    assert clean_wide_columns(frame, {"AAA": "AAA", "BBB": "BBB"}) is None
