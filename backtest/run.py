@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -53,8 +53,12 @@ class RunOutput:
     weights: pd.DataFrame
     """Long table date, bucket, ticker, weight: the target weights set at each event."""
     contributions: pd.DataFrame
-    """Long table date, bucket, ticker (or ``costs``), contribution: each member's part of the
-    bucket's daily return (they sum to it)."""
+    """Long table window, start, end, bucket, ticker (or ``costs``), contribution: each member's
+    part of the bucket's compounded return over each analysis window (they add up to it;
+    results.json's ``windows.*.contributions``)."""
+    daily_contributions: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Bucket → date × (ticker…, ``costs``) parts of each daily return (they sum to it); as a long
+    table with :func:`daily_contributions_table`."""
 
 
 def _metrics(returns: pd.Series, risk_free: pd.Series | float = 0.0) -> Metrics:
@@ -81,26 +85,11 @@ def _metrics(returns: pd.Series, risk_free: pd.Series | float = 0.0) -> Metrics:
 
 
 def _relative(bucket: pd.Series, benchmark: pd.Series) -> Relative:
-    a, b = m.shared_days(bucket, benchmark)
-    beta, alpha = m.beta_alpha(a, b)
+    a, _ = m.shared_days(bucket, benchmark)
     return Relative(
         first_date=a.index[0].date() if len(a) else None,
         last_date=a.index[-1].date() if len(a) else None,
-        days=len(a),
-        bucket_total_return=m.total_return(a),
-        benchmark_total_return=m.total_return(b),
-        excess_return=m.excess_return(a, b),
-        return_difference=m.return_difference(a, b),
-        annualised_active_return=m.annualised_active_return(a, b),
-        tracking_error=m.tracking_error(a, b),
-        information_ratio=m.information_ratio(a, b),
-        beta=beta,
-        alpha=alpha,
-        correlation=m.correlation(a, b),
-        up_capture=m.up_capture(a, b),
-        down_capture=m.down_capture(a, b),
-        months=len(m.monthly_returns(a)),
-        months_beaten_share=m.share_of_months_beaten(a, b),
+        **m.relative_figures(bucket, benchmark),
     )
 
 
@@ -375,17 +364,43 @@ def simulate_run(prepared: PreparedRun, *, version: str = "0") -> RunOutput:
     weights = sim.weights.copy()
     if len(weights):
         weights["date"] = pd.DatetimeIndex(weights["date"]).strftime("%Y-%m-%d")
-    contributions = _contributions_long(sim.contributions, pd.DatetimeIndex(returns.index))
-    return RunOutput(result=result, returns=returns, weights=weights, contributions=contributions)
+    daily = dict(sim.contributions)  # date × member on the simulation's days: no copy
+    return RunOutput(
+        result=result,
+        returns=returns,
+        weights=weights,
+        contributions=window_contributions_table(result),
+        daily_contributions=daily,
+    )
 
 
-def _contributions_long(daily: Mapping[str, pd.DataFrame], index: pd.DatetimeIndex) -> pd.DataFrame:
-    """date, bucket, ticker, contribution: the daily parts (rows with a bucket return only)."""
+CONTRIBUTION_COLUMNS = ["window", "start", "end", "bucket", "ticker", "contribution"]
+
+
+def window_contributions_table(result: RunResult) -> pd.DataFrame:
+    """window, start, end, bucket, ticker (or ``costs``), contribution: every bucket's
+    ``windows.<w>.contributions`` of ``result`` as one long table (``contributions.csv``), the
+    run's windows in order and each bucket's members in its order."""
+    dates = {w.name: (w.start.isoformat(), w.end.isoformat()) for w in result.run.windows}
+    rows = [
+        (window, *dates[window], bucket, ticker, value)
+        for bucket, b in result.buckets.items()
+        for window, w in b.windows.items()
+        for ticker, value in w.contributions.items()
+    ]
+    order = {w: i for i, w in enumerate(dates)}
+    rows.sort(key=lambda row: order[str(row[0])])  # stable: buckets and members keep their order
+    return pd.DataFrame(rows, columns=CONTRIBUTION_COLUMNS)
+
+
+def daily_contributions_table(daily: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """date, bucket, ticker (or ``costs``), contribution: the daily parts of
+    :attr:`RunOutput.daily_contributions` (rows with a bucket return only: a day without one has
+    NaN parts), bucket by bucket in date order."""
     frames = []
     for bucket, parts in daily.items():
         long = (
-            parts.reindex(index)
-            .rename_axis("date")
+            parts.rename_axis("date")
             .reset_index()
             .melt(id_vars="date", var_name="ticker", value_name="contribution")
         )

@@ -39,7 +39,7 @@ from backtest.prices.sample import SAMPLE_SOURCE, is_sample
 from backtest.prices.sources import YahooSource, read_price_path
 from backtest.prices.store import PriceStore, StoredSeries, default_store_path
 from backtest.results import BoardResult, ClaimsResult, RunResult, SweepResult
-from backtest.run import RunOutput, simulate_run
+from backtest.run import RunOutput, daily_contributions_table, simulate_run
 from backtest.simulation.prepare import (
     PreparedRun,
     RunOptions,
@@ -66,6 +66,8 @@ from reports.exports import (
     BOARD_JSON,
     CLAIMS_JSON,
     CONTRIBUTIONS_CSV,
+    DAILY_CONTRIBUTIONS_CSV,
+    DAILY_CONTRIBUTIONS_PARQUET,
     HISTORY_CSV,
     REPORT_HTML,
     RESULTS_JSON,
@@ -78,6 +80,8 @@ from reports.exports import (
     RunManifest,
     check_run_folder,
     claims_json,
+    contributions_csv,
+    daily_contributions_file,
     new_run_id,
     read_claims_result,
     read_returns_csv,
@@ -210,20 +214,27 @@ def compute_run(
     return RunJob(output, claims, prepared, claim_options)
 
 
-def run_files(job: RunJob) -> dict[str, str]:
+def run_files(job: RunJob, *, daily_contributions: bool = False) -> dict[str, str | bytes]:
     """The run's files (name → content) as :func:`save_run` writes them, ``manifest.json``
-    aside."""
+    aside; with ``daily_contributions`` also the daily table
+    (:func:`reports.exports.daily_contributions_file`: CSV, or parquet when large)."""
     output, claims = job.output, job.claims
-    return {
+    files: dict[str, str | bytes] = {
         RESULTS_JSON: results_json(output.result),
         CLAIMS_JSON: claims_json(claims.result),
         RETURNS_CSV: returns_csv(claims.returns),
         VARIANTS_CSV: returns_csv(claims.variants),
         WEIGHTS_CSV: weights_csv(output.weights),
-        CONTRIBUTIONS_CSV: output.contributions.to_csv(index=False, lineterminator="\n"),
+        CONTRIBUTIONS_CSV: contributions_csv(output.contributions),
         REPORT_HTML: render_report(output.result, claims.returns, claims.result, None),
         SUMMARY_MD: summary_markdown(output.result, claims.result, None),
     }
+    if daily_contributions:
+        name, content = daily_contributions_file(
+            daily_contributions_table(output.daily_contributions)
+        )
+        files[name] = content
+    return files
 
 
 def save_run(
@@ -233,18 +244,26 @@ def save_run(
     store: PriceStore | None = None,
     ledger: Path | None = None,
     record: bool = True,
+    daily_contributions: bool = False,
 ) -> list[Path]:
     """Write a computed run's files to ``out`` atomically (``manifest.json`` last: the run's id
     and every file's checksum) and, with ``record``, append each claim's state on the data's
     last day, and any resolution now due, to the ledger (``ledger``, else
-    :func:`default_ledger_path` of ``store``). Notes for the user are added to ``job.notes``."""
+    :func:`default_ledger_path` of ``store``). ``daily_contributions`` adds the daily
+    contributions table. Notes for the user are added to ``job.notes``."""
     claims = job.claims
     if (out / SWEEP_JSON).exists():
         job.notes.append(
             f"{out / SWEEP_JSON} is from an earlier run and is not drawn in this run's report; "
             f"run `bucketmap sweep --out {out}` again to draw one"
         )
-    files = run_files(job)
+    files = run_files(job, daily_contributions=daily_contributions)
+    for stale in (DAILY_CONTRIBUTIONS_CSV, DAILY_CONTRIBUTIONS_PARQUET):
+        if stale not in files and (out / stale).exists():
+            job.notes.append(
+                f"{out / stale} is from an earlier run (not in this run's manifest); "
+                "--daily-contributions writes this run's"
+            )
     book = Ledger(ledger or default_ledger_path(store)) if record else None
     read = book.read() if book is not None else None
     written = write_run_files(out, files, job.output.result.run.run_id)
@@ -268,14 +287,16 @@ def run(
     yahoo: YahooSource | None = None,
     ledger: Path | None = None,
     record: bool = True,
+    daily_contributions: bool = False,
 ) -> tuple[RunJob, list[Path]]:
     """The main job: :func:`compute_run`, then :func:`save_run` to ``out``.
 
     Everything is computed before anything is written; the files are then written atomically
     (``results.json``, ``claims.json``, ``returns.csv``, ``variants.csv``, ``weights.csv``,
-    ``contributions.csv``, ``report.html``, ``summary.md``), ``manifest.json`` last: the run's id
-    (also in ``results.json`` and ``claims.json``) and every file's checksum. A ``sweep.json``
-    already in ``out`` belongs to an earlier run: it is not drawn (a note says so).
+    ``contributions.csv``, ``report.html``, ``summary.md``, with ``daily_contributions`` the
+    daily table), ``manifest.json`` last: the run's id (also in ``results.json`` and
+    ``claims.json``) and every file's checksum. A ``sweep.json`` already in ``out`` belongs to an
+    earlier run: it is not drawn (a note says so).
 
     With ``record`` (the default), each claim's state on the data's last day, and any resolution
     now due, is then appended to the ledger (``ledger``, else :func:`default_ledger_path`).
@@ -289,7 +310,9 @@ def run(
         fetch_missing=fetch_missing,
         yahoo=yahoo,
     )
-    return job, save_run(job, out, store=store, ledger=ledger, record=record)
+    return job, save_run(
+        job, out, store=store, ledger=ledger, record=record, daily_contributions=daily_contributions
+    )
 
 
 @dataclass

@@ -349,6 +349,14 @@ def run(
     wide: WideOpt = False,
     ledger: LedgerOpt = None,
     record: RecordOpt = True,
+    daily_contributions: Annotated[
+        bool,
+        typer.Option(
+            "--daily-contributions",
+            help="Also write each member's part of every daily return "
+            "(contributions_daily.csv, or .parquet above a million rows).",
+        ),
+    ] = False,
 ) -> None:
     """Backtest every bucket against the benchmarks, test the claims, write results and report;
     record each claim's state in the ledger."""
@@ -376,7 +384,7 @@ def run(
             correction=correction,
             ledger=ledger,
         )
-        written = results.save(out, record=record)
+        written = results.save(out, record=record, daily_contributions=daily_contributions)
         job = results.job
         for warning in job.output.result.run.warnings:
             _echo(f"warning: {warning}", err=True)

@@ -24,6 +24,7 @@ from backtest.conventions import Correction, Rebalance, Weighting
 from backtest.evidence.excess import ClaimOptions
 from backtest.prices.store import PriceStore, default_store_path
 from backtest.results import ClaimsResult, RunResult
+from backtest.run import daily_contributions_table
 from backtest.simulation.prepare import DEFAULT_START, RunOptions
 from bucketmap.api import RunJob, compute_run, save_run
 
@@ -55,7 +56,10 @@ class RunResults:
     * ``returns``: date × (bucket | benchmark ticker | claim ticker) daily returns, fractions
       (``returns.csv``; NaN: no return that day);
     * ``weights``: date, bucket, ticker, weight — target weights at each event (``weights.csv``);
-    * ``contributions``: date, bucket, ticker (or ``costs``), contribution (``contributions.csv``);
+    * ``contributions``: window, start, end, bucket, ticker (or ``costs``), contribution — each
+      member's part of its bucket's return over each window (``contributions.csv``);
+    * ``daily_contributions``: date, bucket, ticker (or ``costs``), contribution — the parts of
+      each daily return (``contributions_daily.csv``/``.parquet`` with ``--daily-contributions``);
     * ``metrics``: one row per (name, window) for every bucket and benchmark: total return, CAGR,
       volatility, Sharpe, ... (``results.json`` → ``buckets.*.windows.*.metrics`` and
       ``benchmarks.*.windows``), with ``kind`` (the bucket's side, or ``benchmark``);
@@ -102,7 +106,14 @@ class RunResults:
 
     @property
     def contributions(self) -> pd.DataFrame:
-        return _dated(self.job.output.contributions)
+        out = self.job.output.contributions.copy()
+        out["start"] = pd.to_datetime(out["start"])
+        out["end"] = pd.to_datetime(out["end"])
+        return out
+
+    @property
+    def daily_contributions(self) -> pd.DataFrame:
+        return _dated(daily_contributions_table(self.job.output.daily_contributions))
 
     @property
     def metrics(self) -> pd.DataFrame:
@@ -185,10 +196,20 @@ class RunResults:
             self.claims_result, self.result
         )
 
-    def save(self, out: str | Path, *, record: bool = True) -> list[Path]:
-        """Write the run's files to ``out`` as ``bucketmap run --out OUT`` does and (``record``)
-        append each claim's state to the ledger; returns the paths written."""
-        return save_run(self.job, Path(out), store=self.store, ledger=self.ledger, record=record)
+    def save(
+        self, out: str | Path, *, record: bool = True, daily_contributions: bool = False
+    ) -> list[Path]:
+        """Write the run's files to ``out`` as ``bucketmap run --out OUT`` does (with
+        ``daily_contributions``, as ``--daily-contributions`` does) and (``record``) append each
+        claim's state to the ledger; returns the paths written."""
+        return save_run(
+            self.job,
+            Path(out),
+            store=self.store,
+            ledger=self.ledger,
+            record=record,
+            daily_contributions=daily_contributions,
+        )
 
 
 def run(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import re
@@ -42,6 +43,10 @@ VARIANTS_CSV = "variants.csv"
 RETURNS_CSV = "returns.csv"
 WEIGHTS_CSV = "weights.csv"
 CONTRIBUTIONS_CSV = "contributions.csv"
+DAILY_CONTRIBUTIONS_CSV = "contributions_daily.csv"
+DAILY_CONTRIBUTIONS_PARQUET = "contributions_daily.parquet"
+DAILY_CSV_ROWS = 1_000_000
+"""Largest daily contributions table written as CSV (about 70 MB); a larger one is parquet."""
 REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
 SWEEP_CSV = "sweep.csv"
@@ -145,6 +150,24 @@ def sweep_json(result: SweepResult) -> str:
 def weights_csv(weights: pd.DataFrame) -> str:
     """``weights.csv``: date, bucket, ticker, weight — target weights set at each event."""
     return weights.to_csv(index=False, lineterminator="\n")
+
+
+def contributions_csv(table: pd.DataFrame) -> str:
+    """``contributions.csv``: window, start, end, bucket, ticker (or ``costs``), contribution —
+    each member's part of its bucket's compounded return over each window (full precision)."""
+    return table.to_csv(index=False, lineterminator="\n")
+
+
+def daily_contributions_file(table: pd.DataFrame) -> tuple[str, str | bytes]:
+    """The daily contributions (date, bucket, ticker, contribution) as a file: name and content,
+    ``contributions_daily.csv`` up to :data:`DAILY_CSV_ROWS` rows, else
+    ``contributions_daily.parquet`` (zstd; a 12,000-member bucket's 11 million rows are ~400 MB
+    of CSV that takes 13 s to write)."""
+    if len(table) <= DAILY_CSV_ROWS:
+        return DAILY_CONTRIBUTIONS_CSV, table.to_csv(index=False, lineterminator="\n")
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False, compression="zstd")
+    return DAILY_CONTRIBUTIONS_PARQUET, buffer.getvalue()
 
 
 def results_json(result: RunResult) -> str:
@@ -285,14 +308,20 @@ def _output_folder(out_dir: Path) -> Iterator[None]:
         raise
 
 
-def _stage_and_move(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
+def _stage_and_move(out_dir: Path, files: Mapping[str, str | bytes]) -> list[Path]:
     """Write ``files`` into a staging folder inside ``out_dir`` (fsynced), then rename each into
     place in the given order; the staging folder is removed on every path."""
     stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out_dir))
     try:
-        for name, text in files.items():
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                with open(stage / name, "wb") as raw:
+                    raw.write(content)
+                    raw.flush()
+                    os.fsync(raw.fileno())
+                continue
             with open(stage / name, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
+                fh.write(content)
                 fh.flush()
                 os.fsync(fh.fileno())
         written = []
@@ -304,7 +333,7 @@ def _stage_and_move(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def write_files_atomically(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
+def write_files_atomically(out_dir: Path, files: Mapping[str, str | bytes]) -> list[Path]:
     """Write ``name → text`` into ``out_dir``: staged inside it, then moved into place.
 
     The output folder is created if needed; files already there that are not named are left
@@ -317,7 +346,7 @@ def write_files_atomically(out_dir: Path, files: Mapping[str, str]) -> list[Path
 
 
 def write_run_files(
-    out_dir: Path, files: Mapping[str, str], run_id: str, *, extend: bool = False
+    out_dir: Path, files: Mapping[str, str | bytes], run_id: str, *, extend: bool = False
 ) -> list[Path]:
     """Write a run's files like :func:`write_files_atomically`, then ``manifest.json`` (last) with
     ``run_id`` and every file's checksum.

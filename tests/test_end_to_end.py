@@ -98,9 +98,40 @@ def snapshot_closes(tickers: list[str]) -> pd.DataFrame:
     return pd.DataFrame({t: wide[t].dropna() for t in tickers})
 
 
-def test_windows_and_contributions_recompute_from_the_csv_files(demo_run: Path) -> None:
+@pytest.fixture(scope="module")
+def daily_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The main job with ``--daily-contributions``."""
+    return run_snapshot(tmp_path_factory.mktemp("e2e-daily") / "demo", "--daily-contributions")
+
+
+def test_the_daily_contributions_are_opt_in(demo_run: Path, daily_run: Path) -> None:
+    assert not (demo_run / "contributions_daily.csv").exists()
+    manifest = json.loads((daily_run / "manifest.json").read_text())
+    assert "contributions_daily.csv" in manifest["files"]
+    # the same run otherwise: its window table is the one written without the option
+    for name in ("contributions.csv", "returns.csv", "weights.csv"):
+        assert (daily_run / name).read_text() == (demo_run / name).read_text()
+
+
+def test_contributions_csv_is_results_json_windows_contributions(demo_run: Path) -> None:
+    table = pd.read_csv(demo_run / "contributions.csv")
+    results = json.loads((demo_run / "results.json").read_text())
+    windows = {w["name"]: (w["start"], w["end"]) for w in results["run"]["windows"]}
+    expected = [
+        (w, *windows[w], b, t, v)
+        for w in windows
+        for b, bucket in results["buckets"].items()
+        for t, v in bucket["windows"][w]["contributions"].items()
+    ]
+    got = list(table.itertuples(index=False, name=None))
+    assert got == expected  # every figure, to the last digit, in the run's window order
+    assert table["window"].unique().tolist() == ["whole", "pre", "post"]
+
+
+def test_windows_and_contributions_recompute_from_the_csv_files(daily_run: Path) -> None:
+    demo_run = daily_run
     returns = pd.read_csv(demo_run / "returns.csv", index_col="date", parse_dates=True)
-    daily = pd.read_csv(demo_run / "contributions.csv", parse_dates=["date"])
+    daily = pd.read_csv(demo_run / "contributions_daily.csv", parse_dates=["date"])
     results = json.loads((demo_run / "results.json").read_text())
     windows = {w["name"]: w for w in results["run"]["windows"]}
     assert list(windows) == ["whole", "pre", "post"]
@@ -112,7 +143,7 @@ def test_windows_and_contributions_recompute_from_the_csv_files(demo_run: Path) 
             r = returns.loc[(returns.index > lo) & (returns.index <= hi), name].dropna()
             got = results["buckets"][name]["windows"][w]
             assert got["metrics"]["total_return"] == pytest.approx((1 + r).prod() - 1, abs=1e-12)
-            # contributions: Σ c_it × W_{t-1} per member, from contributions.csv
+            # contributions: Σ c_it × W_{t-1} per member, from contributions_daily.csv
             c = (
                 daily[(daily["bucket"] == name)]
                 .pivot(index="date", columns="ticker", values="contribution")

@@ -179,10 +179,25 @@ def test_the_readme_notebook_example_runs_and_its_tables_equal_the_files(
     )
     weights = pd.read_csv(out / "weights.csv", parse_dates=["date"])
     pd.testing.assert_frame_equal(res.weights.reset_index(drop=True), weights, check_dtype=False)
-    contributions = pd.read_csv(out / "contributions.csv", parse_dates=["date"])
+    contributions = pd.read_csv(out / "contributions.csv", parse_dates=["start", "end"])
     pd.testing.assert_frame_equal(
         res.contributions.reset_index(drop=True), contributions, check_dtype=False
     )
+    # the daily table on request: its parts sum to each day's return, and compound to the
+    # window's contributions
+    assert not (out / "contributions_daily.csv").exists()
+    res.save(tmp_path / "daily", record=False, daily_contributions=True)
+    daily = pd.read_csv(tmp_path / "daily" / "contributions_daily.csv", parse_dates=["date"])
+    pd.testing.assert_frame_equal(
+        res.daily_contributions.reset_index(drop=True), daily, check_dtype=False
+    )
+    # a later save without it leaves the old daily table, and says it is not this run's
+    res.save(tmp_path / "daily", record=False)
+    assert any("contributions_daily.csv is from an earlier run" in n for n in res.job.notes)
+    summed = daily.groupby(["date", "bucket"])["contribution"].sum().unstack()
+    for bucket in summed.columns:
+        r = res.returns[bucket].dropna()
+        np.testing.assert_allclose(summed[bucket].dropna().to_numpy(), r.to_numpy(), atol=1e-14)
     # metrics, relative and claims are results.json's and claims.json's numbers
     results = json.loads((out / "results.json").read_text())
     for (name, window), row in res.metrics.iterrows():
@@ -229,6 +244,14 @@ def test_the_cli_and_the_api_write_the_same_numbers(tiny_universe: Path, tiny_pr
     }
     for name in ("returns.csv", "weights.csv", "contributions.csv", "variants.csv"):
         assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+    # --daily-contributions is save's daily_contributions
+    res = runner.invoke(app, ["run", "--universes", str(tiny_universe), "--prices",
+                              str(tiny_prices), "--out", str(tmp_path / "cli"), "--no-record",
+                              "--start", "2024-01-30", "--daily-contributions"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    api.save(tmp_path / "api", record=False, daily_contributions=True)
+    name = "contributions_daily.csv"
+    assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
     with pytest.raises(bucketmap.RunConfigError, match="--end 2024-01-02 is not after"):
         bucketmap.run(tiny_universe, prices=tiny_prices, start="2024-01-30", end="2024-01-02")
     # the CLI's bounds hold for library callers too, before anything is allocated

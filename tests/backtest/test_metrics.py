@@ -240,3 +240,54 @@ def test_rolling_beta_is_the_ols_slope_of_each_window() -> None:
     for end in (49, 120, 199):
         slope = np.polyfit(b.iloc[end - 49 : end + 1], a.iloc[end - 49 : end + 1], 1)[0]
         assert beta.iloc[end] == pytest.approx(slope, rel=1e-10)
+
+
+def _relative_one_by_one(a: pd.Series, b: pd.Series) -> dict[str, float]:
+    """Each figure from its own function (the ones tested against empyrical above)."""
+    x, y = m.shared_days(a, b)
+    beta, alpha = m.beta_alpha(a, b)
+    return {
+        "days": len(x),
+        "bucket_total_return": m.total_return(x),
+        "benchmark_total_return": m.total_return(y),
+        "excess_return": m.excess_return(a, b),
+        "return_difference": m.return_difference(a, b),
+        "annualised_active_return": m.annualised_active_return(a, b),
+        "tracking_error": m.tracking_error(a, b),
+        "information_ratio": m.information_ratio(a, b),
+        "beta": beta,
+        "alpha": alpha,
+        "correlation": m.correlation(a, b),
+        "up_capture": m.up_capture(a, b),
+        "down_capture": m.down_capture(a, b),
+        "months": len(m.monthly_returns(x)),
+        "months_beaten_share": m.share_of_months_beaten(a, b),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_relative_figures_in_one_pass_equal_the_functions_one_by_one(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    index = pd.bdate_range("2024-01-15", periods=300)
+    a = pd.Series(rng.normal(0.001, 0.02, 300), index=index)
+    b = pd.Series(rng.normal(0.0005, 0.015, 300), index=index)
+    a.iloc[rng.choice(300, 20, replace=False)] = np.nan  # days without a return on either side
+    b.iloc[rng.choice(300, 20, replace=False)] = np.nan
+    got = m.relative_figures(a, b)
+    expected = _relative_one_by_one(a, b)
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-15), key
+
+
+def test_relative_figures_of_too_few_days_are_nan() -> None:
+    index = pd.bdate_range("2024-01-15", periods=3)
+    a = pd.Series([0.01, np.nan, np.nan], index=index)
+    b = pd.Series([np.nan, 0.02, 0.01], index=index)
+    got = m.relative_figures(a, b)
+    assert got["days"] == 0 and got["months"] == 0
+    assert all(math.isnan(v) for k, v in got.items() if k not in ("days", "months"))
+    one = m.relative_figures(a.fillna(0.0), b.fillna(0.0))
+    expected = _relative_one_by_one(a.fillna(0.0), b.fillna(0.0))
+    for key, value in expected.items():
+        assert (math.isnan(value) and math.isnan(one[key])) or one[key] == pytest.approx(value)
