@@ -169,6 +169,9 @@ def child_bt(sample: str, shifts: str) -> dict[str, float]:
     window = prepared.window
     for v, total in zip(chosen, ours["total_return"], strict=True):
         prices = window[list(v.tickers)].iloc[v.shift :]
+        # from the variant's first purchase: the first day a member has a price (bt's RunOnce
+        # would otherwise fire on a day when SelectAll finds nothing, and never buy)
+        prices = prices.loc[prices.notna().any(axis=1).idxmax() :]
         rule = v.rebalance.value
         t0 = time.perf_counter()
         when = (

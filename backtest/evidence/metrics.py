@@ -366,34 +366,11 @@ def relative_figures(returns: pd.Series, benchmark: pd.Series) -> dict[str, floa
     n = len(a)
     nan = math.nan
     out: dict[str, float | int] = {"days": n}
-    if n == 0:
-        return {
-            **out,
-            **dict.fromkeys(
-                [
-                    "bucket_total_return",
-                    "benchmark_total_return",
-                    "excess_return",
-                    "return_difference",
-                    "annualised_active_return",
-                    "tracking_error",
-                    "information_ratio",
-                    "beta",
-                    "alpha",
-                    "correlation",
-                    "up_capture",
-                    "down_capture",
-                    "months_beaten_share",
-                ],
-                nan,
-            ),
-            "months": 0,
-        }
-    total_a = float(np.prod(1.0 + a) - 1.0)
-    total_b = float(np.prod(1.0 + b) - 1.0)
+    total_a = float(np.prod(1.0 + a) - 1.0) if n else nan
+    total_b = float(np.prod(1.0 + b) - 1.0) if n else nan
     active = a - b
     te = float(np.std(active, ddof=1) * math.sqrt(TRADING_DAYS)) if n > 1 else nan
-    mean_active = float(active.mean() * TRADING_DAYS)
+    mean_active = float(active.mean() * TRADING_DAYS) if n else nan
     beta, alpha = nan, nan
     corr = nan
     if n >= 2:
@@ -404,9 +381,9 @@ def relative_figures(returns: pd.Series, benchmark: pd.Series) -> dict[str, floa
         if np.std(a, ddof=1) != 0 and np.std(b, ddof=1) != 0:
             corr = float(np.corrcoef(a, b)[0, 1])
     months = pd.DatetimeIndex(a_s.index).to_period("M").asi8
-    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
-    ma = np.multiply.reduceat(1.0 + a, starts) - 1.0
-    mb = np.multiply.reduceat(1.0 + b, starts) - 1.0
+    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]]) if n else np.zeros(0, int)
+    ma = np.multiply.reduceat(1.0 + a, starts) - 1.0 if n else np.zeros(0)
+    mb = np.multiply.reduceat(1.0 + b, starts) - 1.0 if n else np.zeros(0)
 
     def capture(mask: np.ndarray) -> float:
         if not mask.any():
@@ -430,6 +407,6 @@ def relative_figures(returns: pd.Series, benchmark: pd.Series) -> dict[str, floa
         up_capture=capture(mb > 0),
         down_capture=capture(mb < 0),
         months=len(ma),
-        months_beaten_share=float((ma > mb).mean()),
+        months_beaten_share=float((ma > mb).mean()) if len(ma) else nan,
     )
     return out
