@@ -198,6 +198,10 @@ def between(r: _Frame, start: dt.date | None, end: dt.date | None) -> _Frame:
 
 def paired_days(bucket: pd.Series, benchmark: pd.Series) -> pd.DataFrame:
     """Both series on the days both have a return (columns ``bucket``, ``benchmark``)."""
+    if bucket.index.equals(benchmark.index):  # one calendar (every pair of a run): no alignment
+        a, b = bucket.to_numpy(dtype="float64"), benchmark.to_numpy(dtype="float64")
+        keep = ~(np.isnan(a) | np.isnan(b))
+        return pd.DataFrame({"bucket": a[keep], "benchmark": b[keep]}, index=bucket.index[keep])
     both = pd.concat([bucket.rename("bucket"), benchmark.rename("benchmark")], axis=1)
     return both.dropna()
 

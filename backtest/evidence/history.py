@@ -33,7 +33,7 @@ from backtest.evidence.excess import (
     insufficient,
     paired_days,
 )
-from backtest.evidence.signals import SignalState, signal_state
+from backtest.evidence.signals import MeasureCache, SignalState, signal_state
 from backtest.results import ExcessTest, PathPoint
 from backtest.simulation.engine import simulate_as_of
 from backtest.simulation.prepare import PreparedRun
@@ -149,6 +149,7 @@ def states_on(
     verdicts = {c.id: v for c, (v, _) in zip(claims, read, strict=True)}
     out = []
     trailing: dict[tuple[str, int], str | None] = {}  # one test per pair and look-back a day
+    measured: MeasureCache = {}  # one series per measure a day, shared by every claim's signals
 
     def trailing_verdict(rule: VerdictRule, claim: Claim) -> str | None:
         assert rule.trailing is not None
@@ -177,10 +178,18 @@ def states_on(
                 test=test,
                 verdict=verdict,
                 p_adjusted=p,
-                counter=[signal_state(s, frame, on, verdict_of) for s in claim.counter_signals],
-                stop=signal_state(claim.stop, frame, on, verdict_of) if claim.stop else None,
+                counter=[
+                    signal_state(s, frame, on, verdict_of, measured) for s in claim.counter_signals
+                ],
+                stop=(
+                    signal_state(claim.stop, frame, on, verdict_of, measured)
+                    if claim.stop
+                    else None
+                ),
                 restart=(
-                    signal_state(claim.restart, frame, on, verdict_of) if claim.restart else None
+                    signal_state(claim.restart, frame, on, verdict_of, measured)
+                    if claim.restart
+                    else None
                 ),
             )
         )

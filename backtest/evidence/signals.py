@@ -75,10 +75,28 @@ def ratio_vs_average_series(frame: pd.DataFrame, of: str, vs: str, days: int) ->
     return ratio / ratio.rolling(days, min_periods=days).mean() - 1.0
 
 
+MeasureCache = dict[tuple[object, ...], pd.Series]
+"""Measured series of one frame by what they measure (kind, ``of``, ``vs``, ``days``): the
+signals of all claims on one evaluation day share it, as several read the same measure."""
+
+
 def measure_series(
-    rule: ExcessRule | DrawdownRule | RatioAverageRule, frame: pd.DataFrame
+    rule: ExcessRule | DrawdownRule | RatioAverageRule,
+    frame: pd.DataFrame,
+    cache: MeasureCache | None = None,
 ) -> pd.Series:
-    """The rule's measure on every day it can be computed."""
+    """The rule's measure on every day it can be computed (NaN dropped). With ``cache`` (which
+    must belong to ``frame`` alone) a measure already taken is not computed again."""
+    key = (type(rule).__name__, rule.of, getattr(rule, "vs", None), rule.days)
+    if cache is not None and key in cache:
+        return cache[key]
+    values = _measure(rule, frame).dropna()
+    if cache is not None:
+        cache[key] = values
+    return values
+
+
+def _measure(rule: ExcessRule | DrawdownRule | RatioAverageRule, frame: pd.DataFrame) -> pd.Series:
     if isinstance(rule, ExcessRule):
         return excess_series(frame, rule.of, rule.vs, rule.days)
     if isinstance(rule, DrawdownRule):
@@ -103,15 +121,20 @@ there is none yet)."""
 
 
 def evaluate(
-    rule: Rule, frame: pd.DataFrame, on: dt.date, verdict_of: VerdictOf, leaves: list[LeafState]
+    rule: Rule,
+    frame: pd.DataFrame,
+    on: dt.date,
+    verdict_of: VerdictOf,
+    leaves: list[LeafState],
+    cache: MeasureCache | None = None,
 ) -> bool | None:
     """The rule's state on ``on`` from ``frame`` (returns up to ``on``); each measured part's
-    state is appended to ``leaves``."""
+    state is appended to ``leaves``. ``cache``: see :func:`measure_series`."""
     if isinstance(rule, AllRule):
-        parts = [evaluate(r, frame, on, verdict_of, leaves) for r in rule.all]
+        parts = [evaluate(r, frame, on, verdict_of, leaves, cache) for r in rule.all]
         return False if False in parts else (None if None in parts else True)
     if isinstance(rule, AnyRule):
-        parts = [evaluate(r, frame, on, verdict_of, leaves) for r in rule.any]
+        parts = [evaluate(r, frame, on, verdict_of, leaves, cache) for r in rule.any]
         return True if True in parts else (None if None in parts else False)
     if isinstance(rule, DateRule):
         holds = on >= rule.on_or_after
@@ -122,7 +145,7 @@ def evaluate(
         known = None if verdict is None else rule.holds_for(verdict)
         leaves.append(LeafState(f"{rule.describe()} (now {verdict or 'n/a'})", known, None, None))
         return known
-    values = measure_series(rule, frame).dropna()
+    values = measure_series(rule, frame, cache)
     threshold = rule.above if rule.above is not None else rule.below
     latest = float(values.iloc[-1]) if len(values) else None
     if len(values) < rule.for_days:
@@ -144,16 +167,22 @@ class SignalState:
 
 
 def signal_state(
-    signal: Signal, frame: pd.DataFrame, on: dt.date, verdict_of: VerdictOf
+    signal: Signal,
+    frame: pd.DataFrame,
+    on: dt.date,
+    verdict_of: VerdictOf,
+    cache: MeasureCache | None = None,
 ) -> SignalState:
-    """Evaluate one signal (counter-signal, stop or restart) on ``on``."""
+    """Evaluate one signal (counter-signal, stop or restart) on ``on``; ``cache``: see
+    :func:`measure_series`."""
     leaves: list[LeafState] = []
-    state = evaluate(signal.when, frame, on, verdict_of, leaves)
+    state = evaluate(signal.when, frame, on, verdict_of, leaves, cache)
     return SignalState(signal.name, signal.description or signal.when.describe(), state, leaves)
 
 
 def signal_states(
     signals: Mapping[str, Signal], frame: pd.DataFrame, on: dt.date, verdict_of: VerdictOf
 ) -> dict[str, SignalState]:
-    """:func:`signal_state` of each named signal."""
-    return {k: signal_state(s, frame, on, verdict_of) for k, s in signals.items()}
+    """:func:`signal_state` of each named signal (sharing one measure cache)."""
+    cache: MeasureCache = {}
+    return {k: signal_state(s, frame, on, verdict_of, cache) for k, s in signals.items()}

@@ -155,3 +155,37 @@ def test_the_shipped_claims_have_three_counter_signals_and_a_stop_and_restart() 
     by_id = {c.id: c for c in universe.claims}
     assert by_id["gpu-flex-premium"].resolve_on == dt.date(2026, 9, 30)
     assert {"rotation-pipes", "autonomy-e2e", "apps-quality"} <= set(by_id)  # note 000's themes
+
+
+def test_a_shared_measure_cache_changes_no_state_and_measures_each_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The signals of one day share a cache of measured series (history and board): each
+    measure is taken once, thresholds and look-backs of the rules reading it still apply."""
+    from backtest.evidence import signals
+
+    rules = [
+        {"measure": "excess", "of": "a", "vs": "b", "days": 2, "below": -0.17},
+        {"measure": "excess", "of": "a", "vs": "b", "days": 2, "below": -0.18},
+        {"measure": "excess", "of": "a", "vs": "b", "days": 3, "above": 0},
+        {"all": [{"measure": "drawdown", "of": "a", "below": -0.3},
+                 {"measure": "drawdown", "of": "a", "below": -0.4}]},
+    ]  # fmt: skip
+    plain = [_run(r) for r in rules]
+    taken: list[tuple[object, ...]] = []
+    measure = signals._measure
+
+    def counted(rule: object, frame: pd.DataFrame) -> pd.Series:
+        taken.append((type(rule).__name__, getattr(rule, "days", None)))
+        return measure(rule, frame)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signals, "_measure", counted)
+    cache: signals.MeasureCache = {}
+    shared = []
+    for r in rules:
+        leaves: list[LeafState] = []
+        state = evaluate(RULE.validate_python(r), RETURNS, ON, lambda _: None, leaves, cache)
+        shared.append((state, leaves))
+    assert shared == plain
+    assert [s for s, _ in plain] == [True, False, False, False]
+    assert taken == [("ExcessRule", 2), ("ExcessRule", 3), ("DrawdownRule", None)]
