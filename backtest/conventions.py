@@ -50,6 +50,6 @@ MAX_SEED = 2**32 - 1
 MAX_SHIFT = 2_520
 """A sweep's start shift, trading days (ten years)."""
 MAX_CHUNK_COLUMNS = 50_000
-"""Member columns per vectorbt call in a sweep (each array of a call is days × columns)."""
+"""Member columns per simulation in a sweep (each array of one is events × columns)."""
 SWEEP_CONFIRM_VARIANTS = 100_000
 """A sweep of more variants than this runs only with ``--yes`` (its memory estimate is shown)."""

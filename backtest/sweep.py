@@ -76,8 +76,8 @@ SWEEP_COLUMNS = [
 """Columns of ``sweep.csv``, in order."""
 
 CHUNK_COLUMNS = 5_000
-"""Member columns per vectorbt call: ~2,700 days × 5,000 columns of float64 is ~110 MB per
-array, and a chunk needs a few such arrays."""
+"""Member columns per simulation: a chunk's arrays are events × columns (at most ~2,700 events,
+daily trading over ten years: ~110 MB per array of float64), and a chunk needs a few of them."""
 
 
 @dataclass(frozen=True)

@@ -635,7 +635,7 @@ def sweep_command(
             "--chunk-columns",
             min=1,
             max=MAX_CHUNK_COLUMNS,
-            help="Member columns per vectorbt call (memory).",
+            help="Member columns per simulation (memory).",
         ),
     ] = 5_000,
     yes: Annotated[

@@ -59,7 +59,8 @@ def as_of_returns(
     prepared: PreparedRun, returns: pd.DataFrame, dates: Sequence[pd.Timestamp]
 ) -> dict[pd.Timestamp, pd.DataFrame]:
     """For each date, the daily returns known on it: every bucket simulated on the prices up to
-    it (in one vectorbt call for all dates), every ticker column of ``returns`` cut at it."""
+    it (in one simulation for all dates, in closed form), every ticker column of ``returns``
+    cut at it."""
     calendar = prepared.calendar
     ends = [int(p) for p in calendar.get_indexer(pd.DatetimeIndex(list(dates)))]
     if any(e < 1 for e in ends):
