@@ -147,3 +147,23 @@ def test_the_board_and_the_history_do_not_import_vectorbt() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("rebalance", "weighting", "cost_bps"), CASES[:3])
+def test_simulate_returns_is_the_buckets_returns_in_any_chunking(
+    rebalance: Rebalance, weighting: Weighting, cost_bps: float
+) -> None:
+    """The claims' variants (:func:`simulate_returns`) are the buckets' own returns, and cutting
+    the buckets into chunks of member columns changes no number (each bucket's figures depend on
+    its own columns only)."""
+    from backtest.simulation.engine import simulate_returns
+
+    prices = _prices()
+    specs = [*SPECS, BucketSpec("ab", ["A", "B"]), BucketSpec("cde", ["C", "D", "E"])]
+    kw = {"rebalance": rebalance, "weighting": weighting, "cost_bps": cost_bps}
+    whole = simulate_returns(prices, specs, **kw)  # type: ignore[arg-type]
+    for chunk in (1, 3, 5):
+        cut = simulate_returns(prices, specs, chunk_columns=chunk, **kw)  # type: ignore[arg-type]
+        pd.testing.assert_frame_equal(cut, whole, rtol=0, atol=0)
+    buckets = simulate_buckets(prices, specs, via="closed_form", **kw)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(whole, buckets.returns, rtol=0, atol=0, check_names=False)
