@@ -85,11 +85,11 @@ def _metrics(returns: pd.Series, risk_free: pd.Series | float = 0.0) -> Metrics:
 
 
 def _relative(bucket: pd.Series, benchmark: pd.Series) -> Relative:
-    a, _ = m.shared_days(bucket, benchmark)
+    a, b = m.shared_days(bucket, benchmark)  # aligned once: relative_figures finds them so
     return Relative(
         first_date=a.index[0].date() if len(a) else None,
         last_date=a.index[-1].date() if len(a) else None,
-        **m.relative_figures(bucket, benchmark),
+        **m.relative_figures(a, b),
     )
 
 
