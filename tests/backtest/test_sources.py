@@ -269,8 +269,10 @@ def test_the_whole_frame_check_returns_what_the_per_column_one_does() -> None:
     frame["DDD"] = np.nan  # never priced: left out, as per column
     frame["EEE"] = np.arange(60, dtype="int64") + 1  # integers are prices too
     wanted = {c: c for c in frame.columns}
-    fast = clean_wide_columns(frame, wanted)
-    assert fast is not None
+    split = clean_wide_columns(frame, wanted)
+    assert split is not None
+    fast, dirty = split
+    assert dirty == []
     slow = _per_column(frame)
     assert list(fast) == list(slow)
     for ticker in slow:
@@ -282,8 +284,9 @@ def test_the_whole_frame_check_returns_what_the_per_column_one_does() -> None:
     ["zero", "negative", "inf", "one_price", "duplicate_date", "unsorted", "text", "bool"],
 )
 def test_the_whole_frame_check_declines_what_the_per_column_one_refuses(spoil: str) -> None:
-    """Anything the per-column validation would name is left to it (None here), so the error
-    the user sees is the per-column one."""
+    """A column the per-column validation would refuse is left to it (named dirty), and bad
+    dates leave every column to it (None), so the error the user sees is the per-column one; the
+    clean column still comes back from the one pass."""
     from backtest.prices.sources import clean_wide_columns
 
     index = pd.DatetimeIndex(pd.bdate_range("2024-01-01", periods=10), name="date")
@@ -304,4 +307,36 @@ def test_the_whole_frame_check_declines_what_the_per_column_one_refuses(spoil: s
         frame["BBB"] = frame["BBB"].astype(str)
     elif spoil == "bool":
         frame["BBB"] = True
-    assert clean_wide_columns(frame, {"AAA": "AAA", "BBB": "BBB"}) is None
+    split = clean_wide_columns(frame, {"AAA": "AAA", "BBB": "BBB"})
+    if spoil in ("duplicate_date", "unsorted"):
+        assert split is None
+        return
+    assert split is not None
+    clean, dirty = split
+    spoiled = "AAA" if spoil == "zero" else "BBB"
+    assert dirty == [spoiled]
+    assert list(clean) == [t for t in ("AAA", "BBB") if t != spoiled]
+
+
+def test_a_parquet_with_a_few_bad_series_reads_the_rest_and_names_the_bad(tmp_path: Path) -> None:
+    """The one-pass check keeps the clean columns and validates only the dirty ones, in file
+    order: the same series and the same problems as validating every column on its own."""
+    from backtest.prices.sources import read_wide_parquet
+
+    index = pd.DatetimeIndex(pd.bdate_range("2024-01-01", periods=30), name="date")
+    frame = pd.DataFrame(
+        {t: np.linspace(10 + i, 20 + i, 30) for i, t in enumerate(["AAA", "BAD", "CCC", "NEG"])},
+        index=index,
+    )
+    frame.iloc[4, 1] = 0.0
+    frame.iloc[7, 3] = -2.0
+    path = tmp_path / "wide.parquet"
+    frame.to_parquet(path)
+    problems: list[PriceDataError] = []
+    got = read_wide_parquet(path, problems=problems)
+    assert list(got) == ["AAA", "CCC"]
+    pd.testing.assert_series_equal(got["CCC"], _per_column(frame[["CCC"]])["CCC"])
+    assert [p.ticker for p in problems] == ["BAD", "NEG"]
+    assert "not positive" in str(problems[0])
+    with pytest.raises(PriceDataError, match="BAD"):
+        read_wide_parquet(path)
