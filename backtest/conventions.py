@@ -53,3 +53,9 @@ MAX_CHUNK_COLUMNS = 50_000
 """Member columns per simulation in a sweep (each array of one is events × columns)."""
 SWEEP_CONFIRM_VARIANTS = 100_000
 """A sweep of more variants than this runs only with ``--yes`` (its memory estimate is shown)."""
+DEFAULT_BASKETS = 10_000
+"""Random (and matched) baskets per claim (``--baskets``)."""
+MAX_BASKETS = 1_000_000
+"""Most baskets per claim (``baskets.csv`` holds a row per basket: ~100 bytes each)."""
+MAX_WORKERS = 256
+"""Most local worker processes (``--workers``)."""

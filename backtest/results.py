@@ -555,6 +555,105 @@ class PathPoint(_Result):
     _finite_floats = field_validator("excess_return", "low", "high", mode="before")(_finite)
 
 
+class MatchedCell(_Result):
+    """One cell of the matched null: the bucket members in it and the pool members it has."""
+
+    tickers: list[str]
+    """The bucket's members in this cell (each basket draws as many from it)."""
+    return_bin: int | None
+    beta_bin: int | None
+    volatility_bin: int | None
+    """Bins 1 (lowest) to ``bins`` (:attr:`BasketNull.bins`; quintiles when 5) of the pool's
+    trailing 252-day return, 252-day beta to the market ticker and 63-day volatility as of the
+    claim's start; None for the members without that much history, which draw from the whole
+    eligible pool instead."""
+    candidates: int
+    """Pool members in the cell (the bucket's own left out)."""
+
+
+class BasketNull(_Result):
+    """Where the bucket's excess ranks among baskets of its size drawn from a pool."""
+
+    kind: str
+    """``random`` (any eligible pool member) or ``matched`` (one per member from its cell)."""
+    baskets: int
+    drawn_from: int
+    """Pool members the baskets could hold."""
+    percentile: float | None
+    """Share of the baskets whose excess is below the bucket's (ties count half), in percent."""
+    p_value: float | None
+    """``(1 + baskets at or above the bucket's excess) / (baskets + 1)``: the chance that a
+    basket drawn this way does at least as well (one-sided)."""
+    mean: float | None
+    p05: float | None
+    p25: float | None
+    median: float | None
+    p75: float | None
+    p95: float | None
+    histogram_edges: list[float] = []
+    histogram_counts: list[int] = []
+    """The baskets' excess returns in equal-width bins (``len(edges) = len(counts) + 1``;
+    the last bin includes its right edge), as the report draws them."""
+    cells: list[MatchedCell] = []
+    bins: int | None = None
+    """Quantile bins per feature of the matched null: 5 (quintiles) unless a cell of the
+    bucket's would have fewer than 5 pool members per member drawn from it; then 4, 3 or 2."""
+    unmatched: list[str] = []
+    """Bucket members without a cell (too little history): drawn from the whole pool."""
+    reason: str | None = None
+    """Why the null was not drawn (too few pool members, a member without history, ...)."""
+
+    _finite_floats = field_validator(
+        "percentile", "p_value", "mean", "p05", "p25", "median", "p75", "p95", mode="before"
+    )(_finite)
+
+
+class Special(_Result):
+    """Was the basket special? The claim's bucket against random and matched baskets of its
+    size from a pool, simulated with the run's rules over the claim window
+    (:mod:`backtest.evidence.special`)."""
+
+    pool: str
+    pool_source: str
+    survivorship: str
+    """What the pool's data leave out (only names alive when the data were taken)."""
+    pool_tickers: int
+    """Tickers read from the pool's source, before any exclusion."""
+    eligible: int
+    """Pool members that could be drawn for this window."""
+    excluded: dict[str, int]
+    """Reason → pool members left out for it (each under its first reason)."""
+    excluded_examples: dict[str, list[str]]
+    """Reason → up to five of those tickers."""
+    stopped: int
+    """Eligible members whose prices stop inside the window (sold at their last close)."""
+    members: int
+    """The bucket's size: every basket has as many members."""
+    start: dt.date
+    """The purchase close (the last trading day on or before the claim's start)."""
+    end: dt.date
+    days: int
+    weighting: str
+    rebalance: str
+    cost_bps: float
+    bucket_excess: float | None
+    """The bucket's excess bought at ``start``, simulated as the baskets are (the claim's own
+    test continues the run's path from the run's start; with daily rebalancing and no costs the
+    two are equal)."""
+    market: str
+    """The ticker the matched null's beta is measured against."""
+    seed: int
+    chunk_baskets: int
+    executor: str
+    random: BasketNull
+    matched: BasketNull
+    passes: bool | None
+    """For a supported verdict: both nulls that were drawn put the bucket's excess above
+    ``1 − alpha`` of their baskets (p-value under ``alpha``). None otherwise."""
+
+    _finite_floats = field_validator("bucket_excess", mode="before")(_finite)
+
+
 class ClaimResult(_Result):
     """One claim, its verdict and its controls."""
 
@@ -582,6 +681,9 @@ class ClaimResult(_Result):
     beta_adjusted: BetaAdjusted | None
     robustness: Robustness | None
     block_length_sensitivity: BlockLengthSensitivity | None
+    special: Special | None = None
+    """Random and matched baskets from a pool, when one was given (``claims special``, or a
+    run whose universe has a ``pools.yaml``)."""
     path: list[PathPoint] = []
     """The test as of each week's end since the claim's start (no later prices used): how the
     excess and its interval moved as the days came in."""

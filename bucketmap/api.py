@@ -34,6 +34,9 @@ from backtest.evidence.ledger import (
     changed_definitions,
     now_utc,
 )
+from backtest.evidence.special import SpecialOptions, special_claims
+from backtest.executor import Executor
+from backtest.prices.pools import pool_from_path, read_pool
 from backtest.prices.refresh import StoredState, join_fetched, plan_fetch
 from backtest.prices.sample import SAMPLE_SOURCE, is_sample
 from backtest.prices.sources import YahooSource, read_price_path
@@ -57,11 +60,12 @@ from backtest.sweep import (
 )
 from bucketmap import __version__
 from buckets.errors import PriceDataError, ResultsError, RunConfigError, StoreError
-from buckets.files import CLAIMS_FILE, load_universe
-from buckets.models import SweepGrid, Universe
+from buckets.files import CLAIMS_FILE, POOLS_FILE, load_universe
+from buckets.models import Pool, SweepGrid, Universe
 from buckets.select import select_universe
 from reports.board import render_board
 from reports.exports import (
+    BASKETS_CSV,
     BOARD_HTML,
     BOARD_JSON,
     CLAIMS_JSON,
@@ -78,6 +82,7 @@ from reports.exports import (
     VARIANTS_CSV,
     WEIGHTS_CSV,
     RunManifest,
+    baskets_csv,
     check_run_folder,
     claims_json,
     contributions_csv,
@@ -188,6 +193,76 @@ class RunJob:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PoolChoice:
+    """Which pool the random and matched baskets are drawn from, and how many."""
+
+    pool: str | None = None
+    """A pool of the universe's ``pools.yaml``, or a price file or folder; None: the pools
+    file's ``default`` (and no baskets when there is none)."""
+    special: SpecialOptions = field(default_factory=SpecialOptions)
+    executor: Executor = field(default_factory=Executor)
+
+
+def chosen_pool(
+    universes: Path, universe: Universe, choice: PoolChoice, store: PriceStore | None
+) -> tuple[str, Pool, Path] | None:
+    """The pool ``choice`` names (its name, model and the folder its paths are relative to), or
+    the universe's default pool, or None. :class:`RunConfigError` when ``--pool`` names neither
+    a pool of ``pools.yaml`` nor an existing price file or folder."""
+    pools = universe.pools
+    if choice.pool is None:
+        if pools is None or pools.default is None:
+            return None
+        return pools.default, pools.pools[pools.default], universes
+    if pools is not None and choice.pool in pools.pools:
+        return choice.pool, pools.pools[choice.pool], universes
+    path = Path(choice.pool).expanduser()
+    if not path.exists():
+        names = ", ".join(pools.pools) if pools is not None else "none: no pools.yaml"
+        raise RunConfigError(
+            f"--pool {choice.pool}: neither a pool of {universes / POOLS_FILE} ({names}) nor a "
+            "price file or folder"
+        )
+    return path.name, pool_from_path(path), Path.cwd()
+
+
+def attach_special(
+    universes: Path,
+    prepared: PreparedRun,
+    claims: ClaimsOutput,
+    claim_options: ClaimOptions,
+    choice: PoolChoice,
+    store: PriceStore | None,
+    *,
+    required: bool = False,
+) -> None:
+    """Draw the random and matched baskets of every claim from the chosen pool and put them in
+    ``claims`` (:func:`backtest.evidence.special.special_claims`: ``claims.result`` and
+    ``claims.baskets``). Nothing when no pool is chosen, unless ``required``
+    (:class:`RunConfigError` naming what to give)."""
+    picked = chosen_pool(universes, prepared.universe, choice, store)
+    if picked is None:
+        if required:
+            raise RunConfigError(
+                f"no pool to draw baskets from: give --pool (a price file or folder, or a pool "
+                f"of {universes / POOLS_FILE}) or set a default pool in {universes / POOLS_FILE}"
+            )
+        return
+    name, pool_model, base = picked
+
+    def run_series(tickers: Sequence[str]) -> dict[str, pd.Series]:
+        return {t: prepared.series[t] for t in tickers if t in prepared.series}
+
+    pool = read_pool(name, pool_model, base, store=store, run_series=run_series)
+    alpha = (1.0 - claim_options.confidence) / 2.0
+    result, table = special_claims(
+        prepared, claims.result, claims.returns, pool, alpha, choice.special, choice.executor
+    )
+    claims.result = result
+    claims.baskets = table
+
+
 def compute_run(
     universes: Path,
     options: RunOptions,
@@ -197,15 +272,19 @@ def compute_run(
     store: PriceStore | None = None,
     fetch_missing: bool = True,
     yahoo: YahooSource | None = None,
+    pool: PoolChoice | None = None,
 ) -> RunJob:
     """The main job's numbers, nothing written: backtest every bucket of ``universes`` (as
-    :func:`run_universe` selects them) and test its claims, under a new run id."""
+    :func:`run_universe` selects them) and test its claims, under a new run id. With a pool
+    (``pool``, or a ``default`` in the universe's ``pools.yaml``) each claim also gets its
+    random and matched baskets (:func:`attach_special`)."""
     claim_options = claim_options or ClaimOptions()
     universe = run_universe(universes, options)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     require_claim_prices(prepared, universe.claims)
     output = simulate_run(prepared, version=__version__)
     claims = check_claims(prepared, output.returns, claim_options)
+    attach_special(universes, prepared, claims, claim_options, pool or PoolChoice(), store)
     run_id = new_run_id()
     output.result = output.result.model_copy(
         update={"run": output.result.run.model_copy(update={"run_id": run_id})}
@@ -229,6 +308,8 @@ def run_files(job: RunJob, *, daily_contributions: bool = False) -> dict[str, st
         REPORT_HTML: render_report(output.result, claims.returns, claims.result, None),
         SUMMARY_MD: summary_markdown(output.result, claims.result, None),
     }
+    if claims.baskets is not None:
+        files[BASKETS_CSV] = baskets_csv(claims.baskets)
     if daily_contributions:
         name, content = daily_contributions_file(
             daily_contributions_table(output.daily_contributions)
@@ -288,6 +369,7 @@ def run(
     ledger: Path | None = None,
     record: bool = True,
     daily_contributions: bool = False,
+    pool: PoolChoice | None = None,
 ) -> tuple[RunJob, list[Path]]:
     """The main job: :func:`compute_run`, then :func:`save_run` to ``out``.
 
@@ -309,6 +391,7 @@ def run(
         store=store,
         fetch_missing=fetch_missing,
         yahoo=yahoo,
+        pool=pool,
     )
     return job, save_run(
         job, out, store=store, ledger=ledger, record=record, daily_contributions=daily_contributions
@@ -457,9 +540,15 @@ def check_claims_job(
     store: PriceStore | None = None,
     fetch_missing: bool = True,
     yahoo: YahooSource | None = None,
+    pool: PoolChoice | None = None,
+    special: bool = False,
 ) -> tuple[ClaimsOutput, list[Path]]:
     """Test the claims of ``universes`` (those named in ``only``, or all) and write
-    ``claims.json`` with the series its numbers come from (``returns.csv``, ``variants.csv``)."""
+    ``claims.json`` with the series its numbers come from (``returns.csv``, ``variants.csv``).
+
+    With ``pool`` (or ``special``: ``bucketmap claims special``, which also takes the pools
+    file's default and refuses to run without a pool) each claim gets its random and matched
+    baskets, written to ``baskets.csv`` (:func:`attach_special`)."""
     universe = run_universe(universes, options)
     known = [c.id for c in universe.claims]
     unknown = [c for c in only if c not in known]
@@ -473,6 +562,16 @@ def check_claims_job(
     require_claim_prices(prepared, chosen)
     output = simulate_run(prepared, version=__version__)
     claims = check_claims(prepared, output.returns, claim_options, claims=chosen)
+    if pool is not None or special:
+        attach_special(
+            universes,
+            prepared,
+            claims,
+            claim_options or ClaimOptions(),
+            pool or PoolChoice(),
+            store,
+            required=special,
+        )
     run_id = new_run_id()
     claims.result = claims.result.model_copy(update={"run_id": run_id})
     files = {
@@ -480,6 +579,8 @@ def check_claims_job(
         RETURNS_CSV: returns_csv(claims.returns),
         VARIANTS_CSV: returns_csv(claims.variants),
     }
+    if claims.baskets is not None:
+        files[BASKETS_CSV] = baskets_csv(claims.baskets)
     return claims, write_run_files(out, files, run_id)
 
 

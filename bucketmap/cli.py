@@ -18,11 +18,14 @@ import typer
 import typer.core
 
 from backtest.conventions import (
+    DEFAULT_BASKETS,
+    MAX_BASKETS,
     MAX_BLOCK_LENGTH,
     MAX_CHUNK_COLUMNS,
     MAX_RESAMPLES,
     MAX_SEED,
     MAX_SHIFT,
+    MAX_WORKERS,
     MIN_RESAMPLES,
     SWEEP_CONFIRM_VARIANTS,
     Correction,
@@ -259,6 +262,38 @@ CorrectionOpt = Annotated[
     ),
 ]
 
+PoolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pool",
+        help="Draw random and matched baskets per claim from this pool: a pool of pools.yaml, "
+        "or a price file or folder (default: pools.yaml's default pool, if any).",
+    ),
+]
+BasketsOpt = Annotated[
+    int,
+    typer.Option(
+        "--baskets", min=1, max=MAX_BASKETS, help="Random (and matched) baskets per claim."
+    ),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=MAX_WORKERS,
+        help="Local processes that draw and simulate the baskets (1: this process).",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run the basket chunks on the Dask cluster at tcp://HOST:PORT "
+        "(pip install 'bucketmap[dask]').",
+    ),
+]
+
 LedgerOpt = Annotated[
     Path | None,
     typer.Option(
@@ -357,6 +392,10 @@ def run(
             "(contributions_daily.csv, or .parquet above a million rows).",
         ),
     ] = False,
+    pool: PoolOpt = None,
+    baskets: BasketsOpt = DEFAULT_BASKETS,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Backtest every bucket against the benchmarks, test the claims, write results and report;
     record each claim's state in the ledger."""
@@ -383,6 +422,10 @@ def run(
             seed=seed,
             correction=correction,
             ledger=ledger,
+            pool=pool,
+            baskets=baskets,
+            workers=workers,
+            scheduler=scheduler,
         )
         written = results.save(out, record=record, daily_contributions=daily_contributions)
         job = results.job
@@ -392,6 +435,7 @@ def run(
             _echo(f"note: {note}", err=True)
         _print_run_header(job.output)
         _print_claims(job.claims.result, wide=wide)
+        _print_special(job.claims.result)
         _print_windows(job.output, wide=wide)
         for path in written:
             _echo(f"wrote {path}")
@@ -440,6 +484,64 @@ def claims_check(
             fetch_missing=fetch,
         )
         _print_claims(claims.result, wide=wide)
+        for path in written:
+            _echo(f"wrote {path}")
+
+
+@claims_app.command("special")
+def claims_special(
+    universes: UniversesOpt = Path("universes"),
+    prices: PricesOpt = None,
+    store: StoreOpt = Path(".bucketmap"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for claims.json, baskets.csv and their series.")
+    ] = Path("out/claims"),
+    pool: PoolOpt = None,
+    baskets: BasketsOpt = DEFAULT_BASKETS,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    claim: Annotated[
+        list[str] | None, typer.Option("--claim", help="Test only this claim id (repeatable).")
+    ] = None,
+    start: StartOpt = dt.datetime(2023, 1, 1),
+    end: EndOpt = None,
+    rebalance: RebalanceOpt = Rebalance.monthly,
+    weighting: WeightingOpt = Weighting.equal,
+    cost_bps: CostOpt = 0.0,
+    verified_only: VerifiedOnlyOpt = False,
+    max_missing: MaxMissingOpt = 0.0,
+    fetch: FetchOpt = True,
+    block_length: BlockLengthOpt = None,
+    resamples: ResamplesOpt = 10_000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the bootstrap and baskets.")
+    ] = 0,
+    correction: CorrectionOpt = Correction.holm,
+    wide: WideOpt = False,
+) -> None:
+    """Was the basket special? Rank each claim's bucket among random and matched baskets of its
+    size drawn from a pool; write claims.json (with each claim's special) and baskets.csv."""
+    with _errors_to_exit():
+        from bucketmap.api import check_claims_job
+        from bucketmap.notebook import pool_choice
+
+        options = _run_options(
+            start, end, rebalance, weighting, cost_bps, verified_only, max_missing
+        )
+        claims, written = check_claims_job(
+            universes,
+            out,
+            options,
+            _claim_options(block_length, resamples, seed, correction),
+            only=claim or [],
+            prices=prices,
+            store=_store(store),
+            fetch_missing=fetch,
+            pool=pool_choice(pool, baskets, seed, workers, scheduler),
+            special=True,
+        )
+        _print_claims(claims.result, wide=wide)
+        _print_special(claims.result)
         for path in written:
             _echo(f"wrote {path}")
 
@@ -826,6 +928,29 @@ def _print_claims(result: ClaimsResult, *, wide: bool = False) -> None:
     for row in full:
         table.add_row(*row)
     console.print(table)
+
+
+def _print_special(result: ClaimsResult) -> None:
+    """Where each claim's bucket ranks among random and matched baskets (when a pool was
+    given): a line per claim in words, then the pool's survivorship."""
+    from rich.text import Text
+
+    from reports.words import special_line
+
+    with_special = [c for c in result.claims if c.special is not None]
+    if not with_special:
+        return
+    console = _console()
+    console.print(Text("Was the basket special?", style="bold"))
+    for c in with_special:
+        line = Text(f"• {c.id}: ", style="bold")
+        line.append(_visible(special_line(c)))
+        console.print(line)
+    first = with_special[0].special
+    assert first is not None
+    console.print(
+        Text(_visible(f"Pool {first.pool}: {first.survivorship}. Every basket: baskets.csv."))
+    )
 
 
 def _parse_window(text: str) -> tuple[str, tuple[dt.date, dt.date]]:

@@ -20,13 +20,15 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.conventions import Correction, Rebalance, Weighting
+from backtest.conventions import DEFAULT_BASKETS, MAX_BASKETS, Correction, Rebalance, Weighting
 from backtest.evidence.excess import ClaimOptions
+from backtest.evidence.special import SpecialOptions
+from backtest.executor import Executor
 from backtest.prices.store import PriceStore, default_store_path
-from backtest.results import ClaimsResult, RunResult
+from backtest.results import ClaimsResult, RunResult, Special
 from backtest.run import daily_contributions_table
 from backtest.simulation.prepare import DEFAULT_START, RunOptions
-from bucketmap.api import RunJob, compute_run, save_run
+from bucketmap.api import PoolChoice, RunJob, compute_run, save_run
 
 DateLike = dt.date | str
 
@@ -67,7 +69,10 @@ class RunResults:
       tracking error, beta, ... (``results.json`` → ``buckets.*.windows.*.vs``);
     * ``claims``: one row per claim: window, excess return and its interval, p-values, verdict,
       (``p_above``/``p_below`` one-sided, and adjusted across the claims), whether it survives
-      its controls, caveats (``claims.json``).
+      its controls, caveats (``claims.json``); with a pool also the bucket's percentile and
+      p-value among random and matched baskets;
+    * ``baskets``: claim, null, basket, excess, members — every random and matched basket, when
+      a pool was given (``baskets.csv``; None otherwise).
 
     ``result`` and ``claims_result`` are the validated models behind ``results.json`` and
     ``claims.json``; ``job`` holds everything else the run computed."""
@@ -167,9 +172,15 @@ class RunResults:
                     "verdict": c.verdict,
                     "survives_controls": c.survives_controls,
                     "caveats": list(c.caveats),
+                    **_special_columns(c.special),
                 }
             )
         return pd.DataFrame(rows).set_index("id")
+
+    @property
+    def baskets(self) -> pd.DataFrame | None:
+        table = self.job.claims.baskets
+        return None if table is None else table.copy()
 
     @cached_property
     def figures(self) -> dict[str, Any]:
@@ -212,6 +223,33 @@ class RunResults:
         )
 
 
+def _special_columns(special: Special | None) -> dict[str, Any]:
+    if special is None:
+        return {}
+    return {
+        "random_percentile": special.random.percentile,
+        "random_p": special.random.p_value,
+        "matched_percentile": special.matched.percentile,
+        "matched_p": special.matched.p_value,
+    }
+
+
+def pool_choice(
+    pool: str | Path | None, baskets: int, seed: int, workers: int, scheduler: str | None
+) -> PoolChoice:
+    """The pool, basket count, stream and executor of the random and matched baskets, checked:
+    :class:`RunConfigError` naming the option when one is out of bounds."""
+    from buckets.errors import RunConfigError
+
+    if not 1 <= baskets <= MAX_BASKETS:
+        raise RunConfigError(f"--baskets {baskets}: from 1 to {MAX_BASKETS:,}")
+    return PoolChoice(
+        pool=None if pool is None else str(pool),
+        special=SpecialOptions(baskets=baskets, seed=seed),
+        executor=Executor(workers=workers, scheduler=scheduler),
+    )
+
+
 def run(
     universes: str | Path = "universes",
     *,
@@ -233,12 +271,17 @@ def run(
     seed: int = 0,
     correction: Correction | str = Correction.holm,
     ledger: str | Path | None = None,
+    pool: str | Path | None = None,
+    baskets: int = DEFAULT_BASKETS,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> RunResults:
     """Backtest every bucket of ``universes``, test its claims and return the results; nothing
     is written until ``.save(out)``. The options are ``bucketmap run``'s, as keywords
     (``prices="sample"`` is the shipped sample; ``windows={"since-dec": ("2025-12-01",
-    "2026-08-03")}``; ``buckets=["pipes"]``). Bad options raise a :class:`bucketmap.BucketmapError`
-    naming the option."""
+    "2026-08-03")}``; ``buckets=["pipes"]``; ``pool="us_2016"`` or a price file draws
+    ``baskets`` random and matched baskets per claim, on ``workers`` local processes or the Dask
+    ``scheduler``). Bad options raise a :class:`bucketmap.BucketmapError` naming the option."""
     from buckets.errors import RunConfigError
 
     first = _day(start, "start") or DEFAULT_START
@@ -275,5 +318,6 @@ def run(
         prices=None if prices is None else Path(prices),
         store=price_store,
         fetch_missing=fetch,
+        pool=pool_choice(pool, baskets, seed, workers, scheduler),
     )
     return RunResults(job, price_store, None if ledger is None else Path(ledger))

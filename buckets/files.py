@@ -38,6 +38,7 @@ from buckets.models import (
     BenchmarksConfig,
     Bucket,
     ClaimsFile,
+    PoolsFile,
     Side,
     SweepGrid,
     Universe,
@@ -50,7 +51,8 @@ T = TypeVar("T")
 
 BENCHMARKS_FILE = "benchmarks.yaml"
 CLAIMS_FILE = "claims.yaml"
-RESERVED_STEMS = {"benchmarks", "claims"}
+POOLS_FILE = "pools.yaml"
+RESERVED_STEMS = {"benchmarks", "claims", "pools"}
 YAML_SUFFIXES = (".yaml", ".yml")
 
 MAX_YAML_BYTES = 16 * 1024 * 1024
@@ -352,6 +354,11 @@ def load_claims(path: Path, text: str | None = None) -> ClaimsFile:
     return _load_model(path, text, ClaimsFile)
 
 
+def load_pools(path: Path, text: str | None = None) -> PoolsFile:
+    """Read and validate ``pools.yaml``."""
+    return _load_model(path, text, PoolsFile)
+
+
 def _cross_reference_errors(
     directory: Path,
     buckets: dict[str, Bucket],
@@ -450,6 +457,10 @@ def validate_universe(
     claims_path = directory / CLAIMS_FILE
     if claims_path.exists():
         claims = _collecting(errors, load_claims, claims_path, overrides.get(CLAIMS_FILE))
+    pools: PoolsFile | None = None
+    pools_path = directory / POOLS_FILE
+    if pools_path.exists():
+        pools = _collecting(errors, load_pools, pools_path, overrides.get(POOLS_FILE))
     errors.extend(_cross_reference_errors(directory, buckets, bench, claims))
     if errors or bench is None:
         return None, errors
@@ -459,6 +470,7 @@ def validate_universe(
         buckets=ordered,
         benchmarks=bench.benchmarks,
         claims=claims.claims if claims is not None else [],
+        pools=pools,
     )
     return universe, []
 
@@ -488,9 +500,11 @@ def validate_paths(paths: Iterable[Path]) -> ValidationReport:
                     f"{len(universe.benchmarks)} benchmarks, {len(universe.claims)} claims"
                 )
             continue
-        loader: Any = {"benchmarks": load_benchmarks, "claims": load_claims}.get(
-            path.stem, load_bucket
-        )
+        loader: Any = {
+            "benchmarks": load_benchmarks,
+            "claims": load_claims,
+            "pools": load_pools,
+        }.get(path.stem, load_bucket)
         if _collecting(report.errors, loader, path, None) is not None:
             checked.append(str(path))
     report.summary = "; ".join(checked)

@@ -438,6 +438,61 @@ def cross_reference_problems(
     return out
 
 
+POOL_SURVIVORSHIP = (
+    "only tickers that still had prices when the data were taken: names delisted before then are "
+    "absent, so the pool leans toward survivors and its baskets did better than the baskets one "
+    "could really have drawn"
+)
+"""What a pool's survivorship is, unless its file says otherwise (the shared universe's README
+says exactly this of its data)."""
+
+
+class Pool(_Model):
+    """A set of tickers baskets are drawn from (``universes/pools.yaml``, or ``--pool PATH``).
+
+    ``prices``: a price file or folder (a path relative to the pools file's folder; see
+    ``bucketmap prices import`` for the layouts) or ``store`` (every ticker of the price store);
+    omitted, the run's own price source. ``tickers``: draw only from these. One of the two must
+    be given. Series that are not clean prices are excluded and counted by reason: a close that
+    is not positive, a one-day move beyond ``max_daily_move`` (a fraction; the default 5.0
+    excludes a close more than 6 times or less than a sixth of the one before: reverse splits
+    and bad ticks, not real crashes), fewer than ``min_history_days`` trading
+    days of prices before the claim's start (the matched null needs 252 for its trailing
+    return and beta).
+    """
+
+    description: str = ""
+    prices: Annotated[str, Field(min_length=1)] | None = None
+    tickers: list[Ticker] | None = None
+    max_daily_move: Annotated[float, Field(gt=0, le=1_000)] = 5.0
+    min_history_days: Annotated[int, Field(ge=0, le=2_520)] = 252
+    survivorship: Annotated[str, Field(min_length=1)] = POOL_SURVIVORSHIP
+
+    @model_validator(mode="after")
+    def _source(self) -> Self:
+        if self.prices is None and not self.tickers:
+            raise ValueError("a pool needs prices (a file, a folder or store) or tickers")
+        if self.tickers is not None and len(set(self.tickers)) != len(self.tickers):
+            raise ValueError("a pool lists a ticker twice")
+        return self
+
+
+class PoolsFile(_Model):
+    """The pools of a universe (``universes/pools.yaml``): ``default`` is the pool ``run`` and
+    ``claims special`` draw from when no ``--pool`` is given."""
+
+    default: BucketName | None = None
+    pools: Annotated[dict[BucketName, Pool], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> Self:
+        if self.default is not None and self.default not in self.pools:
+            raise ValueError(
+                f"default {self.default!r} is not one of the pools ({', '.join(self.pools)})"
+            )
+        return self
+
+
 class Universe(_Model):
     """Everything a run needs to know about what to test: buckets, benchmarks, claims.
 
@@ -449,6 +504,8 @@ class Universe(_Model):
     buckets: dict[str, Bucket]
     benchmarks: list[str]
     claims: list[Claim] = Field(default_factory=list)
+    pools: PoolsFile | None = None
+    """The universe's ``pools.yaml``, when it has one."""
     left_out: list[str] = Field(default_factory=list)
     """What a selection (``--bucket``, ``--verified-only``: :mod:`buckets.select`) left out of
     the universe's files, one line each."""

@@ -126,6 +126,7 @@ def _select(
         buckets={n: b for n, b in universe.buckets.items() if n in wanted},
         benchmarks=[b for b in universe.benchmarks if not is_bucket_name(b) or b in wanted],
         claims=claims,
+        pools=universe.pools,
         left_out=[*universe.left_out, *notes],
     )
     return selected, reasons

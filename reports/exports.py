@@ -51,6 +51,7 @@ REPORT_HTML = "report.html"
 SUMMARY_MD = "summary.md"
 SWEEP_CSV = "sweep.csv"
 SWEEP_JSON = "sweep.json"
+BASKETS_CSV = "baskets.csv"
 MANIFEST_JSON = "manifest.json"
 HISTORY_CSV = "claims_history.csv"
 BOARD_JSON = "board.json"
@@ -139,6 +140,14 @@ def read_sweep_result(path: Path) -> SweepResult:
 def sweep_csv(table: pd.DataFrame) -> str:
     """``sweep.csv``: one row per variant (:data:`backtest.sweep.SWEEP_COLUMNS`), fractions at
     full precision, dates ISO, ``dropped`` empty when no member is left out."""
+    return table.to_csv(index=False, lineterminator="\n")
+
+
+def baskets_csv(table: pd.DataFrame) -> str:
+    """``baskets.csv``: one row per basket of every claim's random and matched nulls
+    (:data:`backtest.evidence.special.BASKET_COLUMNS`: claim, null, basket, excess, members
+    space-separated), excess at full precision, so the percentile and p-value in
+    ``claims.json`` can be recomputed."""
     return table.to_csv(index=False, lineterminator="\n")
 
 

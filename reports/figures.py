@@ -692,3 +692,59 @@ def sweep_figure(sweep: SweepResult, styles: Mapping[str, Style]) -> Any:
         margin=_MARGIN,
     )
     return fig
+
+
+def claim_special_figure(claim: ClaimResult) -> Any:
+    """The baskets' excess returns (random and matched: the histograms of ``claims.json``), with
+    the bucket's own marked: how far out in the tail it lies."""
+    import plotly.graph_objects as go
+
+    sp = claim.special
+    fig = go.Figure()
+    if sp is None:
+        return fig
+    colours = {"random": "#9db4cf", "matched": "#f1a340"}
+    for null in (sp.random, sp.matched):
+        edges, counts = null.histogram_edges, null.histogram_counts
+        if not counts:
+            continue
+        mids = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        share = [c / null.baskets for c in counts]
+        label = f"{null.kind} ({null.percentile:.1f}% below the bucket)"
+        fig.add_trace(
+            go.Bar(
+                x=mids,
+                y=share,
+                width=widths,
+                name=label,
+                marker_color=colours[null.kind],
+                opacity=0.65,
+                customdata=[
+                    [a, b, c] for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)
+                ],
+                hovertemplate=f"{null.kind}: %{{customdata[2]}} baskets from "
+                "%{customdata[0]:+.1%} to %{customdata[1]:+.1%}<extra></extra>",
+            )
+        )
+    if sp.bucket_excess is not None:
+        fig.add_vline(
+            x=sp.bucket_excess,
+            line_dash="dash",
+            line_color="#333",
+            annotation_text=f"{claim.bucket} {sp.bucket_excess:+.1%}",
+            annotation_position="top",
+        )
+    _card_layout(
+        fig,
+        f"Was the basket special? Baskets of {sp.members} from {sp.pool}",
+        barmode="overlay",
+        bargap=0,
+        xaxis_tickformat=".0%",
+        yaxis_tickformat=".0%",
+        yaxis_title="share of baskets",
+        showlegend=True,
+        legend={"orientation": "h", "y": -0.18},
+        height=330,
+    )
+    return fig

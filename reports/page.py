@@ -37,6 +37,7 @@ from reports.figures import (
     claim_path_figure,
     claim_ratio_figure,
     claim_robustness_figure,
+    claim_special_figure,
     contributions_figure,
     drawdown_figure,
     growth_figure,
@@ -57,7 +58,7 @@ from reports.summary import (
     shifts_text,
     tear_sheet_benchmark,
 )
-from reports.words import claim_headline, options_echo, signed, thesis_line
+from reports.words import claim_headline, options_echo, signed, special_line, thesis_line
 
 _CSS = """
 *{box-sizing:border-box}
@@ -429,9 +430,15 @@ def claim_card(
         parts.append(charts.html(claim_leave_one_out_figure(c), f"claim-{i}-loo"))
     if c.robustness is not None and c.robustness.variants:
         parts.append(charts.html(claim_robustness_figure(c), f"claim-{i}-grid"))
+    special = ""
+    if c.special is not None:
+        special = f'<p class="special">{_e(special_line(c))}</p>'
+        if c.special.random.histogram_counts:
+            parts.append(charts.html(claim_special_figure(c), f"claim-{i}-special"))
     return (
         head
         + _facts(c, claims)
+        + special
         + (f'<ul class="notes">{notes}</ul>' if notes else "")
         + f'<div class="charts">{"".join(parts)}</div></article>'
     )

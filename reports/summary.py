@@ -343,7 +343,7 @@ def summary_markdown(
     metrics of every window, the sweep's summary when there is one, and the limitations last.
     Numbers as in ``claims.json`` / ``results.json`` / ``sweep.json``; every string from them is
     escaped (:func:`inert`)."""
-    from reports.words import claim_headline, options_echo, thesis_line
+    from reports.words import claim_headline, options_echo, special_line, thesis_line
 
     tables = {w.name: metrics_markdown(result, w.name) for w in result.run.windows}
     claims_table = claims_markdown(claims) if claims is not None else ""
@@ -381,6 +381,19 @@ def summary_markdown(
         for c in claims.claims:
             lines.append(f"- **{c.id}** ({c.statement}): {claim_note(c)}")
         lines.append("")
+        special = [c for c in claims.claims if c.special is not None]
+        if special:
+            first = special[0].special
+            assert first is not None
+            lines += [
+                "## Was the basket special?",
+                "",
+                *(f"- **{c.id}**: {special_line(c)}" for c in special),
+                "",
+                f"Pool {first.pool} ({first.pool_source}): {first.survivorship}. Every basket "
+                "and its excess: baskets.csv.",
+                "",
+            ]
     for w, table in zip(run.windows, tables.values(), strict=True):
         lines += [
             f"## {w.name}: {w.start} → {w.end}",

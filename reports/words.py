@@ -147,3 +147,40 @@ def dropped_members(buckets: dict[str, list[tuple[str, str | None]]]) -> list[st
                 "(--max-missing allowed it)"
             )
     return out
+
+
+def special_line(c: ClaimResult) -> str:
+    """Where the claim's bucket ranks among random and matched baskets of its size (the
+    ``special`` control), in one or two sentences; empty without it."""
+    sp = c.special
+    if sp is None:
+        return ""
+    excess = signed(sp.bucket_excess) if sp.bucket_excess is not None else "no excess"
+    size = f"{sp.members} member{'s' if sp.members != 1 else ''}"
+    head = (
+        f"Bought on {sp.start} as every basket is, {c.bucket} ({size}; {excess} against "
+        f"{c.benchmark} to {sp.end})"
+    )
+    parts: list[str] = []
+    for null in (sp.random, sp.matched):
+        if null.percentile is None or null.p_value is None:
+            parts.append(f"no {null.kind} baskets ({null.reason})")
+            continue
+        kind = (
+            f"{null.baskets:,} random {sp.members}-member baskets from {sp.pool}"
+            if null.kind == "random"
+            else f"{null.baskets:,} matched on momentum, beta and volatility"
+        )
+        unmatched = (
+            f"; {', '.join(null.unmatched)} unmatched: too little history" if null.unmatched else ""
+        )
+        parts.append(
+            f"{null.percentile:.1f}% of {kind} (p = {null.p_value:.4f}; median basket "
+            f"{signed(null.median or 0.0)}{unmatched})"
+        )
+    verdict = ""
+    if sp.passes is True:
+        verdict = " The supported verdict holds: baskets of its size rarely did as well."
+    elif sp.passes is False:
+        verdict = " Baskets of its size often did as well: the verdict does not survive this."
+    return f"{head} beat " + ", and ".join(parts) + "." + verdict

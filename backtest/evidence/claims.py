@@ -436,6 +436,9 @@ class ClaimsOutput:
     """date × variant column (:func:`drop_column`, :func:`rule_column`)."""
     history: list[list[ClaimState]] = field(default_factory=list)
     """Every claim as of each week since the first claim's start (:mod:`.history`)."""
+    baskets: pd.DataFrame | None = None
+    """The random and matched baskets of every claim (``baskets.csv``), when a pool was given
+    (:mod:`.special`)."""
 
 
 def check_claims(

@@ -50,3 +50,158 @@ def group_values_nb(  # pragma: no cover - compiled; tested through simulate_pla
                 out[t, g] = value
                 start += lens[g]
     return out
+
+
+@njit(cache=True, nogil=True)
+def basket_excess_nb(  # pragma: no cover - compiled; tested through simulate_basket_excess
+    prices: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    members: np.ndarray,
+    base: np.ndarray,
+    vol: np.ndarray,
+    use_vol: bool,
+    rebalance: np.ndarray,
+    bench_log: np.ndarray,
+    cost: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each basket's summed daily excess log return over a window, and the days summed.
+
+    ``prices``: rows × columns closes valued within each life (NaN outside), row 0 the window's
+    first close (the purchase); ``first`` / ``last``: each column's first and last priced row;
+    ``members``: baskets × k column indices; ``base``: baskets × k weights before renormalising
+    (ones for equal weight, a bucket's custom weights); ``vol``: rows × columns trailing σ, read
+    when ``use_vol`` (inverse-volatility weights); ``rebalance``: rows that are rebalance days;
+    ``bench_log``: ``ln(1 + r)`` of the benchmark per row (NaN where it has no return);
+    ``cost``: fees as a fraction of traded value.
+
+    The simulation is :mod:`backtest.simulation.engine`'s contract for one bucket, valued in
+    units of the cash invested: inception at the first row with a holdable member (priced, a
+    later price to come); at inception and at every rebalance row before the last, target
+    weights over the live members (``first <= t < last``); at a member's last row before the
+    window's end (a stop) it is sold and the others keep their drifted weights renormalised. At
+    every event each member is brought to ``w_i × k`` of the value ``V`` before trading, ``k``
+    solving ``k = 1 − cost × Σ|w_i k − d_i|`` (``d`` the drifted weights; Newton, as
+    :func:`backtest.simulation.engine.invested_share`), so ``k × V`` stays invested and no cash is
+    left. The daily return is ``V_t / V_{t-1} − 1`` (the first against the unit invested) up to
+    the last held member's last row; the excess of a row is its ``ln(1 + r)`` minus
+    ``bench_log`` where both exist. Sums run over members in their order and rows in order.
+    """
+    n_baskets, k = members.shape
+    n_rows = prices.shape[0]
+    excess = np.zeros(n_baskets)
+    days = np.zeros(n_baskets, dtype=np.int64)
+    shares = np.zeros(k)
+    w = np.zeros(k)
+    d = np.zeros(k)
+    for b in range(n_baskets):
+        for i in range(k):
+            shares[i] = 0.0
+        inception = -1
+        for t in range(n_rows - 1):
+            for i in range(k):
+                c = members[b, i]
+                if first[c] <= t < last[c]:
+                    inception = t
+                    break
+            if inception >= 0:
+                break
+        if inception < 0:
+            continue
+        end_live = -1  # the last row of the members held so far
+        value_before = 1.0
+        total = 0.0
+        count = 0
+        for t in range(inception, n_rows):
+            value = 0.0
+            if t == inception:
+                value = 1.0
+            else:
+                for i in range(k):
+                    if shares[i] > 0.0:
+                        value += shares[i] * prices[t, members[b, i]]
+                if t <= end_live:
+                    r_log = np.log(value / value_before)
+                    if not np.isnan(bench_log[t]):
+                        total += r_log - bench_log[t]
+                        count += 1
+            value_before = value
+            if t >= n_rows - 1:
+                break
+            is_rule = t == inception or rebalance[t]
+            stops = False
+            for i in range(k):
+                if last[members[b, i]] == t:
+                    stops = True
+            if not (is_rule or stops):
+                continue
+            # the weights the event finds: each holding's share of the value
+            for i in range(k):
+                c = members[b, i]
+                d[i] = shares[i] * prices[t, c] / value if shares[i] > 0.0 else 0.0
+            if is_rule:
+                live = 0
+                for i in range(k):
+                    c = members[b, i]
+                    if first[c] <= t < last[c]:
+                        live += 1
+                if use_vol:
+                    known = 0
+                    inv_sum = 0.0
+                    for i in range(k):
+                        c = members[b, i]
+                        s = vol[t, c]
+                        if first[c] <= t < last[c] and np.isfinite(s) and s > 0.0:
+                            known += 1
+                            inv_sum += 1.0 / s
+                    for i in range(k):
+                        c = members[b, i]
+                        s = vol[t, c]
+                        if not (first[c] <= t < last[c]):
+                            w[i] = 0.0
+                        elif np.isfinite(s) and s > 0.0:
+                            w[i] = (known / live) * ((1.0 / s) / inv_sum)
+                        else:
+                            w[i] = 1.0 / live
+                else:
+                    raw = 0.0
+                    for i in range(k):
+                        c = members[b, i]
+                        if first[c] <= t < last[c]:
+                            raw += base[b, i]
+                    for i in range(k):
+                        c = members[b, i]
+                        live_i = first[c] <= t < last[c]
+                        w[i] = base[b, i] / raw if (live_i and raw > 0.0) else 0.0
+            else:  # a stop between rebalances: sell it, the others keep their drift
+                kept = 0.0
+                for i in range(k):
+                    if last[members[b, i]] != t:
+                        kept += d[i]
+                for i in range(k):
+                    keep = last[members[b, i]] != t and kept > 0.0
+                    w[i] = d[i] / kept if keep else 0.0
+            invested = 1.0
+            if cost > 0.0:
+                for _ in range(2 * k + 2):
+                    f = invested - 1.0
+                    slope = 1.0
+                    for i in range(k):
+                        gap = w[i] * invested - d[i]
+                        f += cost * abs(gap)
+                        if gap > 0.0:
+                            slope += cost * w[i]
+                        elif gap < 0.0:
+                            slope -= cost * w[i]
+                    step = f / slope
+                    invested -= step
+                    if abs(step) <= 1e-16 * abs(invested):
+                        break
+            for i in range(k):
+                c = members[b, i]
+                shares[i] = w[i] * invested * value / prices[t, c] if w[i] > 0.0 else 0.0
+                if w[i] > 0.0 and last[c] > end_live:
+                    end_live = last[c]
+        excess[b] = total
+        days[b] = count
+    return excess, days
