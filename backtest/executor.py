@@ -69,13 +69,29 @@ class Executor:
             return "this process"
         return f"{self.workers} local processes"
 
-    def map(self, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[S, T], R],
+        shared: S,
+        tasks: Sequence[T],
+        *,
+        on_result: Callable[[int], None] | None = None,
+    ) -> list[R]:
         """``[fn(shared, task) for task in tasks]``, run where this executor says. ``fn`` must
-        be a module-level function (workers import it by name)."""
+        be a module-level function (workers import it by name). ``on_result(i)`` is called as
+        the results come back, in the order of the tasks (for a progress bar)."""
+        done = on_result or (lambda i: None)
         if self.scheduler is not None:
-            return _on_dask(self.scheduler, fn, shared, tasks)
+            results = _on_dask(self.scheduler, fn, shared, tasks)
+            for i in range(len(results)):
+                done(i)
+            return results
+        out: list[R] = []
         if self.workers == 1 or len(tasks) <= 1:
-            return [fn(shared, task) for task in tasks]
+            for i, task in enumerate(tasks):
+                out.append(fn(shared, task))
+                done(i)
+            return out
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
@@ -85,7 +101,10 @@ class Executor:
             initializer=_install,
             initargs=(shared,),
         ) as pool:
-            return list(pool.map(_call, [(fn, task) for task in tasks]))
+            for i, result in enumerate(pool.map(_call, [(fn, task) for task in tasks])):
+                out.append(result)
+                done(i)
+        return out
 
 
 def _on_dask(address: str, fn: Callable[[S, T], R], shared: S, tasks: Sequence[T]) -> list[R]:

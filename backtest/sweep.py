@@ -38,6 +38,7 @@ import pandas as pd
 
 from backtest.conventions import RISK_FREE_TICKER, Rebalance, Weighting
 from backtest.evidence.metrics import TRADING_DAYS, risk_free_daily
+from backtest.executor import Executor
 from backtest.results import RunResult, SweepBucket, SweepResult
 from backtest.simulation.engine import (
     EventPlan,
@@ -290,9 +291,10 @@ def run_sweep(
     chunk_columns: int = CHUNK_COLUMNS,
     keep_returns: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> SweepOutput:
     """Simulate every variant of ``grid`` over the run's window and tabulate its figures
-    (:func:`sweep_variants` on :func:`grid_variants`)."""
+    (:func:`sweep_variants` on :func:`grid_variants`), on ``executor``'s workers."""
     return sweep_variants(
         prepared,
         grid_variants(prepared, grid),
@@ -300,6 +302,7 @@ def run_sweep(
         chunk_columns=chunk_columns,
         keep_returns=keep_returns,
         progress=progress,
+        executor=executor,
     )
 
 
@@ -312,14 +315,18 @@ def sweep_variants(
     keep_returns: bool = False,
     progress: Callable[[int, int], None] | None = None,
     via: Via = "closed_form",
+    executor: Executor | None = None,
 ) -> SweepOutput:
     """Simulate ``variants`` over the run's window, ``chunk_columns`` member columns per
     simulation, and tabulate their figures against ``benchmark``. ``via="vectorbt"`` runs each
     chunk through ``vectorbt.Portfolio.from_orders`` instead of the closed form (the benchmark
     script's "vectorbt used directly").
 
-    ``progress(done, total)`` is called after each chunk. With ``keep_returns`` the daily
-    returns (date × variant number) are kept too (memory: days × variants × 8 bytes).
+    The chunks run where ``executor`` says (:mod:`backtest.executor`: this process by default,
+    local processes or a Dask cluster); each chunk's rows depend on its own variants only, so the
+    table is the same on any executor (tested). ``progress(done, total)`` is called as chunks
+    come back, in order. With ``keep_returns`` the daily returns (date × variant number) are
+    kept too (memory: days × variants × 8 bytes).
     """
     bench = benchmark_returns(prepared, benchmark).to_numpy(dtype="float64")
     calendar = prepared.calendar
@@ -332,47 +339,88 @@ def sweep_variants(
     )
     used = list(dict.fromkeys(t for v in variants for t in v.tickers))
     life = PriceLife.of(prepared.window.loc[:, used])
-    column_of = {t: i for i, t in enumerate(used)}
     vol = None
     if any(v.weighting is Weighting.inverse_vol for v in variants):
         vol = prepared.volatility().reindex(columns=used).to_numpy(dtype="float64")
-    rebalances = {
-        rule: rebalance_positions(life.index, rule) for rule in {v.rebalance for v in variants}
-    }
-
-    rows: list[pd.DataFrame] = []
-    kept: list[np.ndarray] = []
+    shared = _SweepInputs(
+        life=life,
+        column_of={t: i for i, t in enumerate(used)},
+        volatility=vol,
+        rebalances={
+            rule: rebalance_positions(life.index, rule) for rule in {v.rebalance for v in variants}
+        },
+        cost_bps=prepared.options.cost_bps,
+        benchmark=bench,
+        risk_free=risk_free,
+        calendar=calendar,
+        benchmark_name=benchmark,
+        via=via,
+        keep_returns=keep_returns,
+    )
+    tasks: list[tuple[int, Sequence[Variant]]] = []
     done = 0
     for chunk in _chunks(variants, chunk_columns):
-        plans: list[tuple[np.ndarray, EventPlan]] = []
-        for v in chunk:
-            cols = np.array([column_of[t] for t in v.tickers], dtype=np.int64)
-            plan = plan_events(
-                life,
-                cols,
-                rebalances[v.rebalance],
-                start=v.shift,
-                volatility=vol if v.weighting is Weighting.inverse_vol else None,
-            )
-            plans.append((cols, plan))
-        returns = simulate_plans(life, plans, cost_bps=prepared.options.cost_bps, via=via).returns
-        starts = np.array([plan.inception for _, plan in plans])
-        figures = variant_metrics(returns, bench, risk_free)
-        rows.append(_table(chunk, done, figures, returns, calendar, starts, benchmark))
-        if keep_returns:
-            kept.append(returns)
+        tasks.append((done, chunk))
         done += len(chunk)
+
+    def chunk_done(i: int) -> None:
         if progress is not None:
-            progress(done, len(variants))
+            offset, chunk = tasks[i]
+            progress(offset + len(chunk), len(variants))
+
+    results = (executor or Executor()).map(sweep_chunk, shared, tasks, on_result=chunk_done)
+    rows = [table for table, _ in results]
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=SWEEP_COLUMNS)
     out = None
     if keep_returns:
+        kept = [r for _, r in results if r is not None]
         out = pd.DataFrame(
             np.hstack(kept) if kept else np.empty((len(calendar), 0)),
             index=pd.DatetimeIndex(calendar, name="date"),
             columns=pd.RangeIndex(1, len(variants) + 1, name="variant"),
         )
     return SweepOutput(table[SWEEP_COLUMNS], out)
+
+
+@dataclass(frozen=True)
+class _SweepInputs:
+    """What every chunk of a sweep reads (sent once to each worker)."""
+
+    life: PriceLife
+    column_of: dict[str, int]
+    volatility: np.ndarray | None
+    rebalances: dict[Rebalance, np.ndarray]
+    cost_bps: float
+    benchmark: np.ndarray
+    risk_free: np.ndarray
+    calendar: pd.DatetimeIndex
+    benchmark_name: str
+    via: Via
+    keep_returns: bool
+
+
+def sweep_chunk(
+    shared: _SweepInputs, task: tuple[int, Sequence[Variant]]
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """One chunk of variants (numbered from ``offset + 1``): its rows of ``sweep.csv`` and, when
+    kept, its daily returns (days × variants)."""
+    offset, chunk = task
+    plans: list[tuple[np.ndarray, EventPlan]] = []
+    for v in chunk:
+        cols = np.array([shared.column_of[t] for t in v.tickers], dtype=np.int64)
+        plan = plan_events(
+            shared.life,
+            cols,
+            shared.rebalances[v.rebalance],
+            start=v.shift,
+            volatility=shared.volatility if v.weighting is Weighting.inverse_vol else None,
+        )
+        plans.append((cols, plan))
+    returns = simulate_plans(shared.life, plans, cost_bps=shared.cost_bps, via=shared.via).returns
+    starts = np.array([plan.inception for _, plan in plans])
+    figures = variant_metrics(returns, shared.benchmark, shared.risk_free)
+    table = _table(chunk, offset, figures, returns, shared.calendar, starts, shared.benchmark_name)
+    return table, returns if shared.keep_returns else None
 
 
 def _table(

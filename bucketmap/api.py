@@ -484,6 +484,7 @@ def sweep(
     progress: Callable[[int, int], None] | None = None,
     confirm: bool = False,
     on_size: Callable[[SweepSize], None] | None = None,
+    executor: Executor | None = None,
 ) -> tuple[SweepJob, list[Path]]:
     """Simulate every variant of ``grid`` on the run's window and write ``sweep.csv`` (one row
     per variant) and ``sweep.json`` (settings and per-bucket summary) to ``out``. When ``out``
@@ -492,7 +493,9 @@ def sweep(
 
     The sweep's size is counted first (:func:`backtest.sweep.sweep_size`) and given to
     ``on_size``; more than :data:`SWEEP_CONFIRM_VARIANTS` variants raise :class:`RunConfigError`
-    with the estimated memory unless ``confirm``."""
+    with the estimated memory unless ``confirm``. The chunks run on ``executor`` (this process
+    by default; local processes or a Dask cluster: :mod:`backtest.executor`), with the same
+    table on any of them."""
     if not 1 <= chunk_columns <= MAX_CHUNK_COLUMNS:
         raise RunConfigError(
             f"--chunk-columns {chunk_columns}: from 1 to {MAX_CHUNK_COLUMNS:,} member columns"
@@ -518,7 +521,9 @@ def sweep(
             )
     if on_size is not None:
         on_size(size)
-    swept = run_sweep(prepared, grid, chunk_columns=chunk_columns, progress=progress)
+    swept = run_sweep(
+        prepared, grid, chunk_columns=chunk_columns, progress=progress, executor=executor
+    )
     run_id = folder.manifest.run_id if folder is not None else new_run_id()
     result = sweep_result(prepared, grid, swept.table, version=__version__)
     result = result.model_copy(update={"run_id": run_id})

@@ -748,12 +748,25 @@ def sweep_command(
             "memory is printed first).",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=MAX_WORKERS,
+            help="Local processes that simulate the chunks (1: this process).",
+        ),
+    ] = 1,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Simulate every bucket under a grid of choices at once; write one row per variant."""
     with _errors_to_exit():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+        from backtest.executor import Executor
         from bucketmap.api import sweep
+
+        executor = Executor(workers=workers, scheduler=scheduler)
         from buckets.files import sweep_grid
 
         overrides: dict[str, object] = {}
@@ -806,6 +819,7 @@ def sweep_command(
                 progress=advance,
                 confirm=yes,
                 on_size=announce,
+                executor=executor,
             )
         _print_sweep(job.result)
         for path in written:

@@ -533,13 +533,40 @@ def to_price_frame(
     keys = [t for t in (order or series) if t in series]
     # one union of dates, then each column placed by position: linear in the number of values
     # (a pandas concat of 12,000 series re-aligns pairwise and takes ~10 s)
-    nanos = {t: pd.DatetimeIndex(series[t].index).as_unit("ns").asi8 for t in keys}
-    stamps = np.unique(np.concatenate(list(nanos.values())))
+    nanos = {t: _nanos(series[t].index) for t in keys}
+    flat = np.concatenate(list(nanos.values()))
+    day = 86_400 * 10**9
+    first = int(flat.min()) if len(flat) else 0
+    if len(flat) and not (flat % day).any():
+        # dates without a time (every validated series): a grid of days, no sort of all values
+        offsets = (flat - first) // day
+        present = np.zeros(int(offsets.max()) + 1, dtype=bool)
+        present[offsets] = True
+        slot = np.cumsum(present) - 1
+        stamps = first + np.flatnonzero(present).astype(np.int64) * day
+
+        def positions(values: np.ndarray) -> np.ndarray:
+            return slot[(values - first) // day]
+    else:
+        stamps = np.unique(flat)
+
+        def positions(values: np.ndarray) -> np.ndarray:
+            return np.searchsorted(stamps, values)
+
     index = pd.DatetimeIndex(stamps.view("datetime64[ns]"), name="date")
-    values = np.full((len(index), len(keys)), np.nan)
+    # column-major: each column is filled in place and becomes the frame's block without a copy
+    values = np.full((len(index), len(keys)), np.nan, order="F")
     for j, t in enumerate(keys):
-        values[np.searchsorted(stamps, nanos[t]), j] = series[t].to_numpy(dtype="float64")
-    return pd.DataFrame(values, index=index, columns=pd.Index(keys))
+        values[positions(nanos[t]), j] = series[t].to_numpy(dtype="float64")
+    return pd.DataFrame(values, index=index, columns=pd.Index(keys), copy=False)
+
+
+def _nanos(index: pd.Index) -> np.ndarray:
+    """A date index as int64 nanoseconds."""
+    if isinstance(index, pd.DatetimeIndex) and index.dtype == "datetime64[ns]":
+        out: np.ndarray = index.asi8
+        return out
+    return pd.DatetimeIndex(index).as_unit("ns").asi8
 
 
 # --- Yahoo Finance --------------------------------------------------------------------------------

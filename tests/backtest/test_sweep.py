@@ -114,6 +114,27 @@ def test_chunking_does_not_change_the_answer(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(one, many)
 
 
+def test_the_sweep_gives_the_same_table_on_local_processes(tmp_path: Path) -> None:
+    """The sweep's chunks on 2 local processes (the executor the baskets use too): the same
+    rows, in the same order, and progress reported for every chunk."""
+    from backtest.executor import Executor
+
+    closes, days = _market(120, seed=5)
+    prepared = _prepared(tmp_path, closes, days)
+    grid = SweepGrid(rebalances=["monthly", "none"], shifts=[0, 3])
+    one = run_sweep(prepared, grid, chunk_columns=3).table
+    seen: list[int] = []
+    two = run_sweep(
+        prepared,
+        grid,
+        chunk_columns=3,
+        executor=Executor(workers=2),
+        progress=lambda done, total: seen.append(done),
+    ).table
+    pd.testing.assert_frame_equal(one, two)
+    assert seen == sorted(seen) and seen[-1] == len(one) and len(seen) > 2
+
+
 def test_variant_figures_are_the_metrics_of_each_column() -> None:
     rng = np.random.default_rng(11)
     n = 300
