@@ -566,7 +566,8 @@ def _nanos(index: pd.Index) -> np.ndarray:
     if isinstance(index, pd.DatetimeIndex) and index.dtype == "datetime64[ns]":
         out: np.ndarray = index.asi8
         return out
-    return pd.DatetimeIndex(index).as_unit("ns").asi8
+    converted: np.ndarray = pd.DatetimeIndex(index).as_unit("ns").asi8
+    return converted
 
 
 # --- Yahoo Finance --------------------------------------------------------------------------------
