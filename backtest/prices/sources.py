@@ -546,7 +546,8 @@ def to_price_frame(
         stamps = first + np.flatnonzero(present).astype(np.int64) * day
 
         def positions(values: np.ndarray) -> np.ndarray:
-            return slot[(values - first) // day]
+            at: np.ndarray = slot[(values - first) // day]
+            return at
     else:
         stamps = np.unique(flat)
 
