@@ -121,12 +121,16 @@ def draw_distinct(rng: np.random.Generator, rows: int, k: int, n: int) -> np.nda
     if k * k > n:
         return np.argsort(rng.random((rows, n)), axis=1, kind="stable")[:, :k].astype(np.int64)
     out = rng.integers(0, n, size=(rows, k), dtype=np.int64)
-    while True:
-        ordered = np.sort(out, axis=1)
-        repeat = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
-        if not repeat.any():
-            return out
+    while (repeat := rows_with_a_repeat(out)).any():
         out[repeat] = rng.integers(0, n, size=(int(repeat.sum()), k), dtype=np.int64)
+    return out
+
+
+def rows_with_a_repeat(members: np.ndarray) -> np.ndarray:
+    """Which rows of ``members`` (rows × k) hold some value twice."""
+    ordered = np.sort(members, axis=1)
+    repeat: np.ndarray = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+    return repeat
 
 
 @dataclass(frozen=True)
@@ -162,11 +166,7 @@ def run_chunk(draw: BasketDraw, task: ChunkTask) -> tuple[np.ndarray, np.ndarray
     rng = np.random.default_rng(task.seed)
     members = _fill(rng, draw, task.baskets)
     if len(draw.groups) > 1:  # groups may share candidates: redraw any row with a repeat
-        while True:
-            ordered = np.sort(members, axis=1)
-            repeat = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
-            if not repeat.any():
-                break
+        while (repeat := rows_with_a_repeat(members)).any():
             members[repeat] = _fill(rng, draw, int(repeat.sum()))
     excess, _ = basket_excess(draw.window, members, draw.base)
     return members, excess
