@@ -3,7 +3,10 @@
 A universe is a folder: one ``<bucket>.yaml`` per bucket (the file name is the bucket's name),
 ``benchmarks.yaml`` and, optionally, ``claims.yaml``. Files are read with ruamel.yaml's round-trip
 loader, which constructs only plain mappings, sequences and scalars (never Python objects), and
-which remembers the line of every key so that errors can point at it.
+which remembers the line of every key so that errors can point at it. A plain, valid file is first
+tried the fast way (:mod:`buckets.plain_yaml`: libyaml's parser, ruamel's resolution; the same
+data); a file that is not plain, or not valid, is read the careful way, which reports its
+problems.
 
 Every problem found is reported as a :class:`UniverseError` naming file, line and field; loading
 collects all of them (``validate_universe``) before giving up.
@@ -44,6 +47,7 @@ from buckets.models import (
     Universe,
     cross_reference_problems,
 )
+from buckets.plain_yaml import plain_yaml
 from buckets.rules import RULE_KINDS
 
 M = TypeVar("M", bound=BaseModel)
@@ -321,6 +325,14 @@ def load_bucket(path: Path, text: str | None = None) -> Bucket:
             f"{name!r} is not a bucket name: name bucket files in lower-case letters, digits "
             "and '_' (e.g. pipes.yaml)",
         )
+    if text is None:
+        text = read_text(path)
+    fast = plain_yaml(text, max_depth=MAX_YAML_DEPTH)
+    if fast is not None and fast.get("name", name) == name:
+        try:
+            return Bucket.model_validate({**fast, "name": name})
+        except ValidationError:
+            pass  # the careful reader reports it, with lines
     data = read_yaml(path, text)
     if "name" in data and data["name"] != name:
         raise UniverseError(
@@ -337,6 +349,14 @@ def load_bucket(path: Path, text: str | None = None) -> Bucket:
 
 
 def _load_model(path: Path, text: str | None, model: type[M]) -> M:
+    if text is None:
+        text = read_text(path)
+    fast = plain_yaml(text, max_depth=MAX_YAML_DEPTH)
+    if fast is not None:
+        try:
+            return model.model_validate(fast)
+        except ValidationError:
+            pass  # the careful reader reports it, with lines
     data = read_yaml(path, text)
     try:
         return model.model_validate(plain_data(data))
