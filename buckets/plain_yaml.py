@@ -57,8 +57,14 @@ class _Scalars:
         self._resolve = yaml.resolver.resolve
         self._construct = yaml.constructor.construct_object
         self._node = ScalarNode
+        self._known: dict[str, _Plain] = {}  # a file repeats its keys and statuses thousands of times
 
     def value(self, text: str) -> _Plain:
+        if text not in self._known:
+            self._known[text] = self._value(text)  # every kept value is immutable
+        return self._known[text]
+
+    def _value(self, text: str) -> _Plain:
         resolved = self._resolve(self._node, text, (True, False))
         tag = str(getattr(resolved, "value", resolved))  # ruamel's Tag, or a str in older ones
         if tag not in _PLAIN_TAGS:
