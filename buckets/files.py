@@ -327,12 +327,9 @@ def load_bucket(path: Path, text: str | None = None) -> Bucket:
         )
     if text is None:
         text = read_text(path)
-    fast = plain_yaml(text, max_depth=MAX_YAML_DEPTH)
-    if fast is not None and fast.get("name", name) == name:
-        try:
-            return Bucket.model_validate({**fast, "name": name})
-        except ValidationError:
-            pass  # the careful reader reports it, with lines
+    quick = _fast_model(text, Bucket, name=name)
+    if quick is not None:
+        return quick
     data = read_yaml(path, text)
     if "name" in data and data["name"] != name:
         raise UniverseError(
@@ -348,15 +345,25 @@ def load_bucket(path: Path, text: str | None = None) -> Bucket:
         raise UniverseErrors(_errors_from_validation(exc, path, data, Bucket)) from None
 
 
+def _fast_model(text: str, model: type[M], **fixed: str) -> M | None:
+    """``model`` from a plain, valid document read the fast way (:mod:`buckets.plain_yaml`),
+    with the ``fixed`` keys set (a key the file gives must agree); None sends the file to the
+    careful reader, which reports what is wrong, with lines."""
+    fast = plain_yaml(text, max_depth=MAX_YAML_DEPTH)
+    if fast is None or any(fast.get(k, v) != v for k, v in fixed.items()):
+        return None
+    try:
+        return model.model_validate({**fast, **fixed})
+    except ValidationError:
+        return None
+
+
 def _load_model(path: Path, text: str | None, model: type[M]) -> M:
     if text is None:
         text = read_text(path)
-    fast = plain_yaml(text, max_depth=MAX_YAML_DEPTH)
-    if fast is not None:
-        try:
-            return model.model_validate(fast)
-        except ValidationError:
-            pass  # the careful reader reports it, with lines
+    quick = _fast_model(text, model)
+    if quick is not None:
+        return quick
     data = read_yaml(path, text)
     try:
         return model.model_validate(plain_data(data))

@@ -57,7 +57,8 @@ class _Scalars:
         self._resolve = yaml.resolver.resolve
         self._construct = yaml.constructor.construct_object
         self._node = ScalarNode
-        self._known: dict[str, _Plain] = {}  # a file repeats its keys and statuses thousands of times
+        # a file repeats its keys and statuses thousands of times
+        self._known: dict[str, _Plain] = {}
 
     def value(self, text: str) -> _Plain:
         if text not in self._known:
@@ -93,8 +94,8 @@ def plain_yaml(text: str, *, max_depth: int) -> dict[str, Any] | None:
 
 def _build(text: str, max_depth: int) -> dict[str, Any]:
     scalars = _Scalars()
-    # per open collection: [container, pending key or _NO_KEY, and for a mapping: whether the
-    # pending key was plain (a plain '<<' is a merge key), the keys as ruamel built them]
+    # per open collection: [container, pending key or _NO_KEY, and for a mapping: the keys as
+    # ruamel built them]
     stack: list[list[Any]] = []
     root: Any = _NO_ROOT
     documents = 0
@@ -109,12 +110,12 @@ def _build(text: str, max_depth: int) -> dict[str, Any]:
         if isinstance(container, list):
             container.append(value)
         elif top[1] is _NO_KEY:
-            if isinstance(value, (dict, list)) or value == "<<" and top[2]:
-                raise _NotPlain("a collection or merge key as a mapping key")
+            if isinstance(value, (dict, list)):
+                raise _NotPlain("a collection as a mapping key")
             key = str(value)  # as buckets.files.plain_data names keys
-            if key in container or value in top[3]:  # ruamel: 1 and true are the same key
+            if key in container or value in top[2]:  # ruamel: 1 and true are the same key
                 raise _NotPlain("duplicate key")
-            top[3].add(value)
+            top[2].add(value)
             top[1] = key
         else:
             container[top[1]] = value
@@ -135,18 +136,15 @@ def _build(text: str, max_depth: int) -> dict[str, Any]:
             plain = event.style in (None, "") and event.implicit[0]
             if event.tag == "!" and plain:
                 raise _NotPlain("non-specific tag")
-            value = scalars.value(event.value) if plain else event.value
-            is_key = bool(stack) and isinstance(stack[-1][0], dict) and stack[-1][1] is _NO_KEY
-            if is_key and len(stack[-1]) > 2:
-                stack[-1][2] = plain  # a plain '<<' is a merge key
-            add(value)
+            # a plain '<<' resolves to ruamel's merge tag, not a plain one: the careful way
+            add(scalars.value(event.value) if plain else event.value)
         elif isinstance(event, _ev.CollectionStartEvent):
             if event.anchor is not None or event.tag is not None:
                 raise _NotPlain("anchor or tag")
             if len(stack) >= max_depth:
                 raise _NotPlain("too deep")
             if isinstance(event, _ev.MappingStartEvent):
-                stack.append([{}, _NO_KEY, False, set()])
+                stack.append([{}, _NO_KEY, set()])
             else:
                 stack.append([[], _NO_KEY])
         elif isinstance(event, _ev.CollectionEndEvent):
