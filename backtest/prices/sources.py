@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -365,76 +365,157 @@ def read_wide_parquet(
         )
     ticker_cols = [n for n in names if n not in date_cols and n not in index_cols]
     wanted = _wanted_columns(ticker_cols, tickers, path)
-    columns = list(wanted) + date_cols
     try:
-        table = pq.read_table(path, columns=columns)
+        parquet = pq.ParquetFile(path)
+        dates = _parquet_dates(parquet, date_cols, path)
+        kinds = {f.name: f.type for f in schema}
+        numeric = [c for c in wanted if _holds_real_numbers(kinds[c])]
+        values = _parquet_values(parquet, numeric, len(dates))
+        numeric_set = set(numeric)
+        others = [c for c in wanted if c not in numeric_set]
+        other_frame = _parquet_frame(parquet, others, date_cols, dates) if others else None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise PriceDataError(f"not a readable parquet file ({exc})", file=path) from None
-    frame = table.to_pandas()  # restores a stored pandas index by itself
-    if date_cols[0] in frame.columns:
-        frame = frame.set_index(date_cols[0])
-    if not isinstance(frame.index, pd.DatetimeIndex):  # dates or text: parsed whole, strictly
-        frame.index = _parse_dates(pd.Series(frame.index), path, date_cols[0])
-    split = clean_wide_columns(frame, wanted)
-    clean, dirty = split if split is not None else ({}, list(wanted))
+    grid = _day_grid(dates)
+    column_of = {c: j for j, c in enumerate(numeric)}
+    clean: dict[str, pd.Series] = {}
+    refused: set[str] = set(wanted)  # bad dates: every column is validated on its own
+    if grid is not None:
+        clean, bad = clean_wide_values(grid, values, [wanted[c] for c in numeric])
+        refused = {c for c in wanted if c not in column_of or bad[column_of[c]]}
     checked: dict[str, pd.Series] = {}
-    for column in dirty:
-        values = frame[column].dropna()
-        if values.empty:
+    for column in (c for c in wanted if c in refused):
+        if column in column_of:
+            raw = pd.Series(values[:, column_of[column]], index=dates)
+        else:
+            assert other_frame is not None
+            raw = other_frame[column]
+        raw = raw.dropna()
+        if raw.empty:
             continue
-        _validate_into(checked, values, wanted[column], path, problems)
+        _validate_into(checked, raw, wanted[column], path, problems)
     # in the file's column order, as one pass over every column would give them
     return {t: s for c, t in wanted.items() if (s := clean.get(t, checked.get(t))) is not None}
+
+
+_PARQUET_BATCH = 256
+"""Columns decoded per read of a wide parquet: the decoded batch is copied into one days ×
+tickers array and dropped, so memory stays near that array's size (12,000 columns at once held
+about 1.1 GB of Arrow buffers for a 255 MB table, and took 2-3 times as long)."""
+
+
+def _holds_real_numbers(kind: Any) -> bool:
+    """Whether a parquet column of this Arrow type reads as float64 prices without pandas (
+    integers and 32/64-bit floats; a null is no price). Anything else (text, booleans,
+    decimals, dictionaries) goes through pandas and :func:`validate_series` as it is."""
+    import pyarrow as pa
+
+    return bool(pa.types.is_integer(kind) or pa.types.is_float32(kind) or pa.types.is_float64(kind))
+
+
+def _parquet_dates(parquet: Any, date_cols: list[str], path: Path) -> pd.DatetimeIndex:
+    """The file's dates as pandas restores them (the stored index or the date column), text
+    parsed strictly."""
+    frame = parquet.read(columns=date_cols, use_pandas_metadata=True).to_pandas()
+    if date_cols[0] in frame.columns:
+        frame = frame.set_index(date_cols[0])
+    if isinstance(frame.index, pd.DatetimeIndex):
+        return frame.index
+    return _parse_dates(pd.Series(frame.index), path, date_cols[0])
+
+
+def _parquet_values(parquet: Any, columns: list[str], rows: int) -> np.ndarray:
+    """The named numeric columns as one read-only days × columns float64 array, column-major
+    (each column contiguous); a null is NaN."""
+    values = np.empty((rows, len(columns)), order="F")
+    for start in range(0, len(columns), _PARQUET_BATCH):
+        batch = columns[start : start + _PARQUET_BATCH]
+        table = parquet.read(columns=batch, use_pandas_metadata=False)
+        for k, name in enumerate(batch):
+            values[:, start + k] = table.column(name).to_numpy()
+    values.flags.writeable = False
+    return values
+
+
+def _parquet_frame(
+    parquet: Any, columns: list[str], date_cols: list[str], dates: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """The named columns as pandas reads them (with the file's pandas metadata), on ``dates``."""
+    frame: pd.DataFrame = parquet.read(
+        columns=columns + date_cols, use_pandas_metadata=True
+    ).to_pandas()
+    return frame[columns].set_axis(dates)
+
+
+def _day_grid(index: pd.Index) -> pd.DatetimeIndex | None:
+    """A wide file's dates as calendar days (ns, named ``date``), or None when
+    they would fail :func:`validate_series` for every column: unparsed, with a zone, empty,
+    repeated after dropping the time of day, or out of order."""
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is not None or index.hasnans:
+        return None
+    days = index.normalize().as_unit("ns")
+    if days.has_duplicates or not days.is_monotonic_increasing:
+        return None
+    return days.rename("date")
+
+
+def clean_wide_values(
+    days: pd.DatetimeIndex, values: np.ndarray, tickers: Sequence[str]
+) -> tuple[dict[str, pd.Series], np.ndarray]:
+    """The columns of a days × tickers float64 array that pass every check of
+    :func:`validate_series`, as it would return them (each ticker's priced days; a column with
+    no price is left out), and a flag per column that does not (for the caller to validate on
+    its own, which names its first problem; the answer is the same either way, tested).
+
+    ``days`` is :func:`_day_grid`'s. The checks: finite values, positive ones except for yield
+    tickers, at least two prices per priced column. One pass over the array instead of a pandas
+    round trip per ticker. A column priced on consecutive days (no gap) comes back as a view of
+    ``values``, which should be read-only; one with gaps as a copy of its priced days.
+    """
+    priced = ~np.isnan(values)
+    positive = np.array([t not in YIELD_TICKERS for t in tickers], dtype=bool)
+    bad: np.ndarray = np.isinf(values).any(axis=0) | ((values <= 0).any(axis=0) & positive)
+    counts = priced.sum(axis=0)
+    bad |= counts == 1
+    first = priced.argmax(axis=0)
+    last = len(days) - 1 - priced[::-1].argmax(axis=0)
+    gapless = last - first + 1 == counts
+    out: dict[str, pd.Series] = {}
+    for j, ticker in enumerate(tickers):
+        if counts[j] == 0 or bad[j]:
+            continue
+        if gapless[j]:
+            rows: slice | np.ndarray = slice(int(first[j]), int(last[j]) + 1)
+            out[ticker] = pd.Series(values[rows, j], index=days[rows], name=ticker, copy=False)
+        else:
+            rows = priced[:, j]
+            out[ticker] = pd.Series(values[rows, j], index=days[rows], name=ticker)
+    return out, bad
 
 
 def clean_wide_columns(
     frame: pd.DataFrame, wanted: Mapping[str, str]
 ) -> tuple[dict[str, pd.Series], list[str]] | None:
-    """The ``wanted`` columns (column → ticker) of a wide frame that pass every check of
-    :func:`validate_series` as it would return them (each ticker's priced days; a column with no
-    price is left out), and the columns that do not, in file order, for the caller to validate
-    one by one (which names each one's first problem; the answer is the same either way,
-    tested). The checks: numeric columns, finite values, positive ones except for yield tickers,
-    at least two prices per priced column. None when the dates themselves fail (unparsed, with a
-    zone, duplicated or out of order): then every column would fail the same way.
-
-    One pass over a days × tickers array instead of a pandas round trip per ticker: a
-    12,000-ticker parquet validates in about 0.3 s instead of 6, also when a few of its series
-    are not clean prices.
-    """
-    index = frame.index
-    if not isinstance(index, pd.DatetimeIndex) or index.tz is not None or index.hasnans:
+    """:func:`clean_wide_values` for a wide frame: the ``wanted`` columns (column → ticker) that
+    pass, and the columns that do not (also those that do not hold numbers), in file order.
+    None when the dates themselves fail (unparsed, with a zone, duplicated or out of order):
+    then every column would fail the same way."""
+    days = _day_grid(frame.index)
+    if days is None:
         return None
-    dates = index.normalize()
-    if dates.has_duplicates or not dates.is_monotonic_increasing:
-        return None
-    dirty: set[str] = set()
     dtypes = frame.dtypes
-    for column in wanted:
-        dtype = dtypes[column]
-        if (
-            not pd.api.types.is_numeric_dtype(dtype)
-            or pd.api.types.is_bool_dtype(dtype)
-            or pd.api.types.is_complex_dtype(dtype)
-        ):
-            dirty.add(column)
-    columns = [c for c in wanted if c not in dirty]
-    tickers = [wanted[c] for c in columns]
-    values = frame[columns].to_numpy(dtype="float64")
-    priced = ~np.isnan(values)
-    positive = np.array([t not in YIELD_TICKERS for t in tickers], dtype=bool)
-    bad = np.isinf(values).any(axis=0) | ((values <= 0) & priced & positive).any(axis=0)
-    counts = priced.sum(axis=0)
-    bad |= counts == 1
-    dirty.update(c for c, b in zip(columns, bad, strict=True) if b)
-    index_ns = dates.as_unit("ns").rename("date")
-    out: dict[str, pd.Series] = {}
-    for j, ticker in enumerate(tickers):
-        if counts[j] == 0 or bad[j]:
-            continue
-        rows = priced[:, j]
-        out[ticker] = pd.Series(values[rows, j], index=index_ns[rows], name=ticker)
-    return out, [c for c in wanted if c in dirty]
+    numeric = [
+        c
+        for c in wanted
+        if pd.api.types.is_numeric_dtype(dtypes[c])
+        and not pd.api.types.is_bool_dtype(dtypes[c])
+        and not pd.api.types.is_complex_dtype(dtypes[c])
+    ]
+    values = np.array(frame[numeric].to_numpy(dtype="float64"), order="F")
+    values.flags.writeable = False
+    clean, bad = clean_wide_values(days, values, [wanted[c] for c in numeric])
+    refused = {c for c, b in zip(numeric, bad, strict=True) if b} | (set(wanted) - set(numeric))
+    return clean, [c for c in wanted if c in refused]
 
 
 def _find_csv(folder: Path, ticker: str, listing: dict[str, Path]) -> Path | None:
@@ -534,14 +615,22 @@ def to_price_frame(
     # one union of dates, then each column placed by position: linear in the number of values
     # (a pandas concat of 12,000 series re-aligns pairwise and takes ~10 s)
     nanos = {t: _nanos(series[t].index) for t in keys}
-    flat = np.concatenate(list(nanos.values()))
+    arrays = [a for a in nanos.values() if len(a)]
+
+    def in_batches() -> Iterator[np.ndarray]:
+        # a few hundred series at a time: one array of every date would be as big as the
+        # frame, and fresh memory is slow to touch (0.25 s for 12,000 series here)
+        for start in range(0, len(arrays), 512):
+            yield np.concatenate(arrays[start : start + 512])
+
     day = 86_400 * 10**9
-    first = int(flat.min()) if len(flat) else 0
-    if len(flat) and not (flat % day).any():
+    bounds = [(int(b.min()), int(b.max()), not (b % day).any()) for b in in_batches()]
+    first = min((lo for lo, _, _ in bounds), default=0)
+    if bounds and all(days for _, _, days in bounds):
         # dates without a time (every validated series): a grid of days, no sort of all values
-        offsets = (flat - first) // day
-        present = np.zeros(int(offsets.max()) + 1, dtype=bool)
-        present[offsets] = True
+        present = np.zeros((max(hi for _, hi, _ in bounds) - first) // day + 1, dtype=bool)
+        for b in in_batches():
+            present[(b - first) // day] = True
         slot = np.cumsum(present) - 1
         stamps = first + np.flatnonzero(present).astype(np.int64) * day
 
@@ -549,7 +638,7 @@ def to_price_frame(
             at: np.ndarray = slot[(values - first) // day]
             return at
     else:
-        stamps = np.unique(flat)
+        stamps = np.unique(np.concatenate(arrays)) if arrays else np.array([], dtype=np.int64)
 
         def positions(values: np.ndarray) -> np.ndarray:
             return np.searchsorted(stamps, values)
@@ -558,7 +647,13 @@ def to_price_frame(
     # column-major: each column is filled in place and becomes the frame's block without a copy
     values = np.full((len(index), len(keys)), np.nan, order="F")
     for j, t in enumerate(keys):
-        values[positions(nanos[t]), j] = series[t].to_numpy(dtype="float64")
+        at, column = nanos[t], series[t].to_numpy(dtype="float64")
+        if len(at) and (len(at) == 1 or bool((np.diff(at) > 0).all())):
+            a, b = positions(at[[0, -1]])
+            if b - a + 1 == len(at):  # sorted and on consecutive days of the union: one slice
+                values[a : b + 1, j] = column
+                continue
+        values[positions(at), j] = column
     return pd.DataFrame(values, index=index, columns=pd.Index(keys), copy=False)
 
 

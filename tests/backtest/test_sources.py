@@ -340,3 +340,81 @@ def test_a_parquet_with_a_few_bad_series_reads_the_rest_and_names_the_bad(tmp_pa
     assert "not positive" in str(problems[0])
     with pytest.raises(PriceDataError, match="BAD"):
         read_wide_parquet(path)
+
+
+def test_a_parquet_of_mixed_columns_read_in_batches_is_what_per_column_validation_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batched Arrow read (several batches here) returns, for every kind of column a wide
+    parquet may hold, exactly what validating each column of pandas' own reading of the file
+    returns, with the same problems in file order."""
+    import backtest.prices.sources as sources
+
+    monkeypatch.setattr(sources, "_PARQUET_BATCH", 3)
+    rng = np.random.default_rng(11)
+    n = 40
+    index = pd.DatetimeIndex(pd.bdate_range("2023-03-01", periods=n), name="date")
+    closes = 50 * np.cumprod(1 + rng.normal(0, 0.02, (n, 6)), axis=0)
+    frame = pd.DataFrame(closes, index=index, columns=["AAA", "LATE", "GAP", "F32", "ZERO", "ONE"])
+    frame.iloc[:15, 1] = np.nan  # lists late: a view of the array
+    frame.iloc[10:12, 2] = np.nan  # a gap: a copy of its priced days
+    frame["F32"] = frame["F32"].astype("float32")
+    frame.iloc[7, 4] = 0.0  # refused: not positive
+    frame.iloc[1:, 5] = np.nan  # refused: one price
+    frame["INT"] = pd.array(np.arange(n) + 1, dtype="int64")
+    frame["INTNA"] = pd.array([None] * 5 + list(range(1, n - 4)), dtype="Int64")
+    frame["TEXT"] = [f"{v:.2f}" for v in np.linspace(10, 11, n)]  # numbers as text are read
+    frame["BOOL"] = True  # refused: booleans
+    frame["^IRX"] = np.r_[np.zeros(5), np.full(n - 5, 4.1)]  # a yield may be 0
+    frame["NONE"] = np.nan  # never priced: left out
+    path = tmp_path / "mixed.parquet"
+    frame.to_parquet(path)
+
+    expected: dict[str, pd.Series] = {}
+    expected_problems: list[str] = []
+    for column, values in pd.read_parquet(path).items():
+        values = values.dropna()
+        if values.empty:
+            continue
+        try:
+            expected[str(column)] = sources.validate_series(values, str(column), file=path)
+        except PriceDataError as exc:
+            expected_problems.append(str(exc))
+    problems: list[PriceDataError] = []
+    got = sources.read_wide_parquet(path, problems=problems)
+    assert list(got) == list(expected)
+    assert list(got) == ["AAA", "LATE", "GAP", "F32", "INT", "INTNA", "TEXT", "^IRX"]
+    for ticker, series in expected.items():
+        pd.testing.assert_series_equal(got[ticker], series)
+    assert [str(p) for p in problems] == expected_problems
+    assert [p.ticker for p in problems] == ["ZERO", "ONE", "BOOL"]
+    wanted = sources.read_wide_parquet(path, ["GAP", "TEXT", "MISSING"])
+    assert list(wanted) == ["GAP", "TEXT"]
+    pd.testing.assert_series_equal(wanted["GAP"], expected["GAP"])
+
+
+def test_to_price_frame_is_pandas_outer_join() -> None:
+    """Every series placed on the union of dates exactly as pandas' outer join places it:
+    sorted and gapless, with gaps, unsorted, with times of day, single rows, empty."""
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2024-01-01", periods=30)
+    series = {
+        "WHOLE": pd.Series(rng.random(30), index=days),
+        "LATE": pd.Series(rng.random(10), index=days[20:]),
+        "GAPS": pd.Series(rng.random(20), index=days[::3].append(days[1::3])[:20]),
+        "SHUFFLED": pd.Series(rng.random(8), index=days[5:13][[0, 3, 1, 2, 6, 4, 5, 7]]),
+        "ONE": pd.Series([7.0], index=days[4:5]),
+        "EMPTY": pd.Series([], index=pd.DatetimeIndex([]), dtype="float64"),
+    }
+    for name in ("WHOLE", "LATE", "GAPS", "SHUFFLED", "ONE", "EMPTY"):
+        expected = pd.concat([s.rename(t) for t, s in series.items()], axis=1, sort=True)
+        got = to_price_frame(series)
+        np.testing.assert_array_equal(got.index.asi8, expected.index.as_unit("ns").asi8)
+        np.testing.assert_array_equal(got.to_numpy(), expected[list(series)].to_numpy())
+        series = {name: series[name], **{t: s for t, s in series.items() if t != name}}
+    timed = {"A": pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2024-01-02 10:00", "2024-01-03"]))}
+    got = to_price_frame({**timed, **series})
+    expected = pd.concat([s.rename(t) for t, s in {**timed, **series}.items()], axis=1, sort=True)
+    assert pd.Timestamp("2024-01-02 10:00") in got.index
+    np.testing.assert_array_equal(got.index.asi8, expected.index.as_unit("ns").asi8)
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
