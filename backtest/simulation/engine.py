@@ -162,6 +162,27 @@ def fill_within_life(prices: pd.DataFrame) -> pd.DataFrame:
     return prices.ffill().where(prices.bfill().notna())
 
 
+def _filled_within_life(
+    values: np.ndarray, priced: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> np.ndarray:
+    """:func:`fill_within_life` of a days × tickers array (``priced``, ``first``, ``last`` as in
+    :class:`PriceLife`), read-only. Only a ticker with a missing day inside its life changes, so
+    only those columns are filled (each from its previous priced day); without any, the answer
+    is ``values`` itself and a 12,000-ticker frame is not copied three times."""
+    gaps = np.flatnonzero((first >= 0) & (priced.sum(axis=0) < last - first + 1))
+    if len(gaps):
+        days = np.arange(values.shape[0])[:, None]
+        sub = values[:, gaps]
+        previous = np.maximum.accumulate(np.where(priced[:, gaps], days, 0), axis=0)
+        sub = np.where(days <= last[gaps], np.take_along_axis(sub, previous, axis=0), np.nan)
+        values = values.copy(order="K")
+        values[:, gaps] = sub
+    else:
+        values = values.view()
+    values.flags.writeable = False
+    return values
+
+
 @dataclass(frozen=True)
 class PriceLife:
     """Where each ticker of a price frame (date × ticker) has prices, as positions on its index.
@@ -188,7 +209,7 @@ class PriceLife:
         return cls(
             index=pd.DatetimeIndex(prices.index),
             tickers=list(prices.columns),
-            filled=fill_within_life(prices).to_numpy(dtype="float64"),
+            filled=_filled_within_life(values, priced, first, last),
             priced=priced,
             first=first,
             last=last,
@@ -426,17 +447,14 @@ def _values_between_events(
     """Each group's value on every day (days × groups, in units of cash): ``INIT_CASH`` before
     the first event row; from event row ``rows[k]`` until the next, the cash after that event plus
     the shares held after it times each day's close (``life.filled``; a member is held only
-    inside its life, so a missing close counts as 0). One compiled loop
+    inside its life, so a missing close adds nothing). One compiled loop
     (:func:`backtest.simulation.kernels.group_values_nb`): memory grows with days × groups, not
     days × member columns (a sweep's variants repeat the same tickers thousands of times)."""
     from backtest.simulation.kernels import group_values_nb
 
-    tickers, col_ticker = np.unique(all_cols, return_inverse=True)
-    closes = life.filled[:, tickers]
-    closes = np.where(np.isnan(closes), 0.0, closes)
     values: np.ndarray = group_values_nb(
-        closes,
-        col_ticker.astype(np.int64),
+        life.filled,
+        all_cols.astype(np.int64),
         lens.astype(np.int64),
         rows.astype(np.int64),
         np.ascontiguousarray(held, dtype=np.float64),

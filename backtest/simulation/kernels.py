@@ -25,30 +25,40 @@ def group_values_nb(  # pragma: no cover - compiled; tested through simulate_pla
 ) -> np.ndarray:
     """Each group's value on every day (days × groups, in cash units).
 
-    ``closes``: days × tickers, 0 where a ticker has no price; ``cols``: each member column's
-    ticker position in ``closes``; ``lens``: member columns per group, in column order; ``rows``:
-    the event rows (ascending day positions); ``held`` / ``cash``: shares per member column and
-    cash per group after each event row. Before ``rows[0]`` a group is worth ``init_cash``; from
-    ``rows[k]`` up to the next event row, ``cash[k, g] + Σ_i held[k, i] × closes[t, cols[i]]``
-    over the group's members ``i`` in order.
+    ``closes``: days × tickers, NaN where a ticker has no price (it then adds nothing: a member is
+    held only inside its life); ``cols``: each member column's ticker position in ``closes``;
+    ``lens``: member columns per group, in column order; ``rows``: the event rows (ascending day
+    positions); ``held`` / ``cash``: shares per member column and cash per group after each event
+    row. Before ``rows[0]`` a group is worth ``init_cash``; from ``rows[k]`` up to the next event
+    row, ``cash[k, g] + Σ_i held[k, i] × closes[t, cols[i]]`` over the group's members ``i`` in
+    order. The days run innermost, so a column-major ``closes`` (as pandas lays out a frame) is
+    read in order and never copied.
     """
     n_days = closes.shape[0]
     n_groups = lens.shape[0]
     out = np.empty((n_days, n_groups))
-    first = rows[0] if rows.shape[0] else n_days
-    for t in range(min(first, n_days)):
-        for g in range(n_groups):
-            out[t, g] = init_cash
+    first = min(rows[0], n_days) if rows.shape[0] else n_days
+    event = np.zeros(n_days, dtype=np.int64)  # the last event row on or before each day
     for k in range(rows.shape[0]):
         stop = rows[k + 1] if k + 1 < rows.shape[0] else n_days
-        for t in range(rows[k], stop):
-            start = 0
-            for g in range(n_groups):
-                value = cash[k, g]
-                for i in range(start, start + lens[g]):
-                    value += held[k, i] * closes[t, cols[i]]
-                out[t, g] = value
-                start += lens[g]
+        for t in range(rows[k], min(stop, n_days)):
+            event[t] = k
+    value = np.empty(n_days)
+    start = 0
+    for g in range(n_groups):
+        for t in range(first):
+            value[t] = init_cash
+        for t in range(first, n_days):
+            value[t] = cash[event[t], g]
+        for i in range(start, start + lens[g]):
+            c = cols[i]
+            for t in range(first, n_days):
+                price = closes[t, c]
+                if price == price:
+                    value[t] += held[event[t], i] * price
+        for t in range(n_days):
+            out[t, g] = value[t]
+        start += lens[g]
     return out
 
 

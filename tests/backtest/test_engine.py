@@ -333,3 +333,29 @@ def test_as_of_returns_are_the_engine_run_on_the_prices_up_to_each_day(
     for e in ends:
         cut = simulate_buckets(p.iloc[: e + 1], specs, weighting=weighting, cost_bps=cost_bps)
         pd.testing.assert_frame_equal(got[e], cut.returns, check_exact=False, atol=1e-12, rtol=0)
+
+
+def test_price_life_fills_gaps_inside_a_life_only_as_pandas_ffill_would() -> None:
+    # late lister, gaps (one at the very end of a life), a stop, a ticker never priced, and a
+    # gapless one: filled is pandas' ffill limited to each ticker's first..last priced day
+    from backtest.simulation.engine import PriceLife
+
+    days = pd.bdate_range("2024-01-01", periods=8)
+    p = pd.DataFrame(
+        {
+            "late": [None, None, 3, 4, 5, 6, 7, 8],
+            "gaps": [1, None, None, 4, 5, None, 7, None],
+            "stop": [1, 2, 3, None, None, None, None, None],
+            "never": [None] * 8,
+            "whole": [1, 2, 3, 4, 5, 6, 7, 8],
+            "both": [None, 2, None, 4, None, None, 7, None],
+        },
+        index=days,
+        dtype="float64",
+    )
+    expected = p.ffill().where(p.bfill().notna()).to_numpy()
+    life = PriceLife.of(p)
+    np.testing.assert_array_equal(life.filled, expected)
+    assert not life.filled.flags.writeable
+    gapless = PriceLife.of(p[["late", "stop", "whole"]])
+    np.testing.assert_array_equal(gapless.filled, p[["late", "stop", "whole"]].to_numpy())
