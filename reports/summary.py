@@ -237,6 +237,8 @@ def md_text(text: str) -> str:
     Markdown is not rendered; line breaks become spaces. An underscore inside a word
     (``insufficient_data``) is left alone: Markdown never reads it as emphasis."""
     flat = " ".join(str(text).split())
+    if not any(ch in flat for ch in _MARKDOWN_ACTIVE):
+        return flat  # most strings (tickers, statuses, dates): nothing to escape
     out = []
     for i, ch in enumerate(flat):
         inside_word = (
@@ -276,7 +278,12 @@ def _pp(x: float | None) -> str:
 def metrics_markdown(result: RunResult, window: str) -> str:
     """One window's metrics per bucket and benchmark ticker, with the excess return over each
     benchmark (ratio of growth − 1; every string of ``result`` escaped)."""
-    result, window = inert(result), md_text(window)
+    return _metrics_table(inert(result), md_text(window))
+
+
+def _metrics_table(result: RunResult, window: str) -> str:
+    """:func:`metrics_markdown` of a result already passed through :func:`inert` (a
+    12,000-member run is walked once for all windows, not once per window)."""
     benches = list(result.benchmarks)
     headers = ["series", "side", "total", "CAGR", "volatility (a year)", "Sharpe (a year)",
                "max drawdown", "days"]  # fmt: skip
@@ -345,10 +352,10 @@ def summary_markdown(
     escaped (:func:`inert`)."""
     from reports.words import claim_headline, options_echo, special_line, thesis_line
 
-    tables = {w.name: metrics_markdown(result, w.name) for w in result.run.windows}
     claims_table = claims_markdown(claims) if claims is not None else ""
     sweep_table = sweep_markdown(sweep) if sweep is not None else ""
     result = inert(result)
+    tables = {w.name: _metrics_table(result, w.name) for w in result.run.windows}
     claims = inert(claims) if claims is not None else None
     sweep = inert(sweep) if sweep is not None else None
     run = result.run

@@ -305,3 +305,4 @@ def test_summary_md_escapes_every_field_of_a_tampered_results_folder(hostile_wor
     )
     assert "<" not in summary.replace("\\<", "")
     assert summary.count("\\<img src=x onerror=alert(1)>") >= 8
+    assert "\\\\" not in summary  # escaped once: no backslash is itself escaped again
