@@ -9,6 +9,7 @@ Markdown would act on is escaped, so a pasted summary reads as plain text too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
@@ -230,15 +231,22 @@ _MARKDOWN_ACTIVE = "\\*_[]|<"
 edge), links (``[…](…)``), table cells (``|``) and HTML (``<``). Parentheses, ``#``, ``+`` and
 ``!`` only act at the start of a line or after ``]``, which user text never is here."""
 
+_WORD = r"[^\s" + re.escape(_MARKDOWN_ACTIVE) + r"]+"
+_NOTHING_TO_DO = re.compile(rf"(?:{_WORD}(?: {_WORD})*)?")
+"""A string :func:`md_text` returns as it is: no active character, and no whitespace but single
+spaces between words (no line break, tab, run of spaces or space at either end). Words are
+separated by exactly one space, so a failing match backtracks in linear time."""
+
 
 def md_text(text: str) -> str:
     """User-supplied text made inert in Markdown, escaping only what Markdown would act on inside
     a line (:data:`_MARKDOWN_ACTIVE`), so the text still reads as itself when pasted where
     Markdown is not rendered; line breaks become spaces. An underscore inside a word
     (``insufficient_data``) is left alone: Markdown never reads it as emphasis."""
-    flat = " ".join(str(text).split())
-    if not any(ch in flat for ch in _MARKDOWN_ACTIVE):
-        return flat  # most strings (tickers, statuses, dates): nothing to escape
+    text = str(text)
+    if _NOTHING_TO_DO.fullmatch(text):
+        return text  # most strings (tickers, statuses, dates): already one plain line
+    flat = " ".join(text.split())
     out = []
     for i, ch in enumerate(flat):
         inside_word = (
