@@ -481,12 +481,17 @@ def clean_wide_values(
     last = len(days) - 1 - priced[::-1].argmax(axis=0)
     gapless = last - first + 1 == counts
     out: dict[str, pd.Series] = {}
+    spans: dict[tuple[int, int], pd.DatetimeIndex] = {}  # tickers of one span share its index
     for j, ticker in enumerate(tickers):
         if counts[j] == 0 or bad[j]:
             continue
         if gapless[j]:
-            rows: slice | np.ndarray = slice(int(first[j]), int(last[j]) + 1)
-            out[ticker] = pd.Series(values[rows, j], index=days[rows], name=ticker, copy=False)
+            span = (int(first[j]), int(last[j]) + 1)
+            if span not in spans:
+                spans[span] = days[span[0] : span[1]]
+            out[ticker] = pd.Series(
+                values[span[0] : span[1], j], index=spans[span], name=ticker, copy=False
+            )
         else:
             rows = priced[:, j]
             out[ticker] = pd.Series(values[rows, j], index=days[rows], name=ticker)
@@ -644,15 +649,20 @@ def to_price_frame(
             return np.searchsorted(stamps, values)
 
     index = pd.DatetimeIndex(stamps.view("datetime64[ns]"), name="date")
-    # column-major: each column is filled in place and becomes the frame's block without a copy
-    values = np.full((len(index), len(keys)), np.nan, order="F")
+    # column-major: each column is filled in place and becomes the frame's block without a copy;
+    # each is written once (NaN around a span of consecutive days): fresh memory is slow to
+    # touch, and a 12,000-ticker frame is 260 MB
+    values = np.empty((len(index), len(keys)), order="F")
     for j, t in enumerate(keys):
         at, column = nanos[t], series[t].to_numpy(dtype="float64")
         if len(at) and (len(at) == 1 or bool((np.diff(at) > 0).all())):
             a, b = positions(at[[0, -1]])
             if b - a + 1 == len(at):  # sorted and on consecutive days of the union: one slice
+                values[:a, j] = np.nan
                 values[a : b + 1, j] = column
+                values[b + 1 :, j] = np.nan
                 continue
+        values[:, j] = np.nan
         values[positions(at), j] = column
     return pd.DataFrame(values, index=index, columns=pd.Index(keys), copy=False)
 
