@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -276,6 +276,18 @@ def child_variants(count: str, shifts: str) -> dict[str, float]:
     return {"variants": len(variants), "inner": time.perf_counter() - t0}
 
 
+def _one_bucket_universe(folder: Path, bucket: str, tickers: Sequence[str]) -> Path:
+    """``folder`` as a universe: SPY the benchmark, one bucket ``bucket`` of ``tickers`` (every
+    member proposed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "benchmarks.yaml").write_text("benchmarks:\n  - SPY\n")
+    lines = ["side: long", "description: many tickers", "members:"]
+    member = "  - ticker: {}\n    status: proposed\n    rationale: a benchmark case"
+    lines += [member.format(t) for t in tickers]
+    (folder / f"{bucket}.yaml").write_text("\n".join(lines) + "\n")
+    return folder
+
+
 def claim_universe(work: Path, members: int) -> tuple[Path, Path]:
     """A universe folder with one bucket of the first ``members`` tickers of the universe
     parquet that are priced through 2023–2026 with no close ≤ 0, SPY as its benchmark and one
@@ -286,13 +298,7 @@ def claim_universe(work: Path, members: int) -> tuple[Path, Path]:
     wide = pd.read_parquet(PARQUET).loc["2023-01-01":]
     usable = wide.notna().all() & (wide > 0).all()
     tickers = [t for t in wide.columns[usable.to_numpy()] if t != "SPY"][:members]
-    folder = work / f"claim-universe-{members}"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "benchmarks.yaml").write_text("benchmarks:\n  - SPY\n")
-    lines = ["side: long", "description: many tickers", "members:"]
-    member = "  - ticker: {}\n    status: proposed\n    rationale: a benchmark case"
-    lines += [member.format(t) for t in tickers]
-    (folder / "big.yaml").write_text("\n".join(lines) + "\n")
+    folder = _one_bucket_universe(work / f"claim-universe-{members}", "big", tickers)
     (folder / "claims.yaml").write_text(
         "claims:\n  - id: big-beats-spy\n    source: benchmark\n    statement: big beats SPY\n"
         "    bucket: big\n"
@@ -301,6 +307,27 @@ def claim_universe(work: Path, members: int) -> tuple[Path, Path]:
     prices = work / f"claim-prices-{members}.parquet"
     wide[[*tickers, "SPY"]].to_parquet(prices)
     return folder, prices
+
+
+def big_run_universe(work: Path, members: int | None) -> tuple[Path, Path]:
+    """A universe folder with one bucket of every usable ticker of the universe parquet (the
+    first ``members`` with a number; as :func:`_clean_universe`, with two prices or more, SPY
+    aside) and SPY as its benchmark, no claim, and a parquet of their prices: the whole
+    ``bucketmap run`` of a 12,000-member bucket (reading, aligning, the simulation, the
+    files)."""
+    clean, _, _ = _clean_universe(None)
+    returns_two = clean.count() >= 2  # a series of one price has no return: the run refuses it
+    tickers = [t for t in clean.columns[returns_two.to_numpy()] if t != "SPY"][:members]
+    folder = _one_bucket_universe(work / "big-run-universe", "everything", tickers)
+    prices = work / "big-run-prices.parquet"
+    clean[[*tickers, "SPY"]].to_parquet(prices)
+    return folder, prices
+
+
+def child_big_run_universe(work: str, members: str) -> dict[str, float]:
+    """:func:`big_run_universe` in a child (``all`` for every usable ticker)."""
+    folder, _ = big_run_universe(Path(work), None if members == "all" else int(members))
+    return {"members": sum(1 for line in (folder / "everything.yaml").open() if "ticker:" in line)}
 
 
 def child_claim_universe(work: str, members: str) -> dict[str, float]:
@@ -317,6 +344,7 @@ CHILDREN: dict[str, Callable[..., dict[str, float]]] = {
     "variants": child_variants,
     "vbt": child_vbt,
     "claim_universe": child_claim_universe,
+    "big_run_universe": child_big_run_universe,
 }
 
 
@@ -462,6 +490,24 @@ def main() -> None:
             f"{info['dropped_nonpositive_or_empty']} of {info['tickers_in_file']:,} series "
             "dropped (a close ≤ 0, or no price)",
             "< 30 s, < 6 GB",
+        )
+
+        # 4a. the same tickers through a whole `bucketmap run` (prices from a parquet file)
+        info = last_json(
+            measure(child("big_run_universe", str(work), "100" if ns.quick else "all"))
+        )
+        big_args = ["run", "--universes", str(work / "big-run-universe"),
+                    "--prices", str(work / "big-run-prices.parquet"),
+                    "--store", str(work / "big-run-store")]  # fmt: skip
+        runs = [measure(cli(*big_args, "--out", str(work / f"big-run{i}"))) for i in range(heavy)]
+        add(
+            f"bucketmap run, one bucket of {info['members']:,} tickers (SPY its benchmark)",
+            heavy,
+            [m.wall for m in runs],
+            [m.peak_mb for m in runs],
+            "reading the parquet, aligning, the simulation, every file (per-member "
+            "contributions; no daily table)",
+            "≤ 10 s, ≤ 2 GB",
         )
 
         # 4b. a claim on a big bucket: its leave-one-out is members buckets of members - 1
