@@ -136,9 +136,14 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def states_on(
-    frame: pd.DataFrame, claims: Sequence[Claim], on: dt.date, options: ClaimOptions
+    frame: pd.DataFrame,
+    claims: Sequence[Claim],
+    on: dt.date,
+    options: ClaimOptions,
+    measured: MeasureCache | None = None,
 ) -> list[ClaimState]:
-    """Every claim as of ``on`` from ``frame`` (the returns known on it, :func:`as_of_returns`)."""
+    """Every claim as of ``on`` from ``frame`` (the returns known on it, :func:`as_of_returns`).
+    ``measured``: the signals' measures (:class:`MeasureCache`; one per day when not given)."""
     tests = []
     for claim in claims:
         last = min(on, claim.end) if claim.end is not None else on
@@ -150,7 +155,8 @@ def states_on(
     verdicts = {c.id: v for c, (v, _) in zip(claims, read, strict=True)}
     out = []
     trailing: dict[tuple[str, int], str | None] = {}  # one test per pair and look-back a day
-    measured: MeasureCache = {}  # one series per measure a day, shared by every claim's signals
+    if measured is None:
+        measured = MeasureCache()  # one series per measure, shared by every signal
 
     def trailing_verdict(rule: VerdictRule, claim: Claim) -> str | None:
         assert rule.trailing is not None
@@ -217,7 +223,8 @@ def claims_history(
     if len(dates) == 0:
         return []
     frames = as_of_returns(prepared, returns, list(dates))
-    return [states_on(frames[d], claims, d.date(), options) for d in dates]
+    measured = MeasureCache(latest=frames[dates[-1]])  # a measure taken once for every day
+    return [states_on(frames[d], claims, d.date(), options, measured) for d in dates]
 
 
 def path_points(history: Sequence[Sequence[ClaimState]], claim_id: str) -> list[PathPoint]:
@@ -259,8 +266,10 @@ def states_at(
         upto = calendar[calendar <= pd.Timestamp(day)]
         if len(upto):
             wanted[day] = upto[-1]
-    frames = as_of_returns(prepared, returns, sorted(set(wanted.values())))
+    stamps = sorted(set(wanted.values()))
+    frames = as_of_returns(prepared, returns, stamps)
+    measured = MeasureCache(latest=frames[stamps[-1]]) if stamps else None
     return {
-        day: states_on(frames[stamp], claims, stamp.date(), options)
+        day: states_on(frames[stamp], claims, stamp.date(), options, measured)
         for day, stamp in wanted.items()
     }

@@ -75,9 +75,79 @@ def ratio_vs_average_series(frame: pd.DataFrame, of: str, vs: str, days: int) ->
     return ratio / ratio.rolling(days, min_periods=days).mean() - 1.0
 
 
-MeasureCache = dict[tuple[object, ...], pd.Series]
-"""Measured series of one frame by what they measure (kind, ``of``, ``vs``, ``days``): the
-signals of all claims on one evaluation day share it, as several read the same measure."""
+_MeasureKey = tuple[str, str, str | None, int | None]
+
+
+def _key(rule: ExcessRule | DrawdownRule | RatioAverageRule) -> _MeasureKey:
+    return (type(rule).__name__, rule.of, getattr(rule, "vs", None), rule.days)
+
+
+class MeasureCache:
+    """Measured series, taken once per measure (kind, ``of``, ``vs``, ``days``) and frame: the
+    signals of all claims on one evaluation day share it, as several read the same measure.
+
+    With ``latest`` (the returns known on a later day, over a calendar that begins as the
+    frames' do) a measure is taken once on ``latest`` and an earlier day's frame gets it cut at
+    its last day, provided the columns the measure reads hold the same numbers in both up to
+    that day. That is exact, not an approximation: every measure's value on a day reads only the
+    days up to it, in the same order of operations (rolling sums and means, running products and
+    peaks), so it is bit for bit what the frame itself would give. Otherwise (a bucket the
+    prices up to the earlier day simulate differently) the frame is measured on its own.
+    """
+
+    def __init__(self, latest: pd.DataFrame | None = None) -> None:
+        self._latest = latest
+        self._of_latest: dict[_MeasureKey, pd.Series] = {}
+        self._frame: pd.DataFrame | None = None
+        self._of_frame: dict[_MeasureKey, pd.Series] = {}
+        self._prefix = False
+
+    def _use(self, frame: pd.DataFrame) -> None:
+        """Start on ``frame`` (what was taken on an earlier frame does not belong to it)."""
+        if frame is self._frame:
+            return
+        self._frame, self._of_frame = frame, {}
+        latest = self._latest
+        self._prefix = latest is not None and (
+            len(frame.index) <= len(latest.index)
+            and bool((latest.index[: len(frame.index)] == frame.index).all())
+        )
+
+    def series(
+        self, rule: ExcessRule | DrawdownRule | RatioAverageRule, frame: pd.DataFrame
+    ) -> pd.Series:
+        """The rule's measure on ``frame`` (NaN dropped), as :func:`measure_series`."""
+        self._use(frame)
+        key = _key(rule)
+        if key in self._of_frame:
+            return self._of_frame[key]
+        if self._prefix and self._same_so_far(rule, frame):
+            assert self._latest is not None
+            if key not in self._of_latest:
+                self._of_latest[key] = _measure(rule, self._latest).dropna()
+            whole = self._of_latest[key]
+            values = whole.iloc[: int(whole.index.searchsorted(frame.index[-1], side="right"))]
+        else:
+            values = _measure(rule, frame).dropna()
+        self._of_frame[key] = values
+        return values
+
+    def _same_so_far(
+        self, rule: ExcessRule | DrawdownRule | RatioAverageRule, frame: pd.DataFrame
+    ) -> bool:
+        assert self._latest is not None
+        n = len(frame.index)
+        if n == 0:
+            return False
+        names = [rule.of] + ([rule.vs] if not isinstance(rule, DrawdownRule) else [])
+        return all(
+            np.array_equal(
+                _column(frame, name).to_numpy(dtype="float64"),
+                _column(self._latest, name).to_numpy(dtype="float64")[:n],
+                equal_nan=True,
+            )
+            for name in names
+        )
 
 
 def measure_series(
@@ -85,15 +155,11 @@ def measure_series(
     frame: pd.DataFrame,
     cache: MeasureCache | None = None,
 ) -> pd.Series:
-    """The rule's measure on every day it can be computed (NaN dropped). With ``cache`` (which
-    must belong to ``frame`` alone) a measure already taken is not computed again."""
-    key = (type(rule).__name__, rule.of, getattr(rule, "vs", None), rule.days)
-    if cache is not None and key in cache:
-        return cache[key]
-    values = _measure(rule, frame).dropna()
+    """The rule's measure on every day it can be computed (NaN dropped). With ``cache``
+    (:class:`MeasureCache`) a measure already taken is not computed again."""
     if cache is not None:
-        cache[key] = values
-    return values
+        return cache.series(rule, frame)
+    return _measure(rule, frame).dropna()
 
 
 def _measure(rule: ExcessRule | DrawdownRule | RatioAverageRule, frame: pd.DataFrame) -> pd.Series:
@@ -184,5 +250,5 @@ def signal_states(
     signals: Mapping[str, Signal], frame: pd.DataFrame, on: dt.date, verdict_of: VerdictOf
 ) -> dict[str, SignalState]:
     """:func:`signal_state` of each named signal (sharing one measure cache)."""
-    cache: MeasureCache = {}
+    cache = MeasureCache()
     return {k: signal_state(s, frame, on, verdict_of, cache) for k, s in signals.items()}

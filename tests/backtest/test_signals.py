@@ -180,7 +180,7 @@ def test_a_shared_measure_cache_changes_no_state_and_measures_each_once(
         return measure(rule, frame)  # type: ignore[arg-type]
 
     monkeypatch.setattr(signals, "_measure", counted)
-    cache: signals.MeasureCache = {}
+    cache = signals.MeasureCache()
     shared = []
     for r in rules:
         leaves: list[LeafState] = []
@@ -189,3 +189,51 @@ def test_a_shared_measure_cache_changes_no_state_and_measures_each_once(
     assert shared == plain
     assert [s for s, _ in plain] == [True, False, False, False]
     assert taken == [("ExcessRule", 2), ("ExcessRule", 3), ("DrawdownRule", None)]
+
+
+def test_a_cache_over_a_later_frame_gives_every_earlier_day_exactly_its_own_measures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The history measures each series once on its last day's frame and cuts it for earlier
+    days whose columns agree so far; each day's states and values are bit for bit those of the
+    day's own frame, and a day whose column differs (a bucket simulated differently on the
+    prices up to it) is measured on its own."""
+    from backtest.evidence import signals
+
+    rng = np.random.default_rng(7)
+    days = pd.bdate_range("2025-01-01", periods=80)
+    latest = pd.DataFrame(rng.normal(0.0, 0.02, (80, 2)), index=days, columns=["a", "b"])
+    latest.iloc[[3, 40], 1] = np.nan  # b misses two days: the shared days differ from a's
+    rules = [
+        {"measure": "excess", "of": "a", "vs": "b", "days": 5, "above": 0.0, "for_days": 2},
+        {"measure": "drawdown", "of": "a", "below": -0.05},
+        {"measure": "drawdown", "of": "a", "days": 10, "below": -0.03},
+        {"measure": "ratio_vs_average", "of": "a", "vs": "b", "days": 10, "below": 0.0},
+    ]
+    parsed = [RULE.validate_python(r) for r in rules]
+    altered = latest.iloc[:50].copy()
+    altered.iloc[20, 0] += 0.01  # a differs on day 20: nothing of latest's a can be reused
+    frames = [latest.iloc[:k] for k in range(1, 81)] + [altered]
+
+    def states(frame: pd.DataFrame, cache: signals.MeasureCache | None) -> list[object]:
+        on = frame.index[-1].date()
+        out: list[object] = []
+        for rule in parsed:
+            leaves: list[LeafState] = []
+            out.append((evaluate(rule, frame, on, lambda _: None, leaves, cache), leaves))
+        return out
+
+    own = [states(f, None) for f in frames]
+    taken: list[int] = []
+    measure = signals._measure
+
+    def counted(rule: object, frame: pd.DataFrame) -> pd.Series:
+        taken.append(len(frame))
+        return measure(rule, frame)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signals, "_measure", counted)
+    cache = signals.MeasureCache(latest=latest)
+    assert [states(f, cache) for f in frames] == own  # exact: == on every float
+    # each measure once on latest (80 days), and on its own for the altered frame (50 days)
+    assert sorted(taken) == [50] * 4 + [80] * 4
+    assert {s for day in own for s, _ in day} == {True, False, None}  # the rules do vary
