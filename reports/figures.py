@@ -98,6 +98,105 @@ def default_visible(claims: Sequence[ClaimDate], names: Sequence[str]) -> list[s
     return ordered[:MAX_VISIBLE]
 
 
+# --- figure specs --------------------------------------------------------------------------------
+#
+# A builder returns the figure as the dict plotly itself writes for it (``Figure.to_plotly_json()``
+# without the template): traces with their ``type``, nested property dicts rather than plotly's
+# ``line_color``-style shorthands, shapes and their labels as ``add_hline``/``add_vline``/
+# ``add_vrect`` would add them. plotly validates and deep-copies its whole layout on every such
+# call (about 15 ms a chart, a second for a report of sixty); a dict costs nothing, and
+# :func:`plotly_figure` turns it into the validated ``go.Figure`` (a test checks, chart by chart,
+# that plotly writes back exactly the dict it was given).
+
+Spec = dict[str, Any]
+"""A figure as plotly writes it: ``{"data": [trace, ...], "layout": {...}}``; arrays may be numpy
+arrays (written as plotly's typed arrays)."""
+
+
+def figure(data: Sequence[Spec] = (), layout: Mapping[str, Any] | None = None) -> Spec:
+    """A figure spec of ``data`` traces and ``layout``."""
+    return {"data": list(data), "layout": dict(layout or {})}
+
+
+def plotly_figure(spec: Spec) -> Any:
+    """The ``plotly.graph_objects.Figure`` of a spec (validated by plotly; plotly's default
+    template, as a figure built with ``go.Figure()`` has)."""
+    import plotly.graph_objects as go
+
+    return go.Figure(spec)
+
+
+def _props(**values: Any) -> dict[str, Any]:
+    """The keyword arguments that are not None (plotly leaves a property it is given as None
+    unset)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _hline(y: float, color: str, width: float | None = None, dash: str | None = None) -> Spec:
+    """A horizontal line across the plot at ``y`` (``add_hline``'s shape)."""
+    return {
+        "line": _props(color=color, dash=dash, width=width),
+        "type": "line",
+        "x0": 0,
+        "x1": 1,
+        "xref": "x domain",
+        "y0": y,
+        "y1": y,
+        "yref": "y",
+    }
+
+
+def _vline(x: str | float, color: str, width: float | None = None, dash: str | None = None) -> Spec:
+    """A vertical line over the plot's height at ``x`` (``add_vline``'s shape)."""
+    return {
+        "line": _props(color=color, dash=dash, width=width),
+        "type": "line",
+        "x0": x,
+        "x1": x,
+        "xref": "x",
+        "y0": 0,
+        "y1": 1,
+        "yref": "y domain",
+    }
+
+
+def _vrect(x0: str, x1: str, fillcolor: str, opacity: float) -> Spec:
+    """A shaded band from ``x0`` to ``x1`` over the plot's height, no border (``add_vrect``'s)."""
+    return {
+        "fillcolor": fillcolor,
+        "line": {"width": 0},
+        "opacity": opacity,
+        "type": "rect",
+        "x0": x0,
+        "x1": x1,
+        "xref": "x",
+        "y0": 0,
+        "y1": 1,
+        "yref": "y domain",
+    }
+
+
+def _band_label(x: str, text: str, side: str) -> Spec:
+    """A band's label inside its top ``side`` corner (``add_vrect``'s ``annotation_position``
+    ``"top left"`` at ``x0`` or ``"top right"`` at ``x1``), 10 px."""
+    return {
+        "font": {"size": 10},
+        "showarrow": False,
+        "text": text,
+        "x": x,
+        "xanchor": side,
+        "xref": "x",
+        "y": 1,
+        "yanchor": "top",
+        "yref": "y domain",
+    }
+
+
+def _marks(shapes: Sequence[Spec], annotations: Sequence[Spec]) -> dict[str, Any]:
+    """The layout's ``shapes`` and ``annotations``, each only when there are any."""
+    return _props(shapes=list(shapes) or None, annotations=list(annotations) or None)
+
+
 def _x(index: pd.Index) -> list[str]:
     """Dates as ``YYYY-MM-DD`` strings: plotly reads them as dates, and they take a third of the
     space of the ISO timestamps it would write for a ``DatetimeIndex``."""
@@ -115,29 +214,50 @@ def _line(style: Style | None, width: float = 1.6, dash: str | None = None) -> d
     return {"color": style.colour, "dash": dash or style.dash, "width": width}
 
 
-def _claim_marks(fig: Any, claims: Sequence[ClaimDate]) -> None:
+def _marker(colour: str | None, **more: Any) -> dict[str, Any]:
+    """A trace's ``marker`` (no colour: plotly's own)."""
+    return _props(color=colour, **more)
+
+
+def _title(text: str) -> dict[str, Any]:
+    return {"title": {"text": text}}
+
+
+def _claim_marks(claims: Sequence[ClaimDate]) -> tuple[list[Spec], list[Spec]]:
+    """A dashed line at each claim date and its label at the plot's foot (claims of one date share
+    a label; labels are staggered so close dates stay legible): (shapes, annotations)."""
     by_date: dict[str, list[str]] = {}
     for claim in claims:
         by_date.setdefault(claim.start.isoformat(), []).append(claim.id)
+    shapes, labels = [], []
     for k, (day, ids) in enumerate(sorted(by_date.items())):
-        fig.add_vline(x=day, line_dash="dash", line_color="#555", line_width=1)
-        fig.add_annotation(  # at the foot of the plot, staggered so close dates stay legible
-            x=day,
-            y=0.0,
-            yref="paper",
-            yshift=4 + 14 * (k % 3),
-            text=f"claim {day}",
-            hovertext=", ".join(ids),
-            showarrow=False,
-            xanchor="right",
-            yanchor="bottom",
-            bgcolor="rgba(255,255,255,0.8)",
-            font={"size": 10},
+        shapes.append(_vline(day, "#555", width=1, dash="dash"))
+        labels.append(
+            {
+                "bgcolor": "rgba(255,255,255,0.8)",
+                "font": {"size": 10},
+                "hovertext": ", ".join(ids),
+                "showarrow": False,
+                "text": f"claim {day}",
+                "x": day,
+                "xanchor": "right",
+                "y": 0.0,
+                "yanchor": "bottom",
+                "yref": "paper",
+                "yshift": 4 + 14 * (k % 3),
+            }
         )
+    return shapes, labels
 
 
-_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11}}
-_MARGIN = {"t": 40, "b": 40, "l": 60, "r": 20}
+def _legend(**more: Any) -> dict[str, Any]:
+    """The page's legend: one row above the plot, 11 px."""
+    return {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 11},
+            **more}  # fmt: skip
+
+
+def _margin(**more: int) -> dict[str, int]:
+    return {"t": 40, "b": 40, "l": 60, "r": 20, **more}
 
 
 def growth_figure(
@@ -145,35 +265,32 @@ def growth_figure(
     start: pd.Timestamp,
     styles: Mapping[str, Style],
     claims: Sequence[ClaimDate],
-) -> Any:
+) -> Spec:
     """Growth of $1 of every bucket and benchmark ticker (log-scale toggle); the series the
     claims compare are shown, the others one legend click away."""
-    import plotly.graph_objects as go
-
     growth = growth_of_one(returns, start)
     shown = default_visible(claims, list(growth.columns))
-    fig = go.Figure()
-    for col in growth.columns:
-        fig.add_trace(
-            go.Scatter(
-                x=_x(growth.index),
-                y=_y(growth[col]),
-                name=col,
-                mode="lines",
-                line=_line(styles.get(col)),
-                visible=True if col in shown else "legendonly",
-                hovertemplate="%{x|%Y-%m-%d}: %{y:.3f}<extra>" + col + "</extra>",
-            )
-        )
-    _claim_marks(fig, claims)
-    fig.update_layout(
-        yaxis_title="value of $1 invested at the start",
-        yaxis_type="log",
-        hovermode="x unified",
-        height=480,
-        legend=_LEGEND,
-        margin={**_MARGIN, "t": 70},
-        updatemenus=[
+    x = _x(growth.index)
+    traces = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": _y(growth[col]),
+            "name": col,
+            "mode": "lines",
+            "line": _line(styles.get(col)),
+            "visible": True if col in shown else "legendonly",
+            "hovertemplate": "%{x|%Y-%m-%d}: %{y:.3f}<extra>" + col + "</extra>",
+        }
+        for col in growth.columns
+    ]
+    layout = {
+        "yaxis": {"title": {"text": "value of $1 invested at the start"}, "type": "log"},
+        "hovermode": "x unified",
+        "height": 480,
+        "legend": _legend(),
+        "margin": _margin(t=70),
+        "updatemenus": [
             {
                 "type": "buttons",
                 "direction": "right",
@@ -186,41 +303,40 @@ def growth_figure(
                 ],
             }
         ],
-    )
-    return fig
+        **_marks(*_claim_marks(claims)),
+    }
+    return figure(traces, layout)
 
 
 def drawdown_figure(
     returns: pd.DataFrame, styles: Mapping[str, Style], claims: Sequence[ClaimDate]
-) -> Any:
+) -> Spec:
     """Drawdown from the running peak of growth of $1 (the start counts as a peak), per series;
     the same series shown as in the growth chart."""
-    import plotly.graph_objects as go
-
     shown = default_visible(claims, list(returns.columns))
-    fig = go.Figure()
+    traces = []
     for col in returns.columns:
         dd = m.drawdown(returns[col])
-        fig.add_trace(
-            go.Scatter(
-                x=_x(dd.index),
-                y=_y(dd),
-                name=col,
-                mode="lines",
-                line=_line(styles.get(col), width=1.2),
-                visible=True if col in shown else "legendonly",
-                hovertemplate="%{x|%Y-%m-%d}: %{y:.1%}<extra>" + col + "</extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": _x(dd.index),
+                "y": _y(dd),
+                "name": col,
+                "mode": "lines",
+                "line": _line(styles.get(col), width=1.2),
+                "visible": True if col in shown else "legendonly",
+                "hovertemplate": "%{x|%Y-%m-%d}: %{y:.1%}<extra>" + col + "</extra>",
+            }
         )
-    fig.update_layout(
-        yaxis_title="drawdown from the running peak",
-        yaxis_tickformat=".0%",
-        hovermode="x unified",
-        height=420,
-        legend=_LEGEND,
-        margin=_MARGIN,
-    )
-    return fig
+    layout = {
+        "yaxis": {"title": {"text": "drawdown from the running peak"}, "tickformat": ".0%"},
+        "hovermode": "x unified",
+        "height": 420,
+        "legend": _legend(),
+        "margin": _margin(),
+    }
+    return figure(traces, layout)
 
 
 def rolling_excess_figure(
@@ -228,234 +344,236 @@ def rolling_excess_figure(
     styles: Mapping[str, Style],
     claims: Sequence[ClaimDate],
     days: int = ROLLING_DAYS,
-) -> Any:
+) -> Spec:
     """Rolling ``days``-day excess return of each claim's bucket against the claim's own
     benchmark (one line per claim)."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
+    traces = []
     pairs = list(dict.fromkeys((c.bucket, c.benchmark) for c in claims))
     for k, (bucket, bench) in enumerate(pairs):
         if bucket not in returns.columns or bench not in returns.columns:
             continue
         line = rolling_excess(returns, bucket, bench, days)
         name = f"{bucket} vs {bench}"
-        fig.add_trace(
-            go.Scatter(
-                x=_x(line.index),
-                y=_y(line),
-                name=name,
-                mode="lines",
-                line=_line(styles.get(bucket), width=1.3, dash=styles[bench].dash
-                           if bench in styles and styles[bench].dash != "solid" else None),
-                visible=True if k < MAX_VISIBLE else "legendonly",
-                hovertemplate="%{x|%Y-%m-%d}: %{y:+.1%}<extra>" + name + "</extra>",
-            )
-        )  # fmt: skip
-    _claim_marks(fig, claims)
-    fig.add_hline(y=0.0, line_color="#999", line_width=1)
-    fig.update_layout(
-        yaxis_title=f"excess over the last {days} days",
-        yaxis_tickformat=".0%",
-        hovermode="x unified",
-        height=420,
-        legend=_LEGEND,
-        margin=_MARGIN,
-    )
-    return fig
+        dash = styles[bench].dash if bench in styles and styles[bench].dash != "solid" else None
+        traces.append(
+            {
+                "type": "scatter",
+                "x": _x(line.index),
+                "y": _y(line),
+                "name": name,
+                "mode": "lines",
+                "line": _line(styles.get(bucket), width=1.3, dash=dash),
+                "visible": True if k < MAX_VISIBLE else "legendonly",
+                "hovertemplate": "%{x|%Y-%m-%d}: %{y:+.1%}<extra>" + name + "</extra>",
+            }
+        )
+    shapes, labels = _claim_marks(claims)
+    layout = {
+        "yaxis": {"title": {"text": f"excess over the last {days} days"}, "tickformat": ".0%"},
+        "hovermode": "x unified",
+        "height": 420,
+        "legend": _legend(),
+        "margin": _margin(),
+        **_marks([*shapes, _hline(0.0, "#999", width=1)], labels),
+    }
+    return figure(traces, layout)
 
 
 # --- a claim's card ------------------------------------------------------------------------------
 
 
-def _card_layout(fig: Any, title: str, **extra: Any) -> None:
-    fig.update_layout(
-        height=300,
-        margin={"t": 36, "b": 36, "l": 56, "r": 12},
-        showlegend=False,
-        font={"size": 11},
-        title={"text": title, "font": {"size": 13}, "x": 0, "xanchor": "left"},
-    )
-    fig.update_layout(**extra)
+def _card_layout(title: str, **extra: Any) -> dict[str, Any]:
+    """A card's layout: 300 px high, no legend, 11 px text, ``title`` at the top left; ``extra``
+    layout properties added (or replacing these)."""
+    return {
+        "height": 300,
+        "margin": {"t": 36, "b": 36, "l": 56, "r": 12},
+        "showlegend": False,
+        "font": {"size": 11},
+        "title": {"text": title, "font": {"size": 13}, "x": 0, "xanchor": "left"},
+        **extra,
+    }
 
 
 def claim_ratio_figure(
     returns: pd.DataFrame, claim: ClaimResult, styles: Mapping[str, Style], run_start: dt.date
-) -> Any:
+) -> Spec:
     """The claim's ratio line (bucket / benchmark, 1 at the claim date) from a year before the
     claim to the data's end (to the claim's end when its window is still open), with the claim
     window and the placebo window shaded and the data's last day marked."""
-    import plotly.graph_objects as go
-
     line = claim_ratio_line(returns, claim.bucket, claim.benchmark, claim.start)
     first = max(run_start, (pd.Timestamp(claim.start) - pd.DateOffset(years=1)).date())
     shown = line.loc[pd.Timestamp(first) :]
     last = claim.test.end or (shown.index[-1].date() if len(shown) else claim.start)
     right = claim.end if claim.end is not None and claim.end > last else last
-    fig = go.Figure(
-        go.Scatter(
-            x=_x(shown.index),
-            y=_y(shown),
-            mode="lines",
-            line=_line(styles.get(claim.bucket), width=1.8),
-            name=f"{claim.bucket} / {claim.benchmark}",
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.3f}<extra></extra>",
-        )
-    )
-    fig.add_vrect(x0=str(claim.start), x1=str(last), fillcolor="#4e79a7", opacity=0.10,
-                  line_width=0, annotation_text="claim window", annotation_position="top left",
-                  annotation_font_size=10)  # fmt: skip
+    trace = {
+        "type": "scatter",
+        "x": _x(shown.index),
+        "y": _y(shown),
+        "mode": "lines",
+        "line": _line(styles.get(claim.bucket), width=1.8),
+        "name": f"{claim.bucket} / {claim.benchmark}",
+        "hovertemplate": "%{x|%Y-%m-%d}: %{y:.3f}<extra></extra>",
+    }
+    shapes = [_vrect(str(claim.start), str(last), "#4e79a7", 0.10)]
+    labels = [_band_label(str(claim.start), "claim window", "left")]
     if right != last:
-        fig.add_vrect(x0=str(last), x1=str(right), fillcolor="#999", opacity=0.08, line_width=0,
-                      annotation_text="still to come", annotation_position="top right",
-                      annotation_font_size=10)  # fmt: skip
+        shapes.append(_vrect(str(last), str(right), "#999", 0.08))
+        labels.append(_band_label(str(right), "still to come", "right"))
     placebo = claim.placebo.test if claim.placebo is not None else None
     if placebo is not None and placebo.start is not None and placebo.end is not None:
-        fig.add_vrect(x0=str(placebo.start), x1=str(placebo.end), fillcolor="#f28e2b",
-                      opacity=0.10, line_width=0, annotation_text="placebo",
-                      annotation_position="top left", annotation_font_size=10)  # fmt: skip
-    fig.add_vline(x=str(last), line_dash="dot", line_color="#333", line_width=1)
-    fig.add_annotation(x=str(last), y=0, yref="paper", text=f"data end {last}", showarrow=False,
-                       xanchor="right", yanchor="bottom", font={"size": 10})  # fmt: skip
-    fig.add_hline(y=1.0, line_color="#999", line_width=1)
+        shapes.append(_vrect(str(placebo.start), str(placebo.end), "#f28e2b", 0.10))
+        labels.append(_band_label(str(placebo.start), "placebo", "left"))
+    shapes.append(_vline(str(last), "#333", width=1, dash="dot"))
+    labels.append(
+        {
+            "font": {"size": 10},
+            "showarrow": False,
+            "text": f"data end {last}",
+            "x": str(last),
+            "xanchor": "right",
+            "y": 0,
+            "yanchor": "bottom",
+            "yref": "paper",
+        }
+    )
+    shapes.append(_hline(1.0, "#999", width=1))
     level = claim.threshold if claim.direction == "outperform" else -claim.threshold
     if level:
-        fig.add_hline(y=1.0 + level, line_color="#999", line_dash="dash", line_width=1)
-    _card_layout(
-        fig,
+        shapes.append(_hline(1.0 + level, "#999", width=1, dash="dash"))
+    layout = _card_layout(
         f"{claim.bucket} / {claim.benchmark}, 1 at {claim.start}",
-        xaxis_range=[str(first), str(right)],
-        yaxis_title="ratio of growth",
+        xaxis={"range": [str(first), str(right)]},
+        yaxis=_title("ratio of growth"),
+        **_marks(shapes, labels),
     )
-    return fig
+    return figure([trace], layout)
 
 
-def claim_path_figure(claim: ClaimResult, confidence: float) -> Any:
+def claim_path_figure(claim: ClaimResult, confidence: float) -> Spec:
     """The excess return and its interval as of each week since the claim date (each point from
     the prices up to that week only): the interval narrows as the days come in."""
-    import plotly.graph_objects as go
-
     points = [p for p in claim.path if p.excess_return is not None]
     x = [p.as_of.isoformat() for p in points]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(x=x, y=[p.high for p in points], mode="lines", line={"width": 0},
-                   hoverinfo="skip", name="high")
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=[p.low for p in points], mode="lines", line={"width": 0}, fill="tonexty",
-            fillcolor="rgba(78,121,167,0.18)", hoverinfo="skip", name="low",
-        )
-    )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[p.excess_return for p in points],
-            mode="lines+markers",
-            marker={"size": 4},
-            line={"color": "#4e79a7", "width": 1.6},
-            name="excess",
-            customdata=[[p.low, p.high, p.days, p.verdict] for p in points],
-            hovertemplate="as of %{x}: %{y:+.1%} [%{customdata[0]:+.1%}, "
+    traces: list[Spec] = [
+        {"type": "scatter", "x": x, "y": [p.high for p in points], "mode": "lines",
+         "line": {"width": 0}, "hoverinfo": "skip", "name": "high"},
+        {"type": "scatter", "x": x, "y": [p.low for p in points], "mode": "lines",
+         "line": {"width": 0}, "fill": "tonexty", "fillcolor": "rgba(78,121,167,0.18)",
+         "hoverinfo": "skip", "name": "low"},
+        {
+            "type": "scatter",
+            "x": x,
+            "y": [p.excess_return for p in points],
+            "mode": "lines+markers",
+            "marker": {"size": 4},
+            "line": {"color": "#4e79a7", "width": 1.6},
+            "name": "excess",
+            "customdata": [[p.low, p.high, p.days, p.verdict] for p in points],
+            "hovertemplate": "as of %{x}: %{y:+.1%} [%{customdata[0]:+.1%}, "
             "%{customdata[1]:+.1%}], %{customdata[2]} days, %{customdata[3]}<extra></extra>",
-        )
-    )
+        },
+    ]  # fmt: skip
     level = claim.threshold if claim.direction == "outperform" else -claim.threshold
-    fig.add_hline(y=level, line_color="#999", line_width=1)
-    _card_layout(
-        fig,
+    layout = _card_layout(
         f"Excess and its {confidence:.0%} interval, as of each week",
-        yaxis_tickformat=".0%",
+        yaxis={"tickformat": ".0%"},
+        shapes=[_hline(level, "#999", width=1)],
     )
-    return fig
+    return figure(traces, layout)
 
 
-def claim_leave_one_out_figure(claim: ClaimResult) -> Any:
+def claim_leave_one_out_figure(claim: ClaimResult) -> Spec:
     """The claim's excess with each member left out, with its interval (red: the verdict
     changes), against the claim's own excess (the dashed line)."""
-    import plotly.graph_objects as go
-
     loo = claim.leave_one_out
     members = loo.members if loo is not None else []
     flips = set(loo.flips) if loo is not None else set()
-    fig = go.Figure(
-        go.Bar(
-            y=[f"without {x.ticker}" for x in members],
-            x=[x.excess_return for x in members],
-            orientation="h",
-            marker_color=["#e15759" if x.ticker in flips else "#9db4cf" for x in members],
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": [(x.high or 0) - (x.excess_return or 0) for x in members],
-                "arrayminus": [(x.excess_return or 0) - (x.low or 0) for x in members],
-                "color": "#777",
-                "thickness": 1,
-            },
-            customdata=[[x.verdict] for x in members],
-            hovertemplate="%{y}: %{x:+.1%}, %{customdata[0]}<extra></extra>",
-        )
-    )
+    trace = {
+        "type": "bar",
+        "y": [f"without {x.ticker}" for x in members],
+        "x": [x.excess_return for x in members],
+        "orientation": "h",
+        "marker": {"color": ["#e15759" if x.ticker in flips else "#9db4cf" for x in members]},
+        "error_x": {
+            "type": "data",
+            "symmetric": False,
+            "array": [(x.high or 0) - (x.excess_return or 0) for x in members],
+            "arrayminus": [(x.excess_return or 0) - (x.low or 0) for x in members],
+            "color": "#777",
+            "thickness": 1,
+        },
+        "customdata": [[x.verdict] for x in members],
+        "hovertemplate": "%{y}: %{x:+.1%}, %{customdata[0]}<extra></extra>",
+    }
+    shapes = []
     if claim.test.excess_return is not None:
-        fig.add_vline(x=claim.test.excess_return, line_dash="dash", line_color="#333")
-    _card_layout(
-        fig,
+        shapes.append(_vline(claim.test.excess_return, "#333", dash="dash"))
+    layout = _card_layout(
         "Leave one member out (red: the verdict changes)",
-        xaxis_tickformat=".0%",
+        xaxis={"tickformat": ".0%"},
         height=max(300, 22 * len(members) + 80),
         yaxis={"autorange": "reversed", "tickfont": {"size": 10}},
+        **_marks(shapes, []),
     )
-    return fig
+    return figure([trace], layout)
 
 
-def claim_robustness_figure(claim: ClaimResult) -> Any:
+def claim_robustness_figure(claim: ClaimResult) -> Spec:
     """Every cell of the robustness grid: its excess and interval (red: a different verdict)."""
-    import plotly.graph_objects as go
-
     cells = claim.robustness.variants if claim.robustness is not None else []
     short = {"equal": "eq", "inverse_vol": "iv", "monthly": "M", "quarterly": "Q"}
     labels = [
         f"{short.get(v.weighting, v.weighting)} {short.get(v.rebalance, v.rebalance)} +{v.shift}"
         for v in cells
     ]
-    fig = go.Figure(
-        go.Scatter(
-            x=labels,
-            y=[v.excess_return for v in cells],
-            mode="markers",
-            marker={
-                "size": 7,
-                "color": ["#4e79a7" if v.verdict == claim.verdict else "#e15759" for v in cells],
-            },
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": [(v.high or 0) - (v.excess_return or 0) for v in cells],
-                "arrayminus": [(v.excess_return or 0) - (v.low or 0) for v in cells],
-                "color": "#999",
-                "thickness": 1,
-            },
-            customdata=[[v.verdict, str(v.start)] for v in cells],
-            hovertemplate="%{x} (from %{customdata[1]}): %{y:+.1%}, %{customdata[0]}"
-            "<extra></extra>",
-        )
-    )
+    trace = {
+        "type": "scatter",
+        "x": labels,
+        "y": [v.excess_return for v in cells],
+        "mode": "markers",
+        "marker": {
+            "size": 7,
+            "color": ["#4e79a7" if v.verdict == claim.verdict else "#e15759" for v in cells],
+        },
+        "error_y": {
+            "type": "data",
+            "symmetric": False,
+            "array": [(v.high or 0) - (v.excess_return or 0) for v in cells],
+            "arrayminus": [(v.excess_return or 0) - (v.low or 0) for v in cells],
+            "color": "#999",
+            "thickness": 1,
+        },
+        "customdata": [[v.verdict, str(v.start)] for v in cells],
+        "hovertemplate": "%{x} (from %{customdata[1]}): %{y:+.1%}, %{customdata[0]}<extra></extra>",
+    }
+    shapes = []
     if claim.test.excess_return is not None:
-        fig.add_hline(y=claim.test.excess_return, line_dash="dash", line_color="#333")
-    _card_layout(
-        fig,
+        shapes.append(_hline(claim.test.excess_return, "#333", dash="dash"))
+    layout = _card_layout(
         "Weighting · rebalance · start shift (red: a different verdict)",
-        yaxis_tickformat=".0%",
+        yaxis={"tickformat": ".0%"},
         xaxis={"tickangle": -45, "tickfont": {"size": 9}},
+        **_marks(shapes, []),
     )
-    return fig
+    return figure([trace], layout)
 
 
 # --- a bucket's tear sheet -----------------------------------------------------------------------
 
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+_RDBU = [
+    [k / 10, colour]
+    for k, colour in enumerate(
+        ["rgb(103,0,31)", "rgb(178,24,43)", "rgb(214,96,77)", "rgb(244,165,130)",
+         "rgb(253,219,199)", "rgb(247,247,247)", "rgb(209,229,240)", "rgb(146,197,222)",
+         "rgb(67,147,195)", "rgb(33,102,172)", "rgb(5,48,97)"]
+    )
+]  # fmt: skip
+"""plotly.py's ``"RdBu"`` colour scale (ColorBrewer's, red low, blue high) as plotly writes it:
+plotly.js's own ``"RdBu"`` is a different scale, so the name alone would draw other colours."""
 
 
 def monthly_table(returns: pd.Series) -> pd.DataFrame:
@@ -471,69 +589,63 @@ def monthly_table(returns: pd.Series) -> pd.DataFrame:
     return table
 
 
-def monthly_heatmap_figure(returns: pd.Series, name: str) -> Any:
+def monthly_heatmap_figure(returns: pd.Series, name: str) -> Spec:
     """The monthly returns of one series as a heat map (red below 0, blue above), each cell
     labelled with its return."""
-    import plotly.graph_objects as go
-
     table = monthly_table(returns)
     z = table.to_numpy(dtype="float64")
     limit = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
     text = [["" if np.isnan(v) else f"{v:+.1%}" for v in row] for row in z]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=_MONTHS,
-            y=[str(y) for y in table.index],
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 9},
-            colorscale="RdBu",
-            zmid=0,
-            zmin=-limit,
-            zmax=limit,
-            showscale=False,
-            hovertemplate="%{y} %{x}: %{z:+.1%}<extra></extra>",
-        )
-    )
-    _card_layout(
-        fig,
+    trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": list(_MONTHS),
+        "y": [str(y) for y in table.index],
+        "text": text,
+        "texttemplate": "%{text}",
+        "textfont": {"size": 9},
+        "colorscale": [list(stop) for stop in _RDBU],
+        "zmid": 0,
+        "zmin": -limit,
+        "zmax": limit,
+        "showscale": False,
+        "hovertemplate": "%{y} %{x}: %{z:+.1%}<extra></extra>",
+    }
+    layout = _card_layout(
         f"{name}: monthly returns",
         height=60 + 26 * max(1, len(table)),
         yaxis={"autorange": "reversed", "type": "category"},
     )
-    return fig
+    return figure([trace], layout)
 
 
 def yearly_figure(
     returns: pd.Series, benchmark: pd.Series, name: str, bench: str, styles: Mapping[str, Style]
-) -> Any:
+) -> Spec:
     """Returns by calendar year of a bucket beside its benchmark's (over the days each has)."""
-    import plotly.graph_objects as go
-
     a, b = m.yearly_returns(returns), m.yearly_returns(benchmark)
     years = sorted(set(a.index) | set(b.index))
-    fig = go.Figure()
+    traces = []
     for series, label in ((a, name), (b, bench)):
         style = styles.get(label)
-        fig.add_trace(
-            go.Bar(
+        traces.append(
+            _props(
+                type="bar",
                 x=[str(y) for y in years],
                 y=[series.get(y) for y in years],
                 name=label,
-                marker_color=style.colour if style else None,
+                marker=_marker(style.colour) if style else None,
                 hovertemplate="%{x}: %{y:+.1%}<extra>" + label + "</extra>",
             )
         )
-    _card_layout(
-        fig,
+    layout = _card_layout(
         f"Returns by year: {name} and {bench}",
         barmode="group",
-        yaxis_tickformat=".0%",
+        yaxis={"tickformat": ".0%"},
         showlegend=True,
         legend={"orientation": "h", "yanchor": "top", "y": -0.1, "x": 0, "font": {"size": 11}},
     )
-    return fig
+    return figure(traces, layout)
 
 
 BETA_DAYS = 126
@@ -541,67 +653,64 @@ BETA_DAYS = 126
 
 def rolling_beta_figure(
     returns: pd.Series, benchmark: pd.Series, name: str, bench: str, styles: Mapping[str, Style]
-) -> Any:
+) -> Spec:
     """Rolling ``BETA_DAYS``-day beta of a bucket to its benchmark (OLS slope of daily returns)."""
-    import plotly.graph_objects as go
-
     beta = m.rolling_beta(returns, benchmark, BETA_DAYS).dropna()
-    fig = go.Figure(
-        go.Scatter(
-            x=_x(beta.index),
-            y=_y(beta),
-            mode="lines",
-            line=_line(styles.get(name)),
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.2f}<extra></extra>",
-        )
+    trace = {
+        "type": "scatter",
+        "x": _x(beta.index),
+        "y": _y(beta),
+        "mode": "lines",
+        "line": _line(styles.get(name)),
+        "hovertemplate": "%{x|%Y-%m-%d}: %{y:.2f}<extra></extra>",
+    }
+    layout = _card_layout(
+        f"Rolling {BETA_DAYS}-day beta to {bench}", shapes=[_hline(1.0, "#999", width=1)]
     )
-    fig.add_hline(y=1.0, line_color="#999", line_width=1)
-    _card_layout(fig, f"Rolling {BETA_DAYS}-day beta to {bench}")
-    return fig
+    return figure([trace], layout)
 
 
 # --- the rest of the page ------------------------------------------------------------------------
 
 
-def contributions_figure(result: RunResult, styles: Mapping[str, Style]) -> Any:
+def contributions_figure(result: RunResult, styles: Mapping[str, Style]) -> Spec:
     """Each member's contribution to its bucket's return (results.json's ``contributions``), one
     bucket at a time, for the ``whole`` window and the ``post`` window when there is one."""
-    import plotly.graph_objects as go
-
     windows = [w.name for w in result.run.windows if w.name in ("whole", "post")]
-    fig = go.Figure()
+    traces: list[Spec] = []
     counts, labels, titles = [], [], []
     for k, (name, bucket) in enumerate(result.buckets.items()):
         last = bucket.windows[windows[-1]].contributions
         order = sorted(last, key=lambda t: last[t] or 0.0)
+        colour = styles[name].colour if name in styles else None
         for w in windows:
             parts = bucket.windows[w].contributions
-            fig.add_trace(
-                go.Bar(
-                    y=order,
-                    x=[parts.get(t) for t in order],
-                    name=w,
-                    orientation="h",
-                    visible=k == 0,
-                    marker_color=styles[name].colour if name in styles else None,
-                    marker_opacity=1.0 if w == "whole" else 0.45,
-                    hovertemplate="%{y}: %{x:+.1%}<extra>" + w + "</extra>",
-                )
+            traces.append(
+                {
+                    "type": "bar",
+                    "y": order,
+                    "x": [parts.get(t) for t in order],
+                    "name": w,
+                    "orientation": "h",
+                    "visible": k == 0,
+                    "marker": _marker(colour, opacity=1.0 if w == "whole" else 0.45),
+                    "hovertemplate": "%{y}: %{x:+.1%}<extra>" + w + "</extra>",
+                }
             )
         counts.append(len(windows))
         labels.append(name)
         titles.append(f"Who carried {name}: contribution to its total return")
-    fig.update_layout(
-        title=titles[0] if titles else "",
-        barmode="group",
-        xaxis_title="contribution to the bucket's total return",
-        xaxis_tickformat=".0%",
-        height=560,
-        legend=_LEGEND,
-        margin={"t": 90, "l": 90, "r": 20, "b": 40},
-        updatemenus=_menu(labels, counts, titles),
-    )
-    return fig
+    layout = {
+        "title": {"text": titles[0] if titles else ""},
+        "barmode": "group",
+        "xaxis": {"title": {"text": "contribution to the bucket's total return"},
+                  "tickformat": ".0%"},
+        "height": 560,
+        "legend": _legend(),
+        "margin": {"t": 90, "l": 90, "r": 20, "b": 40},
+        "updatemenus": _menu(labels, counts, titles),
+    }  # fmt: skip
+    return figure(traces, layout)
 
 
 def _menu(labels: Sequence[str], counts: Sequence[int], titles: Sequence[str]) -> list[Any]:
@@ -623,87 +732,78 @@ def _menu(labels: Sequence[str], counts: Sequence[int], titles: Sequence[str]) -
     return [{"type": "dropdown", "x": 1.0, "y": 1.16, "xanchor": "right", "buttons": buttons}]
 
 
-def hedge_figure(result: RunResult, styles: Mapping[str, Style]) -> Any:
+def hedge_figure(result: RunResult, styles: Mapping[str, Style]) -> Spec:
     """The long book's worst weeks and each hedge bucket's return in them."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
     first = next(iter(result.hedges.values()), None)
     if first is None:
-        return fig
-    weeks = [w.week_end.isoformat() for w in first.worst_weeks]
-    fig.add_trace(
-        go.Bar(
-            x=weeks,
-            y=[w.long_book for w in first.worst_weeks],
-            name="long book",
-            marker_color="#bbbbbb",
-        )
-    )
+        return figure()
+    traces: list[Spec] = [
+        {
+            "type": "bar",
+            "x": [w.week_end.isoformat() for w in first.worst_weeks],
+            "y": [w.long_book for w in first.worst_weeks],
+            "name": "long book",
+            "marker": {"color": "#bbbbbb"},
+        }
+    ]
     for name, hedge in result.hedges.items():
         style = styles.get(name)
-        fig.add_trace(
-            go.Bar(
+        traces.append(
+            _props(
+                type="bar",
                 x=[w.week_end.isoformat() for w in hedge.worst_weeks],
                 y=[w.hedge for w in hedge.worst_weeks],
                 name=name,
-                marker_color=style.colour if style else None,
+                marker=_marker(style.colour) if style else None,
             )
         )
-    fig.update_layout(
-        barmode="group",
-        xaxis_title="week ending (the long book's worst weeks, worst first)",
-        xaxis_type="category",
-        yaxis_title="weekly return",
-        yaxis_tickformat=".0%",
-        height=420,
-        legend=_LEGEND,
-        margin=_MARGIN,
-    )
-    return fig
+    layout = {
+        "barmode": "group",
+        "xaxis": {"title": {"text": "week ending (the long book's worst weeks, worst first)"},
+                  "type": "category"},
+        "yaxis": {"title": {"text": "weekly return"}, "tickformat": ".0%"},
+        "height": 420,
+        "legend": _legend(),
+        "margin": _margin(),
+    }  # fmt: skip
+    return figure(traces, layout)
 
 
-def sweep_figure(sweep: SweepResult, styles: Mapping[str, Style]) -> Any:
+def sweep_figure(sweep: SweepResult, styles: Mapping[str, Style]) -> Spec:
     """One box per bucket of its variants' excess returns: the box spans the 25–75% quantiles
     with the median inside, the whiskers reach the 10% and 90% quantiles (sweep.json's summary;
     no point is drawn, so the page stays small however many variants there were)."""
-    import plotly.graph_objects as go
-
     rows = [s for s in sweep.summary if s.p50 is not None]
-    fig = go.Figure(
-        go.Box(
-            x=[s.bucket for s in rows],
-            q1=[s.p25 for s in rows],
-            median=[s.p50 for s in rows],
-            q3=[s.p75 for s in rows],
-            lowerfence=[s.p10 for s in rows],
-            upperfence=[s.p90 for s in rows],
-            name="excess return",
-            boxpoints=False,
-            marker_color="#4e79a7",
-        )
-    )
-    fig.add_hline(y=0, line_dash="dot", line_color="grey")
-    fig.update_layout(
-        yaxis_title=f"excess return vs {sweep.benchmark}",
-        yaxis_tickformat=".0%",
-        height=420,
-        showlegend=False,
-        margin=_MARGIN,
-    )
-    return fig
+    trace = {
+        "type": "box",
+        "x": [s.bucket for s in rows],
+        "q1": [s.p25 for s in rows],
+        "median": [s.p50 for s in rows],
+        "q3": [s.p75 for s in rows],
+        "lowerfence": [s.p10 for s in rows],
+        "upperfence": [s.p90 for s in rows],
+        "name": "excess return",
+        "boxpoints": False,
+        "marker": {"color": "#4e79a7"},
+    }
+    layout = {
+        "yaxis": {"title": {"text": f"excess return vs {sweep.benchmark}"}, "tickformat": ".0%"},
+        "height": 420,
+        "showlegend": False,
+        "margin": _margin(),
+        "shapes": [_hline(0, "grey", dash="dot")],
+    }
+    return figure([trace], layout)
 
 
-def claim_special_figure(claim: ClaimResult) -> Any:
+def claim_special_figure(claim: ClaimResult) -> Spec:
     """The baskets' excess returns (random and matched: the histograms of ``claims.json``), with
     the bucket's own marked: how far out in the tail it lies."""
-    import plotly.graph_objects as go
-
     sp = claim.special
-    fig = go.Figure()
     if sp is None:
-        return fig
+        return figure()
     colours = {"random": "#9db4cf", "matched": "#f1a340"}
+    traces = []
     for null in (sp.random, sp.matched):
         edges, counts = null.histogram_edges, null.histogram_counts
         if not counts:
@@ -712,39 +812,46 @@ def claim_special_figure(claim: ClaimResult) -> Any:
         widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=True)]
         share = [c / null.baskets for c in counts]
         label = f"{null.kind} ({null.percentile:.1f}% below the bucket)"
-        fig.add_trace(
-            go.Bar(
-                x=mids,
-                y=share,
-                width=widths,
-                name=label,
-                marker_color=colours[null.kind],
-                opacity=0.65,
-                customdata=[
+        traces.append(
+            {
+                "type": "bar",
+                "x": mids,
+                "y": share,
+                "width": widths,
+                "name": label,
+                "marker": {"color": colours[null.kind]},
+                "opacity": 0.65,
+                "customdata": [
                     [a, b, c] for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)
                 ],
-                hovertemplate=f"{null.kind}: %{{customdata[2]}} baskets from "
+                "hovertemplate": f"{null.kind}: %{{customdata[2]}} baskets from "
                 "%{customdata[0]:+.1%} to %{customdata[1]:+.1%}<extra></extra>",
-            )
+            }
         )
+    shapes, labels = [], []
     if sp.bucket_excess is not None:
-        fig.add_vline(
-            x=sp.bucket_excess,
-            line_dash="dash",
-            line_color="#333",
-            annotation_text=f"{claim.bucket} {sp.bucket_excess:+.1%}",
-            annotation_position="top",
+        shapes.append(_vline(sp.bucket_excess, "#333", dash="dash"))
+        labels.append(
+            {
+                "showarrow": False,
+                "text": f"{claim.bucket} {sp.bucket_excess:+.1%}",
+                "x": sp.bucket_excess,
+                "xanchor": "center",
+                "xref": "x",
+                "y": 1,
+                "yanchor": "bottom",
+                "yref": "y domain",
+            }
         )
-    _card_layout(
-        fig,
+    layout = _card_layout(
         f"Was the basket special? Baskets of {sp.members} from {sp.pool}",
         barmode="overlay",
         bargap=0,
-        xaxis_tickformat=".0%",
-        yaxis_tickformat=".0%",
-        yaxis_title="share of baskets",
+        xaxis={"tickformat": ".0%"},
+        yaxis={"tickformat": ".0%", "title": {"text": "share of baskets"}},
         showlegend=True,
         legend={"orientation": "h", "y": -0.18},
         height=330,
+        **_marks(shapes, labels),
     )
-    return fig
+    return figure(traces, layout)

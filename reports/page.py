@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from backtest.results import (
@@ -33,6 +34,7 @@ from backtest.results import (
 from reports.figures import (
     BETA_DAYS,
     ROLLING_DAYS,
+    Spec,
     claim_leave_one_out_figure,
     claim_path_figure,
     claim_ratio_figure,
@@ -43,6 +45,7 @@ from reports.figures import (
     growth_figure,
     hedge_figure,
     monthly_heatmap_figure,
+    plotly_figure,
     rolling_beta_figure,
     rolling_excess_figure,
     sweep_figure,
@@ -188,16 +191,14 @@ class Charts:
 
     def __init__(self) -> None:
         self.count = 0
-        self.figures: dict[str, Any] = {}
-        """Every figure drawn, by chart name (the page's ``chart-NAME`` id without ``chart-``)."""
+        self.figures: dict[str, Spec] = {}
+        """Every figure drawn (its spec, :mod:`reports.figures`), by chart name (the page's
+        ``chart-NAME`` id without ``chart-``)."""
 
-    def html(self, fig: Any, name: str) -> str:
-        self.figures[name] = fig
-        spec = fig.to_plotly_json()
-        layout = spec.get("layout", {})
-        layout.pop("template", None)  # one shared template for the page (:meth:`script`)
+    def html(self, spec: Spec, name: str) -> str:
+        self.figures[name] = spec
         text = json.dumps(
-            {"data": spec.get("data", []), "layout": layout}, cls=_PlotlyEncoder
+            {"data": spec["data"], "layout": spec["layout"]}, cls=_PlotlyEncoder
         ).replace("</", "<\\/")
         self.count += 1
         chart_id = f"chart-{name}"
@@ -222,9 +223,17 @@ def _plotly_encoder() -> type[json.JSONEncoder]:
 
 
 class _PlotlyEncoder(json.JSONEncoder):
-    """plotly's own encoder (numpy arrays as typed arrays, dates as strings), imported late."""
+    """plotly's own JSON: a numpy array as plotly's typed array (``{"dtype", "bdata"[, "shape"]}``,
+    as ``Figure.to_plotly_json()`` writes it) when plotly has one for its dtype, anything else as
+    plotly's encoder writes it (imported late)."""
 
     def default(self, o: Any) -> Any:
+        if isinstance(o, np.ndarray):
+            from _plotly_utils.utils import to_typed_array_spec
+
+            typed = to_typed_array_spec(o)
+            if not isinstance(typed, np.ndarray):
+                return typed
         return _plotly_encoder().default(_plotly_encoder()(), o)
 
 
@@ -859,7 +868,8 @@ def report_figures(
     """The report's plotly figures, by chart name (``growth``, ``drawdown``, ``rolling``,
     ``claim-K-ratio``/``-path``/``-loo``/``-grid`` for the K-th claim of ``claims.json``,
     ``tear-K-monthly``/``-yearly``/``-beta`` for the K-th bucket, ``contributions``, ``hedge``,
-    ``sweep``): the very figures :func:`render_report` draws."""
+    ``sweep``): the very figures :func:`render_report` draws, as ``plotly.graph_objects.Figure``
+    objects (:func:`reports.figures.plotly_figure`)."""
     charts = Charts()
     render_report(result, returns, claims, sweep, charts=charts)
-    return charts.figures
+    return {name: plotly_figure(spec) for name, spec in charts.figures.items()}

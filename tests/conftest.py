@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,6 +53,29 @@ def write_csvs(folder: Path, prices: pd.DataFrame) -> Path:
         )
         (folder / f"{ticker}.csv").write_text(text)
     return folder
+
+
+def page_charts(html: str) -> dict[str, dict[str, object]]:
+    """The charts a report page carries: its JSON figures (``data`` and ``layout``), by name."""
+    pattern = r'<script type="application/json" id="chart-([a-z0-9_-]+)-json">(.*?)</script>'
+    return {m[1]: json.loads(m[2]) for m in re.finditer(pattern, html, re.S)}
+
+
+def plotly_rewrites(html: str) -> list[str]:
+    """The charts of a report page that plotly would write otherwise: each figure is read back
+    by plotly (``go.Figure``, which validates every property and writes each in its own form:
+    ``"title": "x"`` as ``{"text": "x"}``, a named colour scale as its colours) and written again
+    with plotly's encoder; empty when the page carries plotly's own JSON."""
+    import plotly.graph_objects as go
+    from plotly.utils import PlotlyJSONEncoder
+
+    rewritten = []
+    for name, spec in page_charts(html).items():
+        again = go.Figure(spec).to_plotly_json()
+        again["layout"].pop("template", None)
+        if json.loads(json.dumps(again, cls=PlotlyJSONEncoder)) != spec:
+            rewritten.append(name)
+    return rewritten
 
 
 TINY_BUCKET = """\

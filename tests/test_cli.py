@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bucketmap.cli import app
+from tests.conftest import plotly_rewrites
 
 runner = CliRunner()
 
@@ -606,6 +607,7 @@ def test_sweep_writes_one_row_per_variant_and_joins_the_run_report(
     html = (out / "report.html").read_text()
     assert "Sweep: excess return across variants" in html
     assert 'data-chart="chart-sweep"' in html
+    assert plotly_rewrites(html) == []  # the sweep's boxes too are plotly's own JSON
     assert "## Sweep: 12 variants" in (out / "summary.md").read_text()
     assert "across 12 variants" in res.output
 

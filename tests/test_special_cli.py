@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bucketmap.cli import app
-from tests.conftest import ROOT, SNAPSHOT_CSV
+from tests.conftest import ROOT, SNAPSHOT_CSV, plotly_rewrites
 
 runner = CliRunner()
 
@@ -97,6 +97,7 @@ def test_a_run_with_a_default_pool_draws_the_histogram_and_words(tmp_path: Path)
     assert specials and all(s["random"]["baskets"] == 200 for s in specials)
     html = (out / "report.html").read_text()
     assert "claim-0-special" in html and "Was the basket special?" in html
+    assert plotly_rewrites(html) == []  # the histogram too is plotly's own JSON
     summary = (out / "summary.md").read_text()
     assert "## Was the basket special?" in summary
     assert (out / "baskets.csv").is_file()
