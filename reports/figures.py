@@ -289,14 +289,18 @@ def growth_figure(
         "hovermode": "x unified",
         "height": 480,
         "legend": _legend(),
-        "margin": _margin(t=70),
+        "margin": _margin(t=60),
         "updatemenus": [
             {
+                # inside the plot's top left corner, where every line starts low (at 1): above
+                # the plot a legend of two rows ran under the buttons
                 "type": "buttons",
                 "direction": "right",
-                "x": 1.0,
-                "y": 1.12,
-                "xanchor": "right",
+                "x": 0.01,
+                "y": 0.99,
+                "xanchor": "left",
+                "yanchor": "top",
+                "bgcolor": "rgba(255,255,255,0.8)",
                 "buttons": [
                     {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
                     {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
