@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -487,6 +487,29 @@ def claim_path_figure(claim: ClaimResult, confidence: float) -> Spec:
     return figure(traces, layout)
 
 
+class _Interval(Protocol):
+    """A test's excess return and interval (a leave-one-out member, a robustness cell)."""
+
+    @property
+    def excess_return(self) -> float | None: ...
+    @property
+    def low(self) -> float | None: ...
+    @property
+    def high(self) -> float | None: ...
+
+
+def _interval_bars(tests: Sequence[_Interval], colour: str) -> dict[str, Any]:
+    """Error bars from each test's excess return to its interval's ends (none where unknown)."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [(t.high or 0) - (t.excess_return or 0) for t in tests],
+        "arrayminus": [(t.excess_return or 0) - (t.low or 0) for t in tests],
+        "color": colour,
+        "thickness": 1,
+    }
+
+
 def claim_leave_one_out_figure(claim: ClaimResult) -> Spec:
     """The claim's excess with each member left out, with its interval (red: the verdict
     changes), against the claim's own excess (the dashed line)."""
@@ -499,14 +522,7 @@ def claim_leave_one_out_figure(claim: ClaimResult) -> Spec:
         "x": [x.excess_return for x in members],
         "orientation": "h",
         "marker": {"color": ["#e15759" if x.ticker in flips else "#9db4cf" for x in members]},
-        "error_x": {
-            "type": "data",
-            "symmetric": False,
-            "array": [(x.high or 0) - (x.excess_return or 0) for x in members],
-            "arrayminus": [(x.excess_return or 0) - (x.low or 0) for x in members],
-            "color": "#777",
-            "thickness": 1,
-        },
+        "error_x": _interval_bars(members, "#777"),
         "customdata": [[x.verdict] for x in members],
         "hovertemplate": "%{y}: %{x:+.1%}, %{customdata[0]}<extra></extra>",
     }
@@ -540,14 +556,7 @@ def claim_robustness_figure(claim: ClaimResult) -> Spec:
             "size": 7,
             "color": ["#4e79a7" if v.verdict == claim.verdict else "#e15759" for v in cells],
         },
-        "error_y": {
-            "type": "data",
-            "symmetric": False,
-            "array": [(v.high or 0) - (v.excess_return or 0) for v in cells],
-            "arrayminus": [(v.excess_return or 0) - (v.low or 0) for v in cells],
-            "color": "#999",
-            "thickness": 1,
-        },
+        "error_y": _interval_bars(cells, "#999"),
         "customdata": [[v.verdict, str(v.start)] for v in cells],
         "hovertemplate": "%{x} (from %{customdata[1]}): %{y:+.1%}, %{customdata[0]}<extra></extra>",
     }
