@@ -29,7 +29,6 @@ All fractions; annualised over 252 trading days.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -235,45 +234,20 @@ def variant_metrics(
 ) -> dict[str, np.ndarray]:
     """The per-variant figures of ``sweep.csv`` (see the module docstring) for the columns of
     ``returns`` (days × variants, NaN outside each variant's life); ``benchmark`` and
-    ``risk_free`` are daily series on the same days."""
-    have = ~np.isnan(returns)
-    days = have.sum(axis=0)
-    r0 = np.where(have, returns, 0.0)
-    growth = np.prod(1.0 + r0, axis=0)
-    total = growth - 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cagr = np.where(growth > 0, growth ** (TRADING_DAYS / days) - 1.0, -1.0)
-        cagr = np.where(days > 0, cagr, np.nan)
-        mean = r0.sum(axis=0) / days
-        var = (np.where(have, returns - mean, 0.0) ** 2).sum(axis=0) / (days - 1)
-        vol = np.sqrt(var) * math.sqrt(TRADING_DAYS)
-        x = np.where(have, returns - risk_free[:, None], np.nan)
-        x_have = have & ~np.isnan(x)
-        nx = x_have.sum(axis=0)
-        x0 = np.where(x_have, x, 0.0)
-        x_mean = x0.sum(axis=0) / nx
-        x_sd = np.sqrt((np.where(x_have, x - x_mean, 0.0) ** 2).sum(axis=0) / (nx - 1))
-        sharpe = np.where((nx >= 2) & (x_sd > 0), x_mean / x_sd * math.sqrt(TRADING_DAYS), np.nan)
-        wealth = np.cumprod(1.0 + r0, axis=0)
-        peak = np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
-        max_dd = np.minimum((wealth / peak - 1.0).min(axis=0), 0.0)
-        both = have & ~np.isnan(benchmark)[:, None]
-        log_v = np.where(both, np.log1p(np.where(both, returns, 0.0)), 0.0).sum(axis=0)
-        log_b = np.where(both, np.log1p(np.where(both, benchmark[:, None], 0.0)), 0.0).sum(axis=0)
-        paired = both.sum(axis=0)
-        bench_total = np.where(paired > 0, np.expm1(log_b), np.nan)
-        excess = np.where(paired > 0, np.expm1(log_v - log_b), np.nan)
-    nan_if_short = np.where(days >= 2, 1.0, np.nan)
-    return {
-        "days": days,
-        "total_return": np.where(days > 0, total, np.nan),
-        "cagr": cagr,
-        "volatility": vol * nan_if_short,
-        "sharpe": sharpe,
-        "max_drawdown": np.where(days > 0, max_dd, np.nan),
-        "benchmark_return": bench_total,
-        "excess_return": excess,
-    }
+    ``risk_free`` are daily series on the same days. One compiled pass over the days
+    (:func:`backtest.simulation.kernels.variant_metrics_nb`): every sum and product runs day by
+    day, as numpy's reductions along the days axis do, with no days × variants temporaries."""
+    from backtest.simulation.kernels import variant_metrics_nb
+
+    out = variant_metrics_nb(
+        np.ascontiguousarray(returns, dtype=np.float64),
+        np.ascontiguousarray(benchmark, dtype=np.float64),
+        np.ascontiguousarray(risk_free, dtype=np.float64),
+        float(TRADING_DAYS),
+    )
+    names = ["total_return", "cagr", "volatility", "sharpe", "max_drawdown",
+             "benchmark_return", "excess_return"]  # fmt: skip
+    return {"days": out[0].astype(np.int64), **dict(zip(names, out[1:], strict=True))}
 
 
 @dataclass

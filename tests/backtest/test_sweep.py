@@ -217,3 +217,48 @@ def test_a_sweep_is_counted_before_it_is_built(tmp_path: Path) -> None:
         + BYTES_PER_COLUMN_DAY * days_ * 96
         + BYTES_PER_VARIANT * 30
     )
+
+
+def test_variant_figures_of_many_columns_with_gaps_are_each_columns_metrics() -> None:
+    # columns that start and stop anywhere (one never starts, one has a single return), a
+    # benchmark and a risk-free rate with gaps: each column's figures are the metrics of its
+    # own returns (backtest.evidence.metrics, in pandas), whatever the other columns hold
+    rng = np.random.default_rng(23)
+    n, k = 260, 40
+    idx = pd.bdate_range("2021-01-01", periods=n)
+    returns = rng.normal(0.0004, 0.025, (n, k))
+    for j in range(k):
+        a, b = sorted(rng.integers(0, n + 1, 2))
+        returns[:a, j] = np.nan
+        returns[b:, j] = np.nan
+    returns[:, 0] = np.nan
+    returns[:, 1] = np.nan
+    returns[100, 1] = 0.01
+    bench = rng.normal(0.0003, 0.012, n)
+    bench[rng.random(n) < 0.05] = np.nan
+    rf = np.full(n, 0.0001)
+    got = variant_metrics(returns, bench, rf)
+    assert got["days"].dtype == np.int64
+    b = pd.Series(bench, idx)
+    for j in range(k):
+        r = pd.Series(returns[:, j], idx).dropna()
+        assert got["days"][j] == len(r)
+        if r.empty:
+            assert all(np.isnan(got[f][j]) for f in got if f != "days")
+            continue
+        assert got["total_return"][j] == pytest.approx(m.total_return(r), rel=1e-12, abs=1e-15)
+        assert got["cagr"][j] == pytest.approx(m.cagr(r), rel=1e-12, abs=1e-15)
+        assert got["max_drawdown"][j] == pytest.approx(m.max_drawdown(r), rel=1e-12, abs=1e-15)
+        if len(r) < 2:
+            assert np.isnan(got["volatility"][j]) and np.isnan(got["sharpe"][j])
+        else:
+            assert got["volatility"][j] == pytest.approx(m.volatility(r), rel=1e-12)
+            assert got["sharpe"][j] == pytest.approx(m.sharpe(r, 0.0001), rel=1e-10)
+        rr, bb = m.shared_days(r, b)
+        if rr.empty:
+            assert np.isnan(got["excess_return"][j])
+            continue
+        # a sum of log returns against a product of growth: they part by a few 1e-16 a day
+        assert got["benchmark_return"][j] == pytest.approx(m.total_return(bb), abs=1e-13)
+        expected = (1 + m.total_return(rr)) / (1 + m.total_return(bb)) - 1
+        assert got["excess_return"][j] == pytest.approx(expected, abs=1e-13)
