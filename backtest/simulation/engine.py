@@ -467,17 +467,16 @@ def _values_between_events(
 def returns_from_values(values: np.ndarray, inception: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Daily returns (days × buckets) from per-unit values: ``V_t / V_{t-1} - 1``, the first one
     (the day after ``inception``) against the unit of cash invested, NaN on and before inception,
-    after ``end`` (the last live member's last price) and for a bucket whose inception is -1."""
-    n_days = values.shape[0]
-    out = np.full(values.shape, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[1:] = values[1:] / values[:-1] - 1.0
-    day = np.arange(n_days)[:, None]
-    first = inception + 1
-    is_first = day == first
-    out = np.where(is_first, values - 1.0, out)
-    keep = (inception >= 0) & (day > inception) & (day <= end)
-    return np.where(keep, out, np.nan)
+    after ``end`` (the last live member's last price) and for a bucket whose inception is -1.
+    One compiled loop (:func:`backtest.simulation.kernels.returns_from_values_nb`)."""
+    from backtest.simulation.kernels import returns_from_values_nb
+
+    out: np.ndarray = returns_from_values_nb(
+        np.ascontiguousarray(values, dtype=np.float64),
+        np.asarray(inception, dtype=np.int64).reshape(-1),
+        np.asarray(end, dtype=np.int64).reshape(-1),
+    )
+    return out
 
 
 def rebalance_positions(index: pd.DatetimeIndex, rebalance: Rebalance) -> np.ndarray:

@@ -302,3 +302,24 @@ def variant_metrics_nb(  # pragma: no cover - compiled; tested through variant_m
             out[6, j] = np.expm1(log_b[j])
             out[7, j] = np.expm1(log_v[j] - log_b[j])
     return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def returns_from_values_nb(  # pragma: no cover - compiled; tested through returns_from_values
+    values: np.ndarray, inception: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """Daily returns (days × buckets) of per-unit values (see
+    :func:`backtest.simulation.engine.returns_from_values`): on day ``t`` with
+    ``inception < t <= end``, ``values[t] / values[t - 1] - 1``, and ``values[t] - 1`` on the day
+    after inception; NaN elsewhere and for a bucket whose inception is -1."""
+    n_days, n = values.shape
+    out = np.full((n_days, n), np.nan)
+    for t in range(1, n_days):
+        for g in range(n):
+            first = inception[g]
+            if first >= 0 and first < t <= end[g]:
+                if t == first + 1:
+                    out[t, g] = values[t, g] - 1.0
+                else:
+                    out[t, g] = values[t, g] / values[t - 1, g] - 1.0
+    return out

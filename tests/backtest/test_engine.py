@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from backtest.simulation.calendar import Rebalance
-from backtest.simulation.engine import BucketSpec, Weighting, simulate_buckets, target_weights
+from backtest.simulation.engine import (
+    BucketSpec,
+    Weighting,
+    returns_from_values,
+    simulate_buckets,
+    target_weights,
+)
 from tests.conftest import frame
 
 
@@ -359,3 +365,16 @@ def test_price_life_fills_gaps_inside_a_life_only_as_pandas_ffill_would() -> Non
     assert not life.filled.flags.writeable
     gapless = PriceLife.of(p[["late", "stop", "whole"]])
     np.testing.assert_array_equal(gapless.filled, p[["late", "stop", "whole"]].to_numpy())
+
+
+def test_returns_from_values_by_hand() -> None:
+    # three buckets on four days: bought at the close of day 0 and held to the end; bought on
+    # day 1 and ended on day 2 (its last live member's last price); never bought (-1)
+    values = np.array([[1.0, 1.0, 1.0], [1.1, 1.0, 1.0], [1.21, 0.9, 1.0], [0.605, 0.99, 1.0]])
+    got = returns_from_values(values, np.array([0, 1, -1]), np.array([3, 2, 3]))
+    nan = np.nan
+    expected = np.array(
+        [[nan, nan, nan], [0.1, nan, nan], [1.21 / 1.1 - 1, 0.9 - 1, nan], [-0.5, nan, nan]]
+    )
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got[~np.isnan(got)], expected[~np.isnan(expected)], rtol=1e-15)
