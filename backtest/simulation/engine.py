@@ -230,12 +230,33 @@ class PriceLife:
     def first_from(self, start: int, cols: np.ndarray) -> np.ndarray:
         """First priced position at or after ``start`` of each of ``cols`` (-1 when none): where
         a window that opens at ``start`` sees each member's first price."""
+        first: np.ndarray = self.first[cols]
         if start == 0:
-            first: np.ndarray = self.first[cols]
             return first
-        later = self.priced[start:, cols]
-        has = later.any(axis=0)
-        return np.where(has, start + later.argmax(axis=0), -1)
+        first = np.where(self.last[cols] < start, -1, first)  # no price from start on
+        before = first >= 0
+        before &= first < start
+        if before.any():  # priced before start and up to its last price: search from start
+            found = first.copy()
+            later = self.priced[start:, cols[before]]
+            found[before] = np.where(later.any(axis=0), start + later.argmax(axis=0), -1)
+            return found
+        return first
+
+    def cut(self, days: int) -> PriceLife:
+        """This life on its first ``days`` days (views, not copies), for simulating a plan whose
+        events all fall before the last of them: ``filled`` and ``priced`` are cut, ``first`` is
+        -1 for a ticker first priced later, and ``last`` is cut at day ``days - 1`` (the filled
+        closes of a ticker priced after the cut still value it up to there)."""
+        inside = self.first < days
+        return PriceLife(
+            index=self.index[:days],
+            tickers=self.tickers,
+            filled=self.filled[:days],
+            priced=self.priced[:days],
+            first=np.where(inside, self.first, -1),
+            last=np.where(inside, np.minimum(self.last, days - 1), -1),
+        )
 
 
 @dataclass(frozen=True)
@@ -264,6 +285,24 @@ class EventPlan:
         return int(life.last[cols[held]].max()) if held.any() else -1
 
 
+def _window_lives(
+    life: PriceLife, cols: np.ndarray, start: int, end: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each of ``cols``' first and last priced position inside the window ``start .. end`` (-1
+    when none) and whether it can be held there (a price with a later one to come)."""
+    first = life.first_from(start, cols)
+    first = np.where(first > end, -1, first)
+    last = np.where(first >= 0, life.last_upto(end, cols), -1)
+    return first, last, (first >= 0) & (first < last)
+
+
+def inception_of(life: PriceLife, cols: np.ndarray, start: int = 0) -> int:
+    """The position at which :func:`plan_events` buys a bucket of ``cols`` whose window opens at
+    ``start`` (its first event; -1 when nothing can ever be held)."""
+    first, _, holdable = _window_lives(life, cols, start, len(life.index) - 1)
+    return int(first[holdable].min()) if holdable.any() else -1
+
+
 def plan_events(
     life: PriceLife,
     cols: np.ndarray,
@@ -286,12 +325,8 @@ def plan_events(
     (``rebalance_positions`` are those of the whole index: a window cut at ``end`` has the same
     rebalance days before it).
     """
-    n_days = len(life.index)
-    end = n_days - 1 if end is None else end
-    first = life.first_from(start, cols)
-    first = np.where(first > end, -1, first)
-    last = np.where(first >= 0, life.last_upto(end, cols), -1)
-    holdable = (first >= 0) & (first < last)
+    end = len(life.index) - 1 if end is None else end
+    first, last, holdable = _window_lives(life, cols, start, end)
     m = len(cols)
     if not holdable.any():
         empty = np.empty((0, m))
