@@ -8,7 +8,9 @@ simulation per chunk: the event plans of all variants are computed with numpy
 :func:`backtest.simulation.engine.simulate_plans` runs them as cash-sharing groups, in the closed
 form of vectorbt's order arithmetic (:func:`backtest.simulation.orders.holdings_closed_form`,
 checked against vectorbt), one chunk of at most ``chunk_columns`` member columns at a time (the
-sweep's memory grows with one chunk, not with the whole grid). A variant gives the returns
+sweep's memory grows with one chunk, not with the whole grid); variants that differ only by
+their shift share their path after their first common rebalance (:func:`sweep_chunk`). A
+variant gives the returns
 :func:`backtest.simulation.engine.simulate_buckets` (vectorbt) gives for its bucket on the run's
 window cut at its start, to 1e-12 (tested).
 
@@ -42,6 +44,7 @@ from backtest.results import RunResult, SweepBucket, SweepResult
 from backtest.simulation.engine import (
     EventPlan,
     PriceLife,
+    inception_of,
     plan_events,
     rebalance_positions,
     simulate_buckets,
@@ -266,6 +269,7 @@ def run_sweep(
     keep_returns: bool = False,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
+    share_paths: bool = True,
 ) -> SweepOutput:
     """Simulate every variant of ``grid`` over the run's window and tabulate its figures
     (:func:`sweep_variants` on :func:`grid_variants`), on ``executor``'s workers."""
@@ -277,6 +281,7 @@ def run_sweep(
         keep_returns=keep_returns,
         progress=progress,
         executor=executor,
+        share_paths=share_paths,
     )
 
 
@@ -290,11 +295,14 @@ def sweep_variants(
     progress: Callable[[int, int], None] | None = None,
     via: Via = "closed_form",
     executor: Executor | None = None,
+    share_paths: bool = True,
 ) -> SweepOutput:
     """Simulate ``variants`` over the run's window, ``chunk_columns`` member columns per
     simulation, and tabulate their figures against ``benchmark``. ``via="vectorbt"`` runs each
     chunk through ``vectorbt.Portfolio.from_orders`` instead of the closed form (the benchmark
-    script's "vectorbt used directly").
+    script's "vectorbt used directly"). Variants that differ only by their shift share their
+    path after their first common rebalance (:func:`sweep_chunk`); ``share_paths=False``
+    simulates every variant over the whole window (the same figures to ~1e-14).
 
     The chunks run where ``executor`` says (:mod:`backtest.executor`: this process by default,
     local processes or a Dask cluster); each chunk's rows depend on its own variants only, so the
@@ -330,6 +338,7 @@ def sweep_variants(
         benchmark_name=benchmark,
         via=via,
         keep_returns=keep_returns,
+        share_paths=share_paths,
     )
     tasks: list[tuple[int, Sequence[Variant]]] = []
     done = 0
@@ -371,30 +380,90 @@ class _SweepInputs:
     benchmark_name: str
     via: Via
     keep_returns: bool
+    share_paths: bool = True
 
 
 def sweep_chunk(
     shared: _SweepInputs, task: tuple[int, Sequence[Variant]]
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """One chunk of variants (numbered from ``offset + 1``): its rows of ``sweep.csv`` and, when
-    kept, its daily returns (days × variants)."""
+    kept, its daily returns (days × variants).
+
+    Variants of one bucket, weighting and rule that differ only by their shift share a path: on
+    the first rebalance day after both have bought, each is brought to the same target weights
+    with all its value, so from the next day on their daily returns are the same. The first such
+    variant of the chunk is simulated over the whole window; each other one only up to that
+    rebalance day, on the prices up to it (:meth:`PriceLife.cut`), and takes the first one's
+    returns after it (they differ from its own simulation's by rounding, ~1e-16)."""
     offset, chunk = task
-    plans: list[tuple[np.ndarray, EventPlan]] = []
-    for v in chunk:
-        cols = np.array([shared.column_of[t] for t in v.tickers], dtype=np.int64)
-        plan = plan_events(
-            shared.life,
-            cols,
-            shared.rebalances[v.rebalance],
-            start=v.shift,
-            volatility=shared.volatility if v.weighting is Weighting.inverse_vol else None,
-        )
-        plans.append((cols, plan))
-    returns = simulate_plans(shared.life, plans, cost_bps=shared.cost_bps, via=shared.via).returns
-    starts = np.array([plan.inception for _, plan in plans])
+    life, n_days = shared.life, len(shared.life.index)
+    cols_of = [np.array([shared.column_of[t] for t in v.tickers], dtype=np.int64) for v in chunk]
+    shares = _shared_paths(shared, chunk, cols_of) if shared.share_paths else {}
+    own = [i for i in range(len(chunk)) if i not in shares]
+    plans = [(cols_of[i], _plan(shared, life, chunk[i], cols_of[i])) for i in own]
+    returns = np.empty((n_days, len(chunk)))
+    returns[:, own] = simulate_plans(life, plans, cost_bps=shared.cost_bps, via=shared.via).returns
+    starts = np.empty(len(chunk), dtype=np.int64)
+    starts[own] = [plan.inception for _, plan in plans]
+    if shares:
+        short = list(shares)
+        cut = life.cut(max(day for _, day in shares.values()) + 2)
+        head = [
+            (cols_of[i], _plan(shared, cut, chunk[i], cols_of[i], end=shares[i][1] + 1))
+            for i in short
+        ]
+        early = simulate_plans(cut, head, cost_bps=shared.cost_bps, via=shared.via).returns
+        for k, i in enumerate(short):
+            base, day = shares[i]
+            returns[: day + 1, i] = early[: day + 1, k]
+            returns[day + 1 :, i] = returns[day + 1 :, base]
+        starts[short] = [plan.inception for _, plan in head]
     figures = variant_metrics(returns, shared.benchmark, shared.risk_free)
     table = _table(chunk, offset, figures, returns, shared.calendar, starts, shared.benchmark_name)
     return table, returns if shared.keep_returns else None
+
+
+def _plan(
+    shared: _SweepInputs,
+    life: PriceLife,
+    v: Variant,
+    cols: np.ndarray,
+    end: int | None = None,
+) -> EventPlan:
+    return plan_events(
+        life,
+        cols,
+        shared.rebalances[v.rebalance],
+        start=v.shift,
+        volatility=shared.volatility if v.weighting is Weighting.inverse_vol else None,
+        end=end,
+    )
+
+
+def _shared_paths(
+    shared: _SweepInputs, chunk: Sequence[Variant], cols_of: Sequence[np.ndarray]
+) -> dict[int, tuple[int, int]]:
+    """For each variant of ``chunk`` that shares its path with an earlier one (same bucket,
+    members, weighting and rule, another shift): that variant's index and the rebalance day after
+    which their returns are the same (the first rebalance after both bought, before the window's
+    last day). Variants that never buy, or find no such day, share nothing."""
+    n_days = len(shared.life.index)
+    first_of: dict[tuple[object, ...], tuple[int, int]] = {}
+    out: dict[int, tuple[int, int]] = {}
+    for i, v in enumerate(chunk):
+        bought = inception_of(shared.life, cols_of[i], v.shift)
+        if bought < 0:
+            continue
+        key = (v.tickers, v.weighting, v.rebalance)
+        if key not in first_of:
+            first_of[key] = (i, bought)
+            continue
+        base, base_bought = first_of[key]
+        days = shared.rebalances[v.rebalance]
+        k = int(np.searchsorted(days, max(bought, base_bought), side="right"))
+        if k < len(days) and days[k] < n_days - 1:
+            out[i] = (base, int(days[k]))
+    return out
 
 
 def _table(

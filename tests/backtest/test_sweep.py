@@ -19,7 +19,7 @@ from buckets.models import SweepGrid
 
 
 def _prepared(
-    tmp_path: Path, closes: dict[str, list[float | None]], days: list[str]
+    tmp_path: Path, closes: dict[str, list[float | None]], days: list[str], cost_bps: float = 0.0
 ) -> PreparedRun:
     folder = tmp_path / "universes"
     folder.mkdir()
@@ -30,7 +30,10 @@ def _prepared(
     index = pd.DatetimeIndex(days)
     series = {t: pd.Series(v, index=index, dtype="float64").dropna() for t, v in closes.items()}
     return prepare_run(
-        load_universe(folder), series, RunOptions(start=index[0].date()), price_source="test"
+        load_universe(folder),
+        series,
+        RunOptions(start=index[0].date(), cost_bps=cost_bps),
+        price_source="test",
     )
 
 
@@ -103,6 +106,55 @@ def test_every_variant_is_the_engine_on_its_cut_window(tmp_path: Path) -> None:
         bucket, bench = m.shared_days(expected.dropna(), spy)
         ratio = (1 + m.total_return(bucket)) / (1 + m.total_return(bench)) - 1
         assert row.excess_return == pytest.approx(ratio, abs=1e-12)
+
+
+def test_variants_that_share_a_path_are_each_the_engine_on_its_cut_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one chunk, costs, gaps, a member listing late and one stopping early, both weightings,
+    # three rules: the shifts of a rebalanced variant share their path after their first common
+    # rebalance, and each is still vectorbt's simulation of its own bucket from its own start
+    import backtest.sweep as sweep_module
+
+    closes, days = _market(200, seed=8)
+    prepared = _prepared(tmp_path, closes, days, cost_bps=25.0)
+    grid = SweepGrid(
+        weightings=["equal", "inverse_vol"],
+        rebalances=["weekly", "monthly", "none"],
+        shifts=[0, 1, 2, 7, 40],
+        leave_one_out=False,
+    )
+    seen: list[dict[int, tuple[int, int]]] = []
+    original = sweep_module._shared_paths
+
+    def spy(*args: object) -> dict[int, tuple[int, int]]:
+        seen.append(original(*args))  # type: ignore[arg-type]
+        return seen[-1]
+
+    monkeypatch.setattr(sweep_module, "_shared_paths", spy)
+    out = run_sweep(prepared, grid, keep_returns=True)
+    assert out.returns is not None
+    table = out.table
+    (found,) = seen  # one chunk
+    # every rebalanced variant but the first of its weighting and rule shares a path
+    assert len(found) == 2 * 2 * 4
+    assert set(table.iloc[sorted(found)]["rebalance"]) == {"weekly", "monthly"}
+    vol = prepared.volatility()
+    for row in table.itertuples():
+        sim = simulate_buckets(
+            prepared.window.iloc[row.shift :],
+            [BucketSpec("v", ["AAA", "BBB", "CCC", "DDD"])],
+            rebalance=Rebalance(row.rebalance),
+            weighting=Weighting(row.weighting),
+            cost_bps=25.0,
+            volatility=vol.iloc[row.shift :],
+        )
+        expected = sim.returns["v"].reindex(prepared.calendar)
+        got = out.returns[row.variant]
+        np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+    # and the table is that of every variant simulated over the whole window
+    alone = run_sweep(prepared, grid, share_paths=False).table
+    pd.testing.assert_frame_equal(table, alone, check_exact=False, rtol=1e-12, atol=1e-14)
 
 
 def test_chunking_does_not_change_the_answer(tmp_path: Path) -> None:
