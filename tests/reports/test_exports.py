@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reports import exports
-from reports.exports import daily_contributions_file, write_run_files
+from reports.exports import daily_contributions_file, returns_csv, write_run_files
 
 
 def _table(rows: int) -> pd.DataFrame:
@@ -54,3 +56,30 @@ def test_bytes_are_written_atomically_with_their_checksum(tmp_path: Path) -> Non
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["files"]["contributions_daily.parquet"] == hashlib.sha256(data).hexdigest()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bucketmap-stage-")]
+
+
+@given(
+    st.integers(0, 6),
+    st.integers(0, 30),
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from([0.0, -0.0, 1e-300, 5e-324, 1e300, 0.1, 1 / 3]),
+        ),
+        min_size=180,
+        max_size=180,
+    ),
+    st.lists(st.text(min_size=1, max_size=8), min_size=6, max_size=6, unique=True),
+)
+def test_returns_csv_is_pandas_to_csv(
+    n_cols: int, n_rows: int, cells: list[float], names: list[str]
+) -> None:
+    # the hand-written rows are pandas' own text: NaN empty, infinities, signed zeros, subnormals,
+    # and column names that need quoting (commas, quotes, new lines)
+    index = pd.bdate_range("2024-01-01", periods=n_rows)
+    values = np.array(cells[: n_rows * n_cols], dtype="float64").reshape(n_rows, n_cols)
+    frame = pd.DataFrame(values, index=index, columns=names[:n_cols])
+    expected = frame.copy()
+    expected.index = expected.index.strftime("%Y-%m-%d")
+    expected.index.name = "date"
+    assert returns_csv(frame) == expected.to_csv(lineterminator="\n")
