@@ -378,3 +378,23 @@ def test_returns_from_values_by_hand() -> None:
     )
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
     np.testing.assert_allclose(got[~np.isnan(got)], expected[~np.isnan(expected)], rtol=1e-15)
+
+
+def test_first_price_from_a_start_is_the_scan_of_the_days_from_it() -> None:
+    # lives with gaps, late listings and early ends, on the whole index and cut short: the first
+    # priced day at or after each start is what a scan of the days from it finds
+    from backtest.simulation.engine import PriceLife
+
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        n, k = int(rng.integers(1, 40)), int(rng.integers(1, 6))
+        closes = rng.random((n, k)) + 0.5
+        closes[rng.random((n, k)) < 0.4] = np.nan
+        life = PriceLife.of(pd.DataFrame(closes, index=pd.bdate_range("2024-01-01", periods=n)))
+        cols = np.arange(k)
+        for days in {n, int(rng.integers(1, n + 1))}:
+            part = life.cut(days)
+            for start in range(days):
+                seen = ~np.isnan(closes[start:days])
+                scan = np.where(seen.any(axis=0), start + seen.argmax(axis=0), -1)
+                np.testing.assert_array_equal(part.first_from(start, cols), scan)
