@@ -219,10 +219,6 @@ def _marker(colour: str | None, **more: Any) -> dict[str, Any]:
     return _props(color=colour, **more)
 
 
-def _title(text: str) -> dict[str, Any]:
-    return {"title": {"text": text}}
-
-
 def _claim_marks(claims: Sequence[ClaimDate]) -> tuple[list[Spec], list[Spec]]:
     """A dashed line at each claim date and its label at the plot's foot (claims of one date share
     a label; labels are staggered so close dates stay legible): (shapes, annotations)."""
@@ -448,7 +444,7 @@ def claim_ratio_figure(
     layout = _card_layout(
         f"{claim.bucket} / {claim.benchmark}, 1 at {claim.start}",
         xaxis={"range": [str(first), str(right)]},
-        yaxis=_title("ratio of growth"),
+        yaxis={"title": {"text": "ratio of growth"}},
         **_marks(shapes, labels),
     )
     return figure([trace], layout)

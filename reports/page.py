@@ -197,9 +197,7 @@ class Charts:
 
     def html(self, spec: Spec, name: str) -> str:
         self.figures[name] = spec
-        text = json.dumps(
-            {"data": spec["data"], "layout": spec["layout"]}, cls=_PlotlyEncoder
-        ).replace("</", "<\\/")
+        text = json.dumps(spec, cls=_PlotlyEncoder).replace("</", "<\\/")
         self.count += 1
         chart_id = f"chart-{name}"
         return (

@@ -235,9 +235,8 @@ def variant_metrics_nb(  # pragma: no cover - compiled; tested through variant_m
     """
     n_days, k = returns.shape
     days = np.zeros(k)
-    growth = np.ones(k)
     total_sum = np.zeros(k)
-    wealth = np.ones(k)
+    wealth = np.ones(k)  # the growth of 1 so far: at the end, 1 + the total return
     peak = np.ones(k)
     worst = np.zeros(k)  # the lowest wealth / peak - 1 so far (0: the start is a peak)
     log_v = np.zeros(k)
@@ -252,7 +251,6 @@ def variant_metrics_nb(  # pragma: no cover - compiled; tested through variant_m
             r = returns[t, j]
             if r == r:
                 days[j] += 1.0
-                growth[j] *= 1.0 + r
                 total_sum[j] += r
                 wealth[j] *= 1.0 + r
                 x = r - rf
@@ -289,8 +287,8 @@ def variant_metrics_nb(  # pragma: no cover - compiled; tested through variant_m
         n = days[j]
         out[0, j] = n
         if n > 0:
-            out[1, j] = growth[j] - 1.0
-            out[2, j] = growth[j] ** (year / n) - 1.0 if growth[j] > 0 else -1.0
+            out[1, j] = wealth[j] - 1.0
+            out[2, j] = wealth[j] ** (year / n) - 1.0 if wealth[j] > 0 else -1.0
             out[5, j] = worst[j]
         if n >= 2:
             out[3, j] = np.sqrt(squares[j] / (n - 1.0)) * root_year
