@@ -8,6 +8,8 @@ same as ``arch``'s ``MovingBlockBootstrap`` with that generator (tested draw for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -118,6 +120,29 @@ def window_bootstrap_sums(
     return sums, sample, mean
 
 
+def sorted_quantiles(ordered: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """``np.quantile(ordered, q)`` (numpy's default linear interpolation, bit for bit) of draws
+    already sorted ascending, without NaN, so that one sort serves an interval and its p-values.
+
+    The steps are numpy's own: virtual index ``v = (n - 1) q``, ``i = floor(v)`` (both ends the
+    largest draw when ``v >= n - 1``), ``g = v - i``, and ``a + (b - a) g``, or
+    ``b - (b - a)(1 - g)`` when ``g >= 0.5``, with ``a, b`` the ``i``-th and ``i + 1``-th
+    smallest draws (a hypothesis test holds it to ``np.quantile``).
+    """
+    n = len(ordered)
+    virtual = (n - 1) * np.asarray(q, dtype="float64")
+    below = np.floor(virtual).astype(np.intp)
+    above = below + 1
+    last = virtual >= n - 1
+    below[last] = -1
+    above[last] = -1
+    gamma = virtual - below
+    a, b = ordered[below], ordered[above]
+    diff = b - a
+    out: np.ndarray = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+    return out
+
+
 def quantile_p_values(draws: np.ndarray, level: float) -> tuple[float, float]:
     """One-sided bootstrap p-values of ``draws`` against ``level``, defined so that they agree
     exactly with numpy's linear quantiles of the same draws.
@@ -133,7 +158,11 @@ def quantile_p_values(draws: np.ndarray, level: float) -> tuple[float, float]:
     ("Exactly" up to floating-point rounding: at a level equal to an interval's end the p-value
     is that end's quantile level, give or take 1e-16.)
     """
-    d = np.sort(np.asarray(draws, dtype="float64"))
+    return sorted_p_values(np.sort(np.asarray(draws, dtype="float64")), level)
+
+
+def sorted_p_values(d: np.ndarray, level: float) -> tuple[float, float]:
+    """:func:`quantile_p_values` of draws already sorted ascending."""
     r = len(d)
     at_most = int(np.searchsorted(d, level, side="right"))
     if at_most == 0:

@@ -79,6 +79,7 @@ from backtest.evidence.bootstrap import (
 from backtest.evidence.excess import (
     DECIDED,
     ClaimOptions,
+    Pair,
     Tested,
     Verdict,
     between,
@@ -122,7 +123,7 @@ from buckets.models import Claim
 
 
 def placebo_test(
-    pair: pd.DataFrame,
+    pair: Pair,
     days: pd.DatetimeIndex,
     claim: Claim,
     main: Tested,
@@ -132,7 +133,7 @@ def placebo_test(
     """The test over the ``main.days`` shared days of ``pair`` (the pair's days over the whole
     run) up to and including the claim date; ``days`` is the run's calendar of return days."""
     n = main.result.days
-    before = between(pair, None, claim.start).iloc[-n:]
+    before = pair.between(None, claim.start).last(n)
     if len(before) < n:
         tested = Tested(
             insufficient(
@@ -146,7 +147,7 @@ def placebo_test(
         )
     else:
         # the window is measured from the close before its first return day
-        first = days.get_loc(before.index[0])
+        first = days.get_loc(before.days[0])
         assert isinstance(first, int)
         tested = excess_test(
             before,
@@ -176,7 +177,7 @@ def placebo_test(
 
 
 def own_history(
-    pair: pd.DataFrame,
+    pair: Pair,
     claim: Claim,
     main: ExcessTest,
     block_length: int,
@@ -188,7 +189,7 @@ def own_history(
     ``shared`` the run's shared trading days over all the data (to say how early ``--start``
     must be when there are too few windows)."""
     n = main.days
-    before = between(pair, None, claim.start)
+    before = pair.between(None, claim.start)
     windows = history_windows(
         excess_log_returns(before),
         n,
@@ -222,8 +223,7 @@ def own_history(
     assert main.excess_return is not None
     level = claim_level(claim.direction, claim.threshold)
     me = claim.min_effect
-    days = pd.DatetimeIndex(pair.index)
-    first_row = days.get_loc(before.index[0])
+    first_row = pair.days.get_loc(before.days[0])
     assert isinstance(first_row, int)
     excess = windows.excess
     p05, median, p95 = np.quantile(excess, [0.05, 0.5, 0.95])
@@ -242,8 +242,8 @@ def own_history(
         )
     return base.model_copy(
         update={
-            "first_start": days[first_row - 1].date() if first_row > 0 else None,
-            "last_end": before.index[-1].date(),
+            "first_start": pair.days[first_row - 1].date() if first_row > 0 else None,
+            "last_end": before.days[-1].date(),
             "p_value": p_value,
             "p_floor": p_floor,
             "reason": reason,
@@ -555,7 +555,7 @@ def _test_claim(
         )
         main = Tested(insufficient(claim.start, claim.end, 0, reason), None)
         return _ClaimTests(claim, base.model_copy(update={"test": main.result}), main)
-    pair = between(pair_all, claim.start, claim.end)
+    pair = pair_all.between(claim.start, claim.end)
     if len(pair) < options.min_days:
         main = excess_test(pair, claim.direction, claim.threshold, options, block_length=1)
         main = Tested(main.result.model_copy(update={"start": claim.start}), None)
@@ -564,7 +564,7 @@ def _test_claim(
     length = block.used
 
     def test_of(b: pd.Series, m: pd.Series, start: dt.date = claim.start, **kw: int) -> Tested:
-        window = between(paired_days(b, m), start, claim.end)
+        window = paired_days(b, m).between(start, claim.end)
         return excess_test(
             window,
             claim.direction,

@@ -30,7 +30,8 @@ from backtest.evidence.bootstrap import (
     block_bootstrap_sums,
     effective_block_length,
     politis_white_block_length,
-    quantile_p_values,
+    sorted_p_values,
+    sorted_quantiles,
 )
 from backtest.evidence.power import POWER
 from backtest.results import BlockLength, ClaimSettings, ExcessTest
@@ -196,24 +197,61 @@ def between(r: _Frame, start: dt.date | None, end: dt.date | None) -> _Frame:
     return r[keep]
 
 
-def paired_days(bucket: pd.Series, benchmark: pd.Series) -> pd.DataFrame:
-    """Both series on the days both have a return (columns ``bucket``, ``benchmark``)."""
+@dataclass(frozen=True)
+class Pair:
+    """A bucket's and a benchmark's daily returns (fractions) on the days both have one, days
+    ascending (:func:`paired_days`). Plain arrays, not a frame: a run tests some 600 windows of
+    pairs, and a frame's construction and column lookups cost more than many of the tests."""
+
+    days: pd.DatetimeIndex
+    bucket: np.ndarray
+    benchmark: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.bucket)
+
+    def rows(self, keep: slice) -> Pair:
+        """The pair on the rows ``keep`` selects."""
+        return Pair(self.days[keep], self.bucket[keep], self.benchmark[keep])
+
+    def between(self, start: dt.date | None, end: dt.date | None) -> Pair:
+        """The days ``start < t <= end`` (either bound may be open), as :func:`between`."""
+        first = 0 if start is None else int(self.days.searchsorted(pd.Timestamp(start), "right"))
+        last = len(self) if end is None else int(self.days.searchsorted(pd.Timestamp(end), "right"))
+        return self.rows(slice(first, max(first, last)))
+
+    def last(self, n: int) -> Pair:
+        """The last ``n`` days (all of them when there are fewer)."""
+        return self.rows(slice(max(0, len(self) - n), len(self)))
+
+    def excess_log_returns(self) -> np.ndarray:
+        """``ln(1 + r_bucket) - ln(1 + r_benchmark)`` per day."""
+        out: np.ndarray = np.log1p(self.bucket) - np.log1p(self.benchmark)
+        return out
+
+
+def paired_days(bucket: pd.Series, benchmark: pd.Series) -> Pair:
+    """Both series on the days both have a return."""
     if bucket.index.equals(benchmark.index):  # one calendar (every pair of a run): no alignment
         a, b = bucket.to_numpy(dtype="float64"), benchmark.to_numpy(dtype="float64")
         keep = ~(np.isnan(a) | np.isnan(b))
-        return pd.DataFrame({"bucket": a[keep], "benchmark": b[keep]}, index=bucket.index[keep])
+        return Pair(pd.DatetimeIndex(bucket.index[keep]), a[keep], b[keep])
     both = pd.concat([bucket.rename("bucket"), benchmark.rename("benchmark")], axis=1)
-    return both.dropna()
+    both = both.dropna().sort_index()
+    return Pair(
+        pd.DatetimeIndex(both.index),
+        both["bucket"].to_numpy(dtype="float64"),
+        both["benchmark"].to_numpy(dtype="float64"),
+    )
 
 
-def excess_log_returns(pair: pd.DataFrame) -> np.ndarray:
-    """``ln(1 + r_bucket) - ln(1 + r_benchmark)`` per row of a :func:`paired_days` frame."""
-    out: np.ndarray = np.log1p(pair["bucket"].to_numpy()) - np.log1p(pair["benchmark"].to_numpy())
-    return out
+def excess_log_returns(pair: Pair) -> np.ndarray:
+    """``ln(1 + r_bucket) - ln(1 + r_benchmark)`` per day of a :func:`paired_days` pair."""
+    return pair.excess_log_returns()
 
 
 def excess_test(
-    pair: pd.DataFrame,
+    pair: Pair,
     direction: Direction,
     threshold: float,
     options: ClaimOptions,
@@ -227,8 +265,8 @@ def excess_test(
     """The claim test over the rows of ``pair`` (see :func:`paired_days`), as the module says,
     with blocks of ``block_length`` days (at most half the rows)."""
     n = len(pair)
-    first = start or (pair.index[0].date() if n else None)
-    last = pair.index[-1].date() if n else None
+    first = start or (pair.days[0].date() if n else None)
+    last = pair.days[-1].date() if n else None
     if n == 0 or n < options.min_days:
         reason = (
             "no day on which both have a return"
@@ -244,15 +282,21 @@ def excess_test(
     # centred on the sample: without it the interval drifts toward the middle of the window
     centred = sums - block_bootstrap_mean(x, length)
     draws = np.expm1(centred + x.sum())
-    low, high = quantiles(draws, options.confidence)
+    ordered = np.sort(draws)  # one sort for the interval and every p-value
+    low, high = (
+        float(v)
+        for v in sorted_quantiles(
+            ordered, [(1 - options.confidence) / 2, (1 + options.confidence) / 2]
+        )
+    )
     level = claim_level(direction, threshold)
-    p_above, p_below = quantile_p_values(draws, level)
+    p_above, p_below = sorted_p_values(ordered, level)
     p_negligible = None
     if min_effect > 0:
-        outside_low, _ = quantile_p_values(draws, level - min_effect)
-        _, outside_high = quantile_p_values(draws, level + min_effect)
+        outside_low, _ = sorted_p_values(ordered, level - min_effect)
+        _, outside_high = sorted_p_values(ordered, level + min_effect)
         p_negligible = max(outside_low, outside_high)
-    a, b = pair["bucket"].to_numpy(), pair["benchmark"].to_numpy()
+    a, b = pair.bucket, pair.benchmark
     result = ExcessTest(
         start=first,
         end=last,

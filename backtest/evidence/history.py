@@ -25,7 +25,6 @@ import pandas as pd
 from backtest.conventions import Weighting
 from backtest.evidence.excess import (
     ClaimOptions,
-    between,
     choose_block_length,
     excess_log_returns,
     excess_test,
@@ -109,7 +108,7 @@ def _test_on(
     frame: pd.DataFrame, claim: Claim, start: dt.date, end: dt.date | None, options: ClaimOptions
 ) -> ExcessTest:
     """The claim's test of its pair over ``start < t <= end`` in ``frame``."""
-    pair = between(paired_days(_col(frame, claim.bucket), _col(frame, claim.benchmark)), start, end)
+    pair = paired_days(_col(frame, claim.bucket), _col(frame, claim.benchmark)).between(start, end)
     if len(pair) < options.min_days:
         reason = (
             "no day on which both have a return yet"
@@ -162,10 +161,10 @@ def states_on(
         assert rule.trailing is not None
         target = next((c for c in claims if c.id == (rule.claim or claim.id)), claim)
         pair = paired_days(_col(frame, target.bucket), _col(frame, target.benchmark))
-        window = pair.loc[: pd.Timestamp(on)].iloc[-rule.trailing :]
+        window = pair.between(None, on).last(rule.trailing)
         if len(window) < rule.trailing:
             return None
-        first = window.index[0] - pd.Timedelta(days=1)
+        first = window.days[0] - pd.Timedelta(days=1)
         return _test_on(frame, target, first.date(), on, options).verdict
 
     for claim, test, (verdict, p) in zip(claims, tests, read, strict=True):

@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from arch.bootstrap import MovingBlockBootstrap
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
-from backtest.evidence.bootstrap import block_bootstrap_mean, block_bootstrap_sums
+from backtest.evidence.bootstrap import (
+    block_bootstrap_mean,
+    block_bootstrap_sums,
+    quantile_p_values,
+    sorted_p_values,
+    sorted_quantiles,
+)
 
 
 def test_block_bootstrap_matches_arch_draw_for_draw() -> None:
@@ -136,3 +145,27 @@ def test_the_automatic_block_length_is_arch_s_politis_white_rounded_and_bounded(
     assert automatic_block_length(44.6, 129) == 32  # at most n // 4
     assert automatic_block_length(7.5, 129) == 8
     assert automatic_block_length(float("nan"), 129) == 5
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    draws=arrays(
+        np.float64,
+        st.integers(1, 300),
+        elements=st.one_of(
+            st.floats(-1.0, 1e6, allow_nan=False, allow_subnormal=True),
+            st.sampled_from([-1.0, -0.5, 0.0, 0.1, 0.1 + 1e-16, 3.0]),  # ties, near-ties
+        ),
+    ),
+    q=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6),
+)
+def test_quantiles_of_sorted_draws_are_numpys_bit_for_bit(
+    draws: np.ndarray, q: list[float]
+) -> None:
+    """One sort serves a claim's interval and p-values: the interval read from the sorted draws
+    must be ``np.quantile``'s to the last bit, on any draws and levels (ties, 1 draw, q = 0, 1)."""
+    q = [*q, 0.05, 0.95]
+    ordered = np.sort(draws)
+    assert sorted_quantiles(ordered, q).tolist() == np.quantile(draws, q).tolist()
+    level = float(np.median(draws))
+    assert sorted_p_values(ordered, level) == quantile_p_values(draws, level)

@@ -11,7 +11,7 @@ import pytest
 
 from backtest.evidence.bootstrap import block_bootstrap_mean, block_bootstrap_sums
 from backtest.evidence.claims import own_history
-from backtest.evidence.excess import ClaimOptions
+from backtest.evidence.excess import ClaimOptions, paired_days
 from backtest.evidence.nulls import history_windows, rank_null, rank_p_value
 from backtest.results import ExcessTest
 from buckets.models import Claim
@@ -42,7 +42,7 @@ def test_the_claims_place_among_its_history() -> None:
     bench = pd.Series(0.001, index=days)
     # bucket returns that give exactly X as daily excess log returns against the benchmark
     bucket = pd.Series(np.expm1(X + np.log1p(0.001)), index=days)
-    pair = pd.concat([bucket.rename("bucket"), bench.rename("benchmark")], axis=1)
+    pair = paired_days(bucket, bench)
     claim = Claim(
         id="c", source="s", statement="s", bucket="b", benchmark="m", start=days[-1].date()
     )
