@@ -471,6 +471,14 @@ def simulate_plans(
     return PlannedValues(values, returns, shares)
 
 
+COMPILED_FROM_COLUMNS = 2_000
+"""Member columns (or buckets, for the returns) from which a simulation's daily values and
+returns come from the compiled loops of :mod:`backtest.simulation.kernels`; below it, from
+numpy doing the same operations in the same order (bit for bit the same, tested). numba compiles
+a loop on a machine's first call, ~0.2-0.4 s each, which a small run (the default run has a few
+hundred member columns) would pay on its first use for no gain."""
+
+
 def _values_between_events(
     life: PriceLife,
     rows: np.ndarray,
@@ -482,12 +490,11 @@ def _values_between_events(
     """Each group's value on every day (days × groups, in units of cash): ``INIT_CASH`` before
     the first event row; from event row ``rows[k]`` until the next, the cash after that event plus
     the shares held after it times each day's close (``life.filled``; a member is held only
-    inside its life, so a missing close adds nothing). One compiled loop
+    inside its life, so a missing close adds nothing), added member by member in column order.
+    From :data:`COMPILED_FROM_COLUMNS` member columns one compiled loop
     (:func:`backtest.simulation.kernels.group_values_nb`): memory grows with days × groups, not
     days × member columns (a sweep's variants repeat the same tickers thousands of times)."""
-    from backtest.simulation.kernels import group_values_nb
-
-    values: np.ndarray = group_values_nb(
+    args = (
         life.filled,
         all_cols.astype(np.int64),
         lens.astype(np.int64),
@@ -496,22 +503,66 @@ def _values_between_events(
         np.ascontiguousarray(cash, dtype=np.float64),
         INIT_CASH,
     )
+    if len(all_cols) < COMPILED_FROM_COLUMNS:
+        return group_values(*args)
+    from backtest.simulation.kernels import group_values_nb
+
+    values: np.ndarray = group_values_nb(*args)
     return values
+
+
+def group_values(
+    closes: np.ndarray,
+    cols: np.ndarray,
+    lens: np.ndarray,
+    rows: np.ndarray,
+    held: np.ndarray,
+    cash: np.ndarray,
+    init_cash: float,
+) -> np.ndarray:
+    """:func:`backtest.simulation.kernels.group_values_nb` in numpy: the same products and sums
+    in the same order (a group's cash after the day's last event, then each member's shares ×
+    close in column order, skipped where the close is missing), one vector over the days per
+    member column."""
+    n_days = closes.shape[0]
+    out = np.full((n_days, len(lens)), float(init_cash))
+    if not len(rows) or rows[0] >= n_days:
+        return out
+    first = int(rows[0])
+    event = np.searchsorted(rows, np.arange(first, n_days), side="right") - 1
+    start = 0
+    for g, n in enumerate(lens):
+        value = cash[event, g]
+        for i in range(start, start + int(n)):
+            price = closes[first:, cols[i]]
+            np.add(value, held[event, i] * price, out=value, where=~np.isnan(price))
+        out[first:, g] = value
+        start += int(n)
+    return out
 
 
 def returns_from_values(values: np.ndarray, inception: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Daily returns (days × buckets) from per-unit values: ``V_t / V_{t-1} - 1``, the first one
     (the day after ``inception``) against the unit of cash invested, NaN on and before inception,
     after ``end`` (the last live member's last price) and for a bucket whose inception is -1.
-    One compiled loop (:func:`backtest.simulation.kernels.returns_from_values_nb`)."""
+    In numpy below :data:`COMPILED_FROM_COLUMNS` buckets, else one compiled loop
+    (:func:`backtest.simulation.kernels.returns_from_values_nb`; bit for bit the same)."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    inception = np.asarray(inception, dtype=np.int64).reshape(-1)
+    end = np.asarray(end, dtype=np.int64).reshape(-1)
+    if values.shape[1] < COMPILED_FROM_COLUMNS:
+        out = np.full(values.shape, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[1:] = values[1:] / values[:-1] - 1.0
+        day = np.arange(len(values))[:, None]
+        out = np.where(day == inception + 1, values - 1.0, out)
+        live = (inception >= 0) & (day > inception) & (day <= end)
+        returns: np.ndarray = np.where(live, out, np.nan)
+        return returns
     from backtest.simulation.kernels import returns_from_values_nb
 
-    out: np.ndarray = returns_from_values_nb(
-        np.ascontiguousarray(values, dtype=np.float64),
-        np.asarray(inception, dtype=np.int64).reshape(-1),
-        np.asarray(end, dtype=np.int64).reshape(-1),
-    )
-    return out
+    compiled: np.ndarray = returns_from_values_nb(values, inception, end)
+    return compiled
 
 
 def rebalance_positions(index: pd.DatetimeIndex, rebalance: Rebalance) -> np.ndarray:
