@@ -55,10 +55,10 @@ class Measured:
     out: str
 
 
-def measure(args: list[str]) -> Measured:
+def measure(args: list[str], extra_env: dict[str, str] | None = None) -> Measured:
     """Run ``args`` to completion: its wall time, peak resident memory (``os.wait4``'s
     ``ru_maxrss`` of the child) and standard output."""
-    env = {**os.environ, "TERMINAL_WIDTH": "200"}
+    env = {**os.environ, "TERMINAL_WIDTH": "200", **(extra_env or {})}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=err, text=True, env=env)
@@ -421,6 +421,26 @@ def main() -> None:
             f"process, {med([s['simulation_second'] for s in sims]):.2f} s again; with "
             f"every window's metrics {med([s['with_metrics_second'] for s in sims]):.2f} s",
             "≤ 2.5 s",
+        )
+
+        # 2a. a new machine's first run: numba's cache empty (NUMBA_CACHE_DIR a fresh folder, so
+        # vectorbt's compiled functions are not found either), then a second run on that cache;
+        # interleaved, each pair in fresh processes
+        cold, warm = [], []
+        for i in range(light):
+            cache = {"NUMBA_CACHE_DIR": str(work / f"numba{i}")}
+            args = cli("run", "--store", str(store), "--no-fetch", "--out", str(work / f"cold{i}"))
+            cold.append(measure(args, cache))
+            warm.append(measure(args, cache))
+        gap = med([c.wall - w.wall for c, w in zip(cold, warm, strict=True)])
+        add(
+            "bucketmap run, first on a new machine (empty numba cache)",
+            light,
+            [m.wall for m in cold],
+            [m.peak_mb for m in cold],
+            f"{gap:+.2f} s over the second run on the same cache "
+            f"({med([m.wall for m in warm]):.2f} s)",
+            "≤ warm + 1 s",
         )
 
         # 2b. the weekly board from the same store (its ledger in the work folder)

@@ -87,6 +87,10 @@ class _OneLineErrors(typer.core.TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+GC_YOUNG_ALLOCATIONS = 10_000
+"""Net allocations between two runs of the collector's youngest generation in a command (see
+:func:`main`); Python's default is 700."""
+
 app = typer.Typer(
     help="Test an investment thesis: backtest buckets of tickers against benchmarks.",
     cls=_OneLineErrors,
@@ -1380,11 +1384,16 @@ def _console() -> Console:
 def main() -> None:
     """Console-script entry point.
 
-    The objects still alive when a command ends (a run's frames, the imported libraries) are
-    frozen out of the garbage collector first, so the interpreter's exit does not walk them
-    again: 0.7-1.0 s less at the end of a run or a board on this machine."""
+    The cyclic garbage collector runs its youngest generation every 10,000 net allocations
+    instead of Python's 700: a command creates millions of short-lived objects (imports, frames,
+    models) that reference counting frees anyway, and each collection walks the survivors again
+    (0.5 s of the default run's 5.5 s on this machine; peak memory the same). The objects still
+    alive when a command ends (a run's frames, the imported libraries) are frozen out of the
+    collector, so the interpreter's exit does not walk them again: 0.7-1.0 s less at the end of
+    a run or a board. The library itself leaves the collector as the caller set it."""
     import gc
 
+    gc.set_threshold(GC_YOUNG_ALLOCATIONS, 10, 10)
     try:
         app()
     finally:
