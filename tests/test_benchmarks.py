@@ -24,9 +24,11 @@ def test_bench_perf_quick_prints_the_table() -> None:
     lines = proc.stdout.splitlines()
     assert lines[1].startswith("| case | runs | wall s (median) | peak MB |")
     cases = [line.split(" | ")[0].lstrip("| ") for line in lines[3:]]
-    assert cases[:4] == ["bucketmap --help", "bucketmap run (default universes, store)",
+    assert cases[:5] == ["bucketmap --help", "bucketmap run (default universes, store)",
+                         "bucketmap run, first on a new machine (empty numba cache)",
                          "bucketmap board (default universes, store)",
                          "sweep, 504 variants 2016–2026"]  # fmt: skip
+    assert "s over the second run on the same cache" in proc.stdout
     assert any(c.startswith("bt, one backtest per variant") for c in cases)
     assert "total returns agree within" in proc.stdout
 

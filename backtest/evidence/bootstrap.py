@@ -24,10 +24,22 @@ def block_bootstrap_sums(
     """Column sums of ``resamples`` moving-block resamples of the rows of ``values``.
 
     ``values`` is ``(n,)`` or ``(n, k)``; every column is resampled with the same rows. Returns
-    ``(resamples,)`` or ``(resamples, k)``. Every block's sum is computed once, from a cumulative
-    sum (``c[s + L] - c[s]`` for each start ``s``, and with the last block's length), and a
-    resample adds up the sums of its blocks in order, so the cost is ``resamples × ceil(n / L)
-    × k``, not ``resamples × n × k``.
+    ``(resamples,)`` or ``(resamples, k)``: :func:`block_sums_from_starts` of the starts
+    :func:`block_starts` draws from ``rng``.
+    """
+    n = np.shape(values)[0]
+    return block_sums_from_starts(
+        values, block_length, block_starts(n, block_length, resamples, rng)
+    )
+
+
+def block_sums_from_starts(values: np.ndarray, block_length: int, starts: np.ndarray) -> np.ndarray:
+    """Column sums of the moving-block resamples whose block starts are ``starts`` (resamples ×
+    blocks, from :func:`block_starts` for these rows and block length; not modified).
+
+    Every block's sum is computed once, from a cumulative sum (``c[s + L] - c[s]`` for each start
+    ``s``, and with the last block's length), and a resample adds up the sums of its blocks in
+    order, so the cost is ``resamples × ceil(n / L) × k``, not ``resamples × n × k``.
     """
     x = np.asarray(values, dtype="float64")
     flat = x.ndim == 1
@@ -35,7 +47,8 @@ def block_bootstrap_sums(
     n = x.shape[0]
     length = effective_block_length(block_length, n)
     blocks = -(-n // length)
-    starts = rng.integers(0, n - length + 1, size=(resamples, blocks))
+    if starts.shape[1] != blocks:
+        raise ValueError(f"{starts.shape[1]} block starts per resample for {blocks} blocks")
     rest = n - length * (blocks - 1)
     cumulative = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
     m = n - length + 1  # the possible starts

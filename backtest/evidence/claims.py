@@ -73,9 +73,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.conventions import Correction, Rebalance, Weighting
-from backtest.evidence.bootstrap import (
-    block_bootstrap_sums,
-)
+from backtest.evidence.bootstrap import block_sums_from_starts
 from backtest.evidence.excess import (
     DECIDED,
     ClaimOptions,
@@ -92,6 +90,7 @@ from backtest.evidence.excess import (
     paired_days,
     quantiles,
     rng_stream,
+    stream_block_starts,
     verdict,
 )
 from backtest.evidence.history import ClaimState, claims_history, path_points
@@ -341,7 +340,8 @@ def factor_alpha(
     p = x.shape[1]
     cross = (x[:, :, None] * x[:, None, :]).reshape(n, p * p)
     products = np.concatenate([cross, x * y[:, None]], axis=1)
-    sums = block_bootstrap_sums(products, block_length, options.resamples, rng_stream(options, 0))
+    starts = stream_block_starts(options, 0, n, block_length, options.resamples)
+    sums = block_sums_from_starts(products, block_length, starts)
     xtx = sums[:, : p * p].reshape(-1, p, p)
     xty = sums[:, p * p :]
     alphas = np.einsum("bij,bj->bi", np.linalg.pinv(xtx), xty)[:, 0] * TRADING_DAYS

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -27,7 +28,8 @@ from backtest.conventions import (
 from backtest.evidence.bootstrap import (
     automatic_block_length,
     block_bootstrap_mean,
-    block_bootstrap_sums,
+    block_starts,
+    block_sums_from_starts,
     effective_block_length,
     politis_white_block_length,
     sorted_p_values,
@@ -166,6 +168,28 @@ def rng_stream(options: ClaimOptions, stream: int) -> np.random.Generator:
     return np.random.default_rng(options.seed if stream == 0 else [options.seed, stream])
 
 
+def stream_block_starts(
+    options: ClaimOptions, stream: int, n: int, block_length: int, resamples: int
+) -> np.ndarray:
+    """The block starts a test of ``n`` days draws from a fresh :func:`rng_stream`
+    (:func:`backtest.evidence.bootstrap.block_starts`), read-only. Every test with the same seed,
+    stream, days, block length and resamples draws the same starts, so the last few draws are
+    kept: a claim's leave-one-out tests (one per member, 1,000 on a 1,000-member bucket) and its
+    beta-adjusted alpha share the main test's, and drawing them is two thirds of a bootstrap's
+    cost."""
+    return _stream_block_starts(options.seed, stream, n, block_length, resamples)
+
+
+@lru_cache(maxsize=4)
+def _stream_block_starts(
+    seed: int, stream: int, n: int, block_length: int, resamples: int
+) -> np.ndarray:
+    rng = np.random.default_rng(seed if stream == 0 else [seed, stream])
+    starts = block_starts(n, block_length, resamples, rng)
+    starts.flags.writeable = False
+    return starts
+
+
 def quantiles(draws: np.ndarray, confidence: float) -> tuple[float, float]:
     low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
     return float(low), float(high)
@@ -276,9 +300,8 @@ def excess_test(
         return Tested(insufficient(first, last, n, reason), None)
     x = excess_log_returns(pair)
     length = effective_block_length(block_length, n)
-    sums = block_bootstrap_sums(
-        x, length, resamples or options.resamples, rng_stream(options, stream)
-    )
+    starts = stream_block_starts(options, stream, n, length, resamples or options.resamples)
+    sums = block_sums_from_starts(x, length, starts)
     # centred on the sample: without it the interval drifts toward the middle of the window
     centred = sums - block_bootstrap_mean(x, length)
     draws = np.expm1(centred + x.sum())

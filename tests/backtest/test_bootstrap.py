@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 from backtest.evidence.bootstrap import (
     block_bootstrap_mean,
     block_bootstrap_sums,
+    block_sums_from_starts,
     quantile_p_values,
     sorted_p_values,
     sorted_quantiles,
@@ -169,3 +170,33 @@ def test_quantiles_of_sorted_draws_are_numpys_bit_for_bit(
     assert sorted_quantiles(ordered, q).tolist() == np.quantile(draws, q).tolist()
     level = float(np.median(draws))
     assert sorted_p_values(ordered, level) == quantile_p_values(draws, level)
+
+
+def test_tests_that_share_their_block_starts_draw_what_a_fresh_generator_draws() -> None:
+    """A claim's leave-one-out tests reuse the main test's block starts (same seed, stream,
+    days, block length): each test must still be what its own fresh generator gives, whatever
+    was drawn before it, and the kept starts cannot be written to."""
+    from backtest.evidence.bootstrap import block_starts
+    from backtest.evidence.excess import (
+        ClaimOptions,
+        _stream_block_starts,
+        rng_stream,
+        stream_block_starts,
+    )
+
+    options = ClaimOptions(seed=5)
+    x = np.random.default_rng(2).normal(0.0, 0.01, (120, 3))
+    _stream_block_starts.cache_clear()
+    for stream, n, length in [(0, 120, 6), (1, 120, 6), (0, 90, 6), (0, 120, 6), (0, 120, 7)]:
+        kept = stream_block_starts(options, stream, n, length, 500)
+        fresh = block_starts(n, length, 500, rng_stream(options, stream))
+        assert kept.tolist() == fresh.tolist()
+        assert not kept.flags.writeable
+        sums = block_sums_from_starts(x[:n], length, kept)
+        assert (
+            sums.tobytes()
+            == block_bootstrap_sums(x[:n], length, 500, rng_stream(options, stream)).tobytes()
+        )
+    assert _stream_block_starts.cache_info().hits == 1
+    with pytest.raises(ValueError, match="block starts per resample"):
+        block_sums_from_starts(x, 5, kept)
