@@ -233,7 +233,8 @@ def child_vbt(shifts: str) -> dict[str, float]:
 
 
 def _warm_up() -> None:
-    """Compile vectorbt's numba functions on a tiny bucket, so "inner" times the work only."""
+    """Run a tiny bucket first (vectorbt's first call, numba's cache loaded), so "inner" times the
+    work only."""
     import pandas as pd
 
     from backtest.simulation.engine import BucketSpec, simulate_buckets
@@ -521,7 +522,7 @@ def main() -> None:
             heavy,
             [m.wall for m in big],
             [m.peak_mb for m in big],
-            f"simulation {info['inner']:.2f} s (compiled), reading {info['read']:.2f} s; "
+            f"simulation {info['inner']:.2f} s (after a warm-up), reading {info['read']:.2f} s; "
             f"{info['dropped_nonpositive_or_empty']} of {info['tickers_in_file']:,} series "
             "dropped (a close ≤ 0, or no price)",
             "< 30 s, < 6 GB",
@@ -571,7 +572,7 @@ def main() -> None:
                 1,
                 [m.wall],
                 [m.peak_mb],
-                f"simulation {last_json(m)['inner']:.2f} s (compiled)",
+                f"simulation {last_json(m)['inner']:.2f} s (after a warm-up)",
                 "",
             )
         for n in scale:
@@ -581,7 +582,7 @@ def main() -> None:
                 1,
                 [m.wall],
                 [m.peak_mb],
-                f"sweep {last_json(m)['inner']:.2f} s (compiled)",
+                f"sweep {last_json(m)['inner']:.2f} s (after a warm-up)",
                 "",
             )
     finally:

@@ -472,11 +472,15 @@ def simulate_plans(
 
 
 COMPILED_FROM_COLUMNS = 2_000
-"""Member columns (or buckets, for the returns) from which a simulation's daily values and
-returns come from the compiled loops of :mod:`backtest.simulation.kernels`; below it, from
+"""Member columns from which a simulation's daily values come from the compiled loop of
+:mod:`backtest.simulation.kernels` (and see :data:`COMPILED_RETURNS_FROM_CELLS`); below it, from
 numpy doing the same operations in the same order (bit for bit the same, tested). numba compiles
 a loop on a machine's first call, ~0.2-0.4 s each, which a small run (the default run has a few
 hundred member columns) would pay on its first use for no gain."""
+
+COMPILED_RETURNS_FROM_CELLS = 1_000_000
+"""Days × buckets from which daily returns come from the compiled loop; below, numpy's five
+passes over the table (each a days × buckets temporary) cost little."""
 
 
 def _values_between_events(
@@ -545,12 +549,12 @@ def returns_from_values(values: np.ndarray, inception: np.ndarray, end: np.ndarr
     """Daily returns (days × buckets) from per-unit values: ``V_t / V_{t-1} - 1``, the first one
     (the day after ``inception``) against the unit of cash invested, NaN on and before inception,
     after ``end`` (the last live member's last price) and for a bucket whose inception is -1.
-    In numpy below :data:`COMPILED_FROM_COLUMNS` buckets, else one compiled loop
+    In numpy below :data:`COMPILED_RETURNS_FROM_CELLS` days × buckets, else one compiled loop
     (:func:`backtest.simulation.kernels.returns_from_values_nb`; bit for bit the same)."""
     values = np.ascontiguousarray(values, dtype=np.float64)
     inception = np.asarray(inception, dtype=np.int64).reshape(-1)
     end = np.asarray(end, dtype=np.int64).reshape(-1)
-    if values.shape[1] < COMPILED_FROM_COLUMNS:
+    if values.size < COMPILED_RETURNS_FROM_CELLS:
         out = np.full(values.shape, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             out[1:] = values[1:] / values[:-1] - 1.0
