@@ -165,7 +165,11 @@ def p_verdict(p_above: float, p_below: float, p_negligible: float | None, alpha:
 
 
 def rng_stream(options: ClaimOptions, stream: int) -> np.random.Generator:
-    return np.random.default_rng(options.seed if stream == 0 else [options.seed, stream])
+    return _generator(options.seed, stream)
+
+
+def _generator(seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng(seed if stream == 0 else [seed, stream])
 
 
 def stream_block_starts(
@@ -184,8 +188,7 @@ def stream_block_starts(
 def _stream_block_starts(
     seed: int, stream: int, n: int, block_length: int, resamples: int
 ) -> np.ndarray:
-    rng = np.random.default_rng(seed if stream == 0 else [seed, stream])
-    starts = block_starts(n, block_length, resamples, rng)
+    starts = block_starts(n, block_length, resamples, _generator(seed, stream))
     starts.flags.writeable = False
     return starts
 
@@ -248,11 +251,6 @@ class Pair:
         """The last ``n`` days (all of them when there are fewer)."""
         return self.rows(slice(max(0, len(self) - n), len(self)))
 
-    def excess_log_returns(self) -> np.ndarray:
-        """``ln(1 + r_bucket) - ln(1 + r_benchmark)`` per day."""
-        out: np.ndarray = np.log1p(self.bucket) - np.log1p(self.benchmark)
-        return out
-
 
 def paired_days(bucket: pd.Series, benchmark: pd.Series) -> Pair:
     """Both series on the days both have a return."""
@@ -271,7 +269,8 @@ def paired_days(bucket: pd.Series, benchmark: pd.Series) -> Pair:
 
 def excess_log_returns(pair: Pair) -> np.ndarray:
     """``ln(1 + r_bucket) - ln(1 + r_benchmark)`` per day of a :func:`paired_days` pair."""
-    return pair.excess_log_returns()
+    out: np.ndarray = np.log1p(pair.bucket) - np.log1p(pair.benchmark)
+    return out
 
 
 def excess_test(
