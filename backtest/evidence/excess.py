@@ -305,12 +305,8 @@ def excess_test(
     centred = sums - block_bootstrap_mean(x, length)
     draws = np.expm1(centred + x.sum())
     ordered = np.sort(draws)  # one sort for the interval and every p-value
-    low, high = (
-        float(v)
-        for v in sorted_quantiles(
-            ordered, [(1 - options.confidence) / 2, (1 + options.confidence) / 2]
-        )
-    )
+    levels = [(1 - options.confidence) / 2, (1 + options.confidence) / 2]
+    low, high = sorted_quantiles(ordered, levels).tolist()
     level = claim_level(direction, threshold)
     p_above, p_below = sorted_p_values(ordered, level)
     p_negligible = None
