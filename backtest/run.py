@@ -249,6 +249,14 @@ def run_backtest(
     )
 
 
+def run_tickers(universe: Universe) -> list[str]:
+    """The single tickers whose daily returns a run reports next to its buckets, in the order of
+    ``returns.csv``'s ticker columns: the benchmark tickers, then any claim benchmark that is a
+    ticker and not a run benchmark (it is compared with its bucket too)."""
+    claim_tickers = [c.benchmark for c in universe.claims if c.benchmark not in universe.buckets]
+    return list(dict.fromkeys([*universe.benchmark_tickers(), *claim_tickers]))
+
+
 def simulate_run(prepared: PreparedRun, *, version: str = "0") -> RunOutput:
     """Simulate a prepared run and compute every bucket's and benchmark's metrics."""
     universe, options, series = prepared.universe, prepared.options, prepared.series
@@ -269,11 +277,9 @@ def simulate_run(prepared: PreparedRun, *, version: str = "0") -> RunOutput:
                 f"and {calendar[-1].date()}"
             )
 
-    bench_tickers = universe.benchmark_tickers()
-    # a claim's benchmark ticker that is not a run benchmark is compared with its bucket too
-    claim_tickers = [c.benchmark for c in universe.claims if c.benchmark not in universe.buckets]
-    tickers = list(dict.fromkeys([*bench_tickers, *claim_tickers]))
-    returns = pd.concat([sim.returns.iloc[1:], prepared.ticker_returns(tickers)], axis=1)
+    returns = pd.concat(
+        [sim.returns.iloc[1:], prepared.ticker_returns(run_tickers(universe))], axis=1
+    )
     returns.index.name = "date"
     rf = risk_free_daily(series.get(RISK_FREE_TICKER), pd.DatetimeIndex(returns.index))
     claim_date = options.claim_date or min((c.start for c in universe.claims), default=None)
@@ -327,7 +333,8 @@ def simulate_run(prepared: PreparedRun, *, version: str = "0") -> RunOutput:
         start=calendar[0].date(),
         end=calendar[-1].date(),
         trading_days=len(calendar) - 1,
-        calendar="shared trading days of " + (", ".join(bench_tickers) or "the members"),
+        calendar="shared trading days of "
+        + (", ".join(universe.benchmark_tickers()) or "the members"),
         rebalance=options.rebalance.value,
         weighting=options.weighting.value,
         cost_bps=options.cost_bps,

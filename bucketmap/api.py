@@ -14,6 +14,7 @@ from typing import Literal
 
 import pandas as pd
 
+from backtest.background import Background
 from backtest.conventions import MAX_CHUNK_COLUMNS, RISK_FREE_TICKER, SWEEP_CONFIRM_VARIANTS
 from backtest.evidence.board import (
     board_entry,
@@ -21,7 +22,7 @@ from backtest.evidence.board import (
     resolution_record,
     resolutions_due,
 )
-from backtest.evidence.claims import ClaimsOutput, check_claims
+from backtest.evidence.claims import ClaimsOutput, check_claims, history_before_simulation
 from backtest.evidence.excess import ClaimOptions
 from backtest.evidence.history import ClaimState, claims_history, states_at
 from backtest.evidence.ledger import (
@@ -42,7 +43,7 @@ from backtest.prices.sample import SAMPLE_SOURCE, is_sample
 from backtest.prices.sources import YahooSource, read_price_path
 from backtest.prices.store import PriceStore, StoredSeries, default_store_path
 from backtest.results import BoardResult, ClaimsResult, RunResult, SweepResult
-from backtest.run import RunOutput, daily_contributions_table, simulate_run
+from backtest.run import RunOutput, daily_contributions_table, run_tickers, simulate_run
 from backtest.simulation.prepare import (
     PreparedRun,
     RunOptions,
@@ -263,6 +264,13 @@ def attach_special(
     claims.baskets = table
 
 
+BACKGROUND_MAX_TICKERS = 2_000
+"""Up to this many price columns a run's simulation may go to a second process
+(:func:`compute_run`): its inputs and outputs are pickled across, which at the default run's
+115 columns costs milliseconds, and at 12,000 columns would cost more than the import it hides
+(and hold the prices twice)."""
+
+
 def compute_run(
     universes: Path,
     options: RunOptions,
@@ -273,24 +281,50 @@ def compute_run(
     fetch_missing: bool = True,
     yahoo: YahooSource | None = None,
     pool: PoolChoice | None = None,
+    background: Background[RunOutput] | None = None,
 ) -> RunJob:
     """The main job's numbers, nothing written: backtest every bucket of ``universes`` (as
     :func:`run_universe` selects them) and test its claims, under a new run id. With a pool
     (``pool``, or a ``default`` in the universe's ``pools.yaml``) each claim also gets its
-    random and matched baskets (:func:`attach_special`)."""
+    random and matched baskets (:func:`attach_special`).
+
+    ``background``: a second process started early with
+    :data:`backtest.background.SIMULATION_IMPORTS`; the simulation runs there while this process
+    computes the claims' weekly history, for runs of at most :data:`BACKGROUND_MAX_TICKERS`
+    price columns (larger ones simulate here and the process is stopped). The numbers are the
+    same either way."""
     claim_options = claim_options or ClaimOptions()
     universe = run_universe(universes, options)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     require_claim_prices(prepared, universe.claims)
-    output = simulate_run(prepared, version=__version__)
-    claims = check_claims(prepared, output.returns, claim_options)
+    history: list[list[ClaimState]] | None = None
+    notes: list[str] = []
+    if background is not None and len(prepared.prices.columns) <= BACKGROUND_MAX_TICKERS:
+        background.submit(simulate_run, prepared, version=__version__)
+        tickers = prepared.ticker_returns(run_tickers(universe))
+        history = history_before_simulation(prepared, tickers, claim_options)
+        output = background.result()
+        if not background.delivered:
+            why = _last_line(background.why_local)
+            notes.append(f"the simulation ran in this process, not in the second one ({why})")
+    else:
+        if background is not None:
+            background.close()
+        output = simulate_run(prepared, version=__version__)
+    claims = check_claims(prepared, output.returns, claim_options, history=history)
     attach_special(universes, prepared, claims, claim_options, pool or PoolChoice(), store)
     run_id = new_run_id()
     output.result = output.result.model_copy(
         update={"run": output.result.run.model_copy(update={"run_id": run_id})}
     )
     claims.result = claims.result.model_copy(update={"run_id": run_id})
-    return RunJob(output, claims, prepared, claim_options)
+    return RunJob(output, claims, prepared, claim_options, notes)
+
+
+def _last_line(text: str | None) -> str:
+    """The last non-blank line of ``text`` (a traceback's: the exception)."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else "no reason given"
 
 
 def run_files(job: RunJob, *, daily_contributions: bool = False) -> dict[str, str | bytes]:

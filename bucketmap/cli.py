@@ -403,7 +403,11 @@ def run(
 ) -> None:
     """Backtest every bucket against the benchmarks, test the claims, write results and report;
     record each claim's state in the ledger."""
-    with _errors_to_exit():
+    from backtest.background import SIMULATION_IMPORTS, Background
+
+    # vectorbt's import starts in a second process now, beside this one's imports and claims
+    background: Background[RunOutput] = Background(SIMULATION_IMPORTS)
+    with _errors_to_exit(), background:
         from bucketmap.notebook import run as run_job
 
         results = run_job(
@@ -430,6 +434,7 @@ def run(
             baskets=baskets,
             workers=workers,
             scheduler=scheduler,
+            background=background,
         )
         written = results.save(out, record=record, daily_contributions=daily_contributions)
         job = results.job

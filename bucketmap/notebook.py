@@ -20,13 +20,14 @@ from typing import Any
 
 import pandas as pd
 
+from backtest.background import Background
 from backtest.conventions import DEFAULT_BASKETS, MAX_BASKETS, Correction, Rebalance, Weighting
 from backtest.evidence.excess import ClaimOptions
 from backtest.evidence.special import SpecialOptions
 from backtest.executor import Executor
 from backtest.prices.store import PriceStore, default_store_path
 from backtest.results import ClaimsResult, RunResult, Special
-from backtest.run import daily_contributions_table
+from backtest.run import RunOutput, daily_contributions_table
 from backtest.simulation.prepare import DEFAULT_START, RunOptions
 from bucketmap.api import PoolChoice, RunJob, compute_run, save_run
 
@@ -275,13 +276,17 @@ def run(
     baskets: int = DEFAULT_BASKETS,
     workers: int = 1,
     scheduler: str | None = None,
+    background: Background[RunOutput] | None = None,
 ) -> RunResults:
     """Backtest every bucket of ``universes``, test its claims and return the results; nothing
     is written until ``.save(out)``. The options are ``bucketmap run``'s, as keywords
     (``prices="sample"`` is the shipped sample; ``windows={"since-dec": ("2025-12-01",
     "2026-08-03")}``; ``buckets=["pipes"]``; ``pool="us_2016"`` or a price file draws
     ``baskets`` random and matched baskets per claim, on ``workers`` local processes or the Dask
-    ``scheduler``). Bad options raise a :class:`bucketmap.BucketmapError` naming the option."""
+    ``scheduler``). Bad options raise a :class:`bucketmap.BucketmapError` naming the option.
+    ``background``: a second process, started before the imports, to simulate in
+    (:func:`bucketmap.api.compute_run`; ``bucketmap run`` starts one); in a session that has
+    imported vectorbt already it gains nothing."""
     from buckets.errors import RunConfigError
 
     first = _day(start, "start") or DEFAULT_START
@@ -319,5 +324,6 @@ def run(
         store=price_store,
         fetch_missing=fetch,
         pool=pool_choice(pool, baskets, seed, workers, scheduler),
+        background=background,
     )
     return RunResults(job, price_store, None if ledger is None else Path(ledger))

@@ -4,10 +4,13 @@ says what is kept and how it is rewritten): a speed-up that moves a number fails
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
-from tests.reference_run import compare_with_reference
+from tests.reference_run import RUN_ID, compare_with_reference
+
+TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 
 
 def test_the_default_run_gives_the_reference_outputs(demo_run: Path) -> None:
@@ -35,3 +38,33 @@ def test_the_comparison_sees_a_moved_number_and_a_moved_word(
     found = compare_with_reference(moved)
     assert any(f.startswith("columns.json/variants.csv/") for f in found), found
     assert any(f.startswith("summary.md.gz") for f in found), found
+
+
+def test_the_run_is_the_same_whether_it_simulates_in_a_second_process_or_not(
+    tmp_path: Path,
+) -> None:
+    """``bucketmap run`` simulates in a second process started before its imports
+    (:mod:`backtest.background`); the library's default simulates in this one. Both give the
+    reference outputs, the same files byte for byte (run ids and times aside)."""
+    from backtest.background import SIMULATION_IMPORTS, Background
+    from backtest.run import RunOutput
+    from bucketmap.api import run_files
+    from bucketmap.notebook import run
+
+    universes = Path(__file__).resolve().parents[1] / "universes"
+    background: Background[RunOutput] = Background(SIMULATION_IMPORTS)
+    with background:
+        there = run(universes, prices="sample", background=background)
+    assert background.delivered, background.why_local  # the second process simulated
+    here = run(universes, prices="sample")
+    here.save(tmp_path / "here", record=False)
+    found = compare_with_reference(tmp_path / "here")
+    assert not found, "\n".join(found[:20])
+
+    def same(files: dict[str, str | bytes]) -> dict[str, str | bytes]:
+        return {
+            k: RUN_ID.sub("X", TIME.sub("X", v)) if isinstance(v, str) else v
+            for k, v in files.items()
+        }
+
+    assert same(run_files(there.job)) == same(run_files(here.job))

@@ -441,28 +441,54 @@ class ClaimsOutput:
     (:mod:`.special`)."""
 
 
+def claim_series(
+    prepared: PreparedRun, returns: pd.DataFrame, claims: Sequence[Claim], options: ClaimOptions
+) -> pd.DataFrame:
+    """``returns`` with the daily returns of every ticker the claims need that it lacks (their
+    benchmarks, the factors, the tickers their signal rules measure), appended in that order."""
+    wanted = [*prepared.universe.claim_tickers(claims), *options.factors]
+    extra = [t for t in dict.fromkeys(wanted) if t not in returns.columns]
+    return pd.concat([returns, prepared.ticker_returns(extra)], axis=1)
+
+
+def history_before_simulation(
+    prepared: PreparedRun, tickers: pd.DataFrame, options: ClaimOptions | None = None
+) -> list[list[ClaimState]]:
+    """The weekly history :func:`check_claims` computes for the universe's claims, from the run's
+    ticker returns alone (``tickers``: ``RunOutput.returns`` without its bucket columns, i.e.
+    :meth:`PreparedRun.ticker_returns` of :func:`backtest.run.run_tickers`): the history
+    simulates the buckets itself, as of each week, so it can run before or beside the run's
+    simulation and gives the same states."""
+    options = options or ClaimOptions()
+    claims = list(prepared.universe.claims)
+    return claims_history(
+        prepared, claim_series(prepared, tickers, claims, options), claims, options
+    )
+
+
 def check_claims(
     prepared: PreparedRun,
     returns: pd.DataFrame,
     options: ClaimOptions | None = None,
     *,
     claims: Sequence[Claim] | None = None,
+    history: list[list[ClaimState]] | None = None,
 ) -> ClaimsOutput:
     """Test every claim of the run's universe (or ``claims``) with its controls, and read their
     verdicts at the level adjusted across them.
 
     ``returns`` is the run's date × (bucket | ticker) daily returns (``RunOutput.returns``).
+    ``history``: the claims' weekly history when it was computed already (it needs only the
+    ticker columns of ``returns``: :func:`history_before_simulation`).
     """
     options = options or ClaimOptions()
     claims = list(prepared.universe.claims if claims is None else claims)
-    # benchmarks, factors and the tickers the signal rules measure (the history evaluates them)
-    wanted = [*prepared.universe.claim_tickers(claims), *options.factors]
-    extra = [t for t in dict.fromkeys(wanted) if t not in returns.columns]
-    series = pd.concat([returns, prepared.ticker_returns(extra)], axis=1)
+    series = claim_series(prepared, returns, claims, options)
     variants = simulate_variants(prepared, variant_specs(prepared, claims, options))
     tested = [_test_claim(c, prepared, series, variants, options) for c in claims]
     rule = _Rule.of(tested, options)
-    history = claims_history(prepared, series, claims, options)
+    if history is None:
+        history = claims_history(prepared, series, claims, options)
     results = [
         rule.judge(i, t).model_copy(update={"path": path_points(history, t.claim.id)})
         for i, t in enumerate(tested)
