@@ -1,17 +1,18 @@
-"""One call run in a second process that was started early, so that its slow imports overlap
-this process's own work.
+"""Calls run in a second process that was started early, so that its slow imports overlap this
+process's own work.
 
 ``bucketmap run`` spends about 1.3 s importing vectorbt (with numba and scipy) before it can
-simulate, and the claims' weekly history, which does not need the simulation, spends as long
+simulate, and the claims' weekly history, which does not need the simulation, takes as long
 again. :class:`Background` starts a fresh interpreter at once (``subprocess``: no fork of this
 process, whatever threads it holds), which imports the given modules while this process goes on;
-:meth:`Background.submit` later sends it one call (pickled: a function importable by name and
-its arguments) and :meth:`Background.result` returns that call's value.
+:meth:`Background.submit` later sends it a call (pickled: a function importable by name and its
+arguments) and the :class:`Pending` it returns gives that call's value. Calls run one at a time,
+in the order sent.
 
-The result is the call's own: a function of its arguments only, it gives the same bits in
-either process, and whenever the second process cannot deliver (it failed to start or import,
-the call raised, the process died, its answer did not unpickle) the call runs here instead, so
-an error is raised from this process with its own traceback, as without a second process.
+A value is the call's own: a function of its arguments only gives the same bits in either
+process. Whenever the second process cannot deliver (it failed to start or import, the call
+raised, the process died, an answer did not unpickle) the call runs here instead, so an error is
+raised from this process with its own traceback, as without a second process.
 """
 
 from __future__ import annotations
@@ -32,87 +33,95 @@ from typing import Any, Generic, ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-SIMULATION_IMPORTS = ("backtest.run", "vectorbt")
-"""What a run's simulation imports: the run stage and vectorbt (numba and scipy with it)."""
+RUN_IMPORTS = ("backtest.run", "backtest.evidence.claims", "arch.bootstrap", "vectorbt")
+"""What a run's simulation and claim tests import: the run stage, the claims, arch (with
+statsmodels and scipy) and vectorbt (with numba)."""
+
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+"""The second process's BLAS threads; this process keeps to one too while it has sent a call
+(threadpoolctl). Two processes on two cores with two BLAS threads each ran the claims' tests
+at half speed (an idle OpenBLAS thread spins on the core the other process needs); with one
+each, at full speed, and the same numbers (OpenBLAS splits a product's rows among its threads,
+not the sums inside an element)."""
 
 _OK, _FAILED = "ok", "failed"
 
 
-class Background(Generic[T]):
+class Background:
     """A second interpreter that imports ``modules`` from the moment this object is made, then
-    runs the one call :meth:`submit` sends it (see the module). Use it as a context manager, or
-    :meth:`close` it: a process not asked for a result is stopped.
+    runs the calls :meth:`submit` sends it, one at a time, in order (see the module). Use it as a
+    context manager, or :meth:`close` it: the process is stopped.
 
-    After :meth:`result`, ``delivered`` says whether the value came from the second process and
-    ``why_local`` why it did not (None when it did)."""
+    ``delivered`` counts the calls whose value came from the second process; ``why_local`` says
+    why the last call that ran here did so (None while none has)."""
 
     def __init__(self, modules: Sequence[str]) -> None:
-        self.delivered = False
+        self.delivered = 0
         self.why_local: str | None = None
-        self._call: tuple[Callable[..., T], tuple[Any, ...], dict[str, Any]] | None = None
-        self._writer: threading.Thread | None = None
+        self._pending: Pending[Any] | None = None
+        self._limits: Any = None
         command = [sys.executable, "-c", _BOOT, json.dumps([list(sys.path), list(modules)])]
         try:
             self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env={**os.environ, **ONE_THREAD},
             )
         except OSError as exc:  # no second process on this machine: everything runs here
             self._process = None
             self.why_local = f"the second process did not start ({exc})"
 
-    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> None:
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Pending[T]:
         """Send ``fn(*args, **kwargs)`` to the second process (``fn`` must be importable by its
-        module and name); returns at once (a thread writes the call while the process may still
-        be importing)."""
-        if self._call is not None:
-            raise RuntimeError("a Background runs one call")
-        self._call = (fn, args, kwargs)
+        module and name) and return at once (a thread writes the call while the process may
+        still be importing); the returned :class:`Pending` gives its value. A call is sent only
+        once the previous call's value has been read."""
+        if self._pending is not None and not self._pending.done:
+            raise RuntimeError("read the previous call's result before submitting another")
+        pending: Pending[T] = Pending(self, fn, args, kwargs)
+        self._pending = pending
         process = self._process
         if process is None or process.stdin is None:
-            return
+            return pending
         try:
             payload = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             self.why_local = f"the call does not pickle ({exc})"
-            self.close()
-            return
-        self._writer = threading.Thread(target=_write_all, args=(process.stdin, payload))
-        self._writer.daemon = True
-        self._writer.start()
+            return pending
+        pending.sent = True
+        if self._limits is None:  # from now on two processes compute: one BLAS thread each
+            from threadpoolctl import threadpool_limits
 
-    def result(self) -> T:
-        """The call's value: from the second process, or, if it did not deliver, from running
-        the call here (its exceptions propagate)."""
-        if self._call is None:
-            raise RuntimeError("nothing was submitted")
-        fn, args, kwargs = self._call
-        answer = self._answer()
-        if answer is not None:
-            self.delivered = True
-            return answer[0]
-        self.close()
-        return fn(*args, **kwargs)
+            self._limits = threadpool_limits(1, user_api="blas")
+        writer = threading.Thread(target=_write_all, args=(process.stdin, payload), daemon=True)
+        writer.start()
+        return pending
 
-    def _answer(self) -> tuple[T] | None:
+    def _answer(self) -> tuple[Any] | None:
+        """The sent call's value (in a 1-tuple), or None (``why_local`` says why)."""
         process = self._process
         if process is None or process.stdout is None:
             return None
-        data = process.stdout.read()
-        code = process.wait()
-        if self._writer is not None:
-            self._writer.join()
         try:
-            status, value = pickle.loads(data)
+            status, value = pickle.load(process.stdout)
         except Exception as exc:  # noqa: BLE001 - any undecodable answer: run the call here
+            self.close()
+            code = process.returncode
             self.why_local = f"the second process gave no answer (exit code {code}; {exc!r})"
             return None
         if status != _OK:
             self.why_local = f"the call failed in the second process:\n{value}"
             return None
+        self.delivered += 1
         return (value,)
 
     def close(self) -> None:
-        """Stop the second process if it is still running and release its pipes."""
+        """Stop the second process if it is still running, release its pipes, and give this
+        process's BLAS its threads back."""
+        limits, self._limits = self._limits, None
+        if limits is not None:
+            limits.restore_original_limits()
         process, self._process = self._process, None
         if process is None:
             return
@@ -126,7 +135,7 @@ class Background(Generic[T]):
                 except OSError:
                     pass
 
-    def __enter__(self) -> Background[T]:
+    def __enter__(self) -> Background:
         return self
 
     def __exit__(
@@ -138,31 +147,78 @@ class Background(Generic[T]):
         self.close()
 
 
+class Pending(Generic[T]):
+    """A call sent to a :class:`Background` (or kept here when it could not be sent)."""
+
+    def __init__(
+        self,
+        background: Background,
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        self._background = background
+        self._call = (fn, args, kwargs)
+        self.sent = False
+        self.done = False
+        self.delivered = False
+        """Whether the value came from the second process (after :meth:`result`)."""
+
+    def result(self) -> T:
+        """The call's value: from the second process, or, if it did not deliver, from running
+        the call here (its exceptions propagate). Read once."""
+        if self.done:
+            raise RuntimeError("a call's result is read once")
+        self.done = True
+        fn, args, kwargs = self._call
+        answer = self._background._answer() if self.sent else None
+        if answer is not None:
+            self.delivered = True
+            value: T = answer[0]
+            return value
+        return fn(*args, **kwargs)
+
+
 def _write_all(stream: Any, payload: bytes) -> None:
     try:
         stream.write(payload)
-        stream.close()
-    except OSError:  # the process has ended; result() runs the call here
+        stream.flush()
+    except (OSError, ValueError):  # the process has ended, or was closed: the call runs here
         pass
 
 
 def serve(path: list[str], modules: list[str]) -> None:
-    """The second process: import ``modules``, read one pickled call from standard input, write
-    ``("ok", value)`` or ``("failed", traceback text)`` to standard output, and exit without the
-    interpreter's teardown. Anything printed goes to standard error."""
+    """The second process: import ``modules``, then for each pickled call read from standard
+    input write ``("ok", value)`` or ``("failed", traceback text)`` to standard output, until
+    standard input ends; exit without the interpreter's teardown. Anything printed goes to
+    standard error."""
     answer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.path[:] = path
     gc.set_threshold(10_000, 10, 10)  # as bucketmap.cli.main: fewer collections of survivors
+    failed_import = None
     try:
         for name in modules:
             importlib.import_module(name)
-        fn, args, kwargs = pickle.load(sys.stdin.buffer)
-        reply: tuple[str, Any] = (_OK, fn(*args, **kwargs))
-        data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException:  # noqa: BLE001 - reported to the caller, which runs the call itself
-        data = pickle.dumps((_FAILED, traceback.format_exc()), protocol=pickle.HIGHEST_PROTOCOL)
-    answer.write(data)
+    except BaseException:  # noqa: BLE001 - every call is then answered with it
+        failed_import = traceback.format_exc()
+    while True:
+        try:
+            fn, args, kwargs = pickle.load(sys.stdin.buffer)
+        except EOFError:
+            break
+        except BaseException:  # noqa: BLE001 - an undecodable call: say so, and stop
+            answer.write(pickle.dumps((_FAILED, traceback.format_exc())))
+            break
+        if failed_import is not None:
+            data = pickle.dumps((_FAILED, failed_import))
+        else:
+            try:
+                data = pickle.dumps((_OK, fn(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:  # noqa: BLE001 - reported; the caller runs the call itself
+                data = pickle.dumps((_FAILED, traceback.format_exc()))
+        answer.write(data)
+        answer.flush()
     answer.flush()
     os._exit(0)
 

@@ -281,7 +281,7 @@ def compute_run(
     fetch_missing: bool = True,
     yahoo: YahooSource | None = None,
     pool: PoolChoice | None = None,
-    background: Background[RunOutput] | None = None,
+    background: Background | None = None,
 ) -> RunJob:
     """The main job's numbers, nothing written: backtest every bucket of ``universes`` (as
     :func:`run_universe` selects them) and test its claims, under a new run id. With a pool
@@ -289,29 +289,33 @@ def compute_run(
     random and matched baskets (:func:`attach_special`).
 
     ``background``: a second process started early with
-    :data:`backtest.background.SIMULATION_IMPORTS`; the simulation runs there while this process
-    computes the claims' weekly history, for runs of at most :data:`BACKGROUND_MAX_TICKERS`
-    price columns (larger ones simulate here and the process is stopped). The numbers are the
-    same either way."""
+    :data:`backtest.background.RUN_IMPORTS`. The simulation runs there while this process
+    computes the claims' weekly history, then the claims' tests are shared between the two
+    (:func:`backtest.evidence.claims.check_claims`); for runs of at most
+    :data:`BACKGROUND_MAX_TICKERS` price columns (with more, everything runs here and the
+    process is stopped). The numbers are the same either way."""
     claim_options = claim_options or ClaimOptions()
     universe = run_universe(universes, options)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     require_claim_prices(prepared, universe.claims)
     history: list[list[ClaimState]] | None = None
     notes: list[str] = []
-    if background is not None and len(prepared.prices.columns) <= BACKGROUND_MAX_TICKERS:
-        background.submit(simulate_run, prepared, version=__version__)
+    if background is not None and len(prepared.prices.columns) > BACKGROUND_MAX_TICKERS:
+        background.close()
+        background = None
+    if background is not None:
+        simulated = background.submit(simulate_run, prepared, version=__version__)
         tickers = prepared.ticker_returns(run_tickers(universe))
         history = history_before_simulation(prepared, tickers, claim_options)
-        output = background.result()
-        if not background.delivered:
-            why = _last_line(background.why_local)
-            notes.append(f"the simulation ran in this process, not in the second one ({why})")
+        output = simulated.result()
     else:
-        if background is not None:
-            background.close()
         output = simulate_run(prepared, version=__version__)
-    claims = check_claims(prepared, output.returns, claim_options, history=history)
+    claims = check_claims(
+        prepared, output.returns, claim_options, history=history, background=background
+    )
+    if background is not None and background.why_local is not None:
+        why = _last_line(background.why_local)
+        notes.append(f"a part of the run ran in this process, not in the second one ({why})")
     attach_special(universes, prepared, claims, claim_options, pool or PoolChoice(), store)
     run_id = new_run_id()
     output.result = output.result.model_copy(

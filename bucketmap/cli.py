@@ -403,11 +403,11 @@ def run(
 ) -> None:
     """Backtest every bucket against the benchmarks, test the claims, write results and report;
     record each claim's state in the ledger."""
-    from backtest.background import SIMULATION_IMPORTS, Background
+    from backtest.background import RUN_IMPORTS, Background
 
-    # vectorbt's import starts in a second process now, beside this one's imports and claims
-    background: Background[RunOutput] = Background(SIMULATION_IMPORTS)
-    with _errors_to_exit(), background:
+    # a second process imports vectorbt and arch now, beside this one's imports, then simulates
+    # and tests half the claims (bucketmap.api.compute_run)
+    with _errors_to_exit(), Background(RUN_IMPORTS) as background:
         from bucketmap.notebook import run as run_job
 
         results = run_job(

@@ -27,7 +27,7 @@ from backtest.evidence.special import SpecialOptions
 from backtest.executor import Executor
 from backtest.prices.store import PriceStore, default_store_path
 from backtest.results import ClaimsResult, RunResult, Special
-from backtest.run import RunOutput, daily_contributions_table
+from backtest.run import daily_contributions_table
 from backtest.simulation.prepare import DEFAULT_START, RunOptions
 from bucketmap.api import PoolChoice, RunJob, compute_run, save_run
 
@@ -276,7 +276,7 @@ def run(
     baskets: int = DEFAULT_BASKETS,
     workers: int = 1,
     scheduler: str | None = None,
-    background: Background[RunOutput] | None = None,
+    background: Background | None = None,
 ) -> RunResults:
     """Backtest every bucket of ``universes``, test its claims and return the results; nothing
     is written until ``.save(out)``. The options are ``bucketmap run``'s, as keywords

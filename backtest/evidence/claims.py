@@ -68,6 +68,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import zip_longest
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -117,6 +119,9 @@ from backtest.results import (
 from backtest.simulation.engine import BucketSpec, simulate_returns
 from backtest.simulation.prepare import PreparedRun
 from buckets.models import Claim
+
+if TYPE_CHECKING:
+    from backtest.background import Background
 
 # --- controls ------------------------------------------------------------------------------------
 
@@ -473,19 +478,28 @@ def check_claims(
     *,
     claims: Sequence[Claim] | None = None,
     history: list[list[ClaimState]] | None = None,
+    background: Background | None = None,
 ) -> ClaimsOutput:
     """Test every claim of the run's universe (or ``claims``) with its controls, and read their
     verdicts at the level adjusted across them.
 
     ``returns`` is the run's date × (bucket | ticker) daily returns (``RunOutput.returns``).
     ``history``: the claims' weekly history when it was computed already (it needs only the
-    ticker columns of ``returns``: :func:`history_before_simulation`).
+    ticker columns of ``returns``: :func:`history_before_simulation`). ``background``: a second
+    process (:mod:`backtest.background`) that tests every other claim while this one tests the
+    rest; each claim's tests depend on its own inputs only, so they are the same either way.
     """
     options = options or ClaimOptions()
     claims = list(prepared.universe.claims if claims is None else claims)
     series = claim_series(prepared, returns, claims, options)
     variants = simulate_variants(prepared, variant_specs(prepared, claims, options))
-    tested = [_test_claim(c, prepared, series, variants, options) for c in claims]
+    if background is not None and len(claims) > 1:
+        far = background.submit(_tested, claims[1::2], prepared, series, variants, options)
+        here = _tested(claims[0::2], prepared, series, variants, options)
+        there = far.result()
+        tested = [t for pair in zip_longest(here, there) for t in pair if t is not None]
+    else:
+        tested = _tested(claims, prepared, series, variants, options)
     rule = _Rule.of(tested, options)
     if history is None:
         history = claims_history(prepared, series, claims, options)
@@ -521,6 +535,17 @@ class _ClaimTests:
     left_out: list[tuple[str, str, ExcessTest]] = field(default_factory=list)
     grid: list[tuple[Variant, ExcessTest]] = field(default_factory=list)
     lengths: list[ExcessTest] = field(default_factory=list)
+
+
+def _tested(
+    claims: Sequence[Claim],
+    prepared: PreparedRun,
+    series: pd.DataFrame,
+    variants: pd.DataFrame,
+    options: ClaimOptions,
+) -> list[_ClaimTests]:
+    """Every claim's tests before the family's adjustment, in order (:func:`_test_claim`)."""
+    return [_test_claim(c, prepared, series, variants, options) for c in claims]
 
 
 def _test_claim(
