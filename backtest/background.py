@@ -47,6 +47,16 @@ not the sums inside an element)."""
 _OK, _FAILED = "ok", "failed"
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, which containers and
+    ``taskset`` narrow; ``os.cpu_count()`` where there is none). A second process only pays with
+    two or more: on one core it would take turns with this one and add its own imports."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class Background:
     """A second interpreter that imports ``modules`` from the moment this object is made, then
     runs the calls :meth:`submit` sends it, one at a time, in order (see the module). Use it as a

@@ -62,7 +62,7 @@ from backtest.sweep import (
 from bucketmap import __version__
 from buckets.errors import PriceDataError, ResultsError, RunConfigError, StoreError
 from buckets.files import CLAIMS_FILE, POOLS_FILE, load_universe
-from buckets.models import Pool, SweepGrid, Universe
+from buckets.models import Claim, Pool, SweepGrid, Universe
 from buckets.select import select_universe
 from reports.board import render_board
 from reports.exports import (
@@ -298,24 +298,10 @@ def compute_run(
     universe = run_universe(universes, options)
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     require_claim_prices(prepared, universe.claims)
-    history: list[list[ClaimState]] | None = None
     notes: list[str] = []
-    if background is not None and len(prepared.prices.columns) > BACKGROUND_MAX_TICKERS:
-        background.close()
-        background = None
-    if background is not None:
-        simulated = background.submit(simulate_run, prepared, version=__version__)
-        tickers = prepared.ticker_returns(run_tickers(universe))
-        history = history_before_simulation(prepared, tickers, claim_options)
-        output = simulated.result()
-    else:
-        output = simulate_run(prepared, version=__version__)
-    claims = check_claims(
-        prepared, output.returns, claim_options, history=history, background=background
+    output, claims = _simulated_and_tested(
+        prepared, universe.claims, claim_options, background, notes
     )
-    if background is not None and background.why_local is not None:
-        why = _last_line(background.why_local)
-        notes.append(f"a part of the run ran in this process, not in the second one ({why})")
     attach_special(universes, prepared, claims, claim_options, pool or PoolChoice(), store)
     run_id = new_run_id()
     output.result = output.result.model_copy(
@@ -323,6 +309,42 @@ def compute_run(
     )
     claims.result = claims.result.model_copy(update={"run_id": run_id})
     return RunJob(output, claims, prepared, claim_options, notes)
+
+
+def _simulated_and_tested(
+    prepared: PreparedRun,
+    claims: Sequence[Claim],
+    claim_options: ClaimOptions,
+    background: Background | None,
+    notes: list[str],
+) -> tuple[RunOutput, ClaimsOutput]:
+    """The run's simulation and its ``claims`` tested, sharing the work with ``background``
+    when given and the run has at most :data:`BACKGROUND_MAX_TICKERS` price columns (see
+    :func:`compute_run`); the process is closed when done, and a note added to ``notes`` when a
+    part of the work came back to this process."""
+    if background is not None and len(prepared.prices.columns) > BACKGROUND_MAX_TICKERS:
+        background.close()
+        background = None
+    if background is None:
+        output = simulate_run(prepared, version=__version__)
+        return output, check_claims(prepared, output.returns, claim_options, claims=claims)
+    simulated = background.submit(simulate_run, prepared, version=__version__)
+    tickers = prepared.ticker_returns(run_tickers(prepared.universe))
+    history = history_before_simulation(prepared, tickers, claim_options, claims=claims)
+    output = simulated.result()
+    tested = check_claims(
+        prepared,
+        output.returns,
+        claim_options,
+        claims=claims,
+        history=history,
+        background=background,
+    )
+    background.close()  # nothing more to share: its memory is freed before the files
+    if background.why_local is not None:
+        why = _last_line(background.why_local)
+        notes.append(f"a part of the run ran in this process, not in the second one ({why})")
+    return output, tested
 
 
 def _last_line(text: str | None) -> str:
@@ -585,13 +607,16 @@ def check_claims_job(
     yahoo: YahooSource | None = None,
     pool: PoolChoice | None = None,
     special: bool = False,
+    background: Background | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[ClaimsOutput, list[Path]]:
     """Test the claims of ``universes`` (those named in ``only``, or all) and write
     ``claims.json`` with the series its numbers come from (``returns.csv``, ``variants.csv``).
 
     With ``pool`` (or ``special``: ``bucketmap claims special``, which also takes the pools
     file's default and refuses to run without a pool) each claim gets its random and matched
-    baskets, written to ``baskets.csv`` (:func:`attach_special`)."""
+    baskets, written to ``baskets.csv`` (:func:`attach_special`). ``background`` shares the
+    work as in :func:`compute_run`; a note on it goes to ``notes``."""
     universe = run_universe(universes, options)
     known = [c.id for c in universe.claims]
     unknown = [c for c in only if c not in known]
@@ -603,14 +628,15 @@ def check_claims_job(
     prepared = _prepared_run(universe, options, prices, store, fetch_missing, yahoo)
     chosen = [c for c in universe.claims if not only or c.id in only]
     require_claim_prices(prepared, chosen)
-    output = simulate_run(prepared, version=__version__)
-    claims = check_claims(prepared, output.returns, claim_options, claims=chosen)
+    claim_options = claim_options or ClaimOptions()
+    said = [] if notes is None else notes
+    _, claims = _simulated_and_tested(prepared, chosen, claim_options, background, said)
     if pool is not None or special:
         attach_special(
             universes,
             prepared,
             claims,
-            claim_options or ClaimOptions(),
+            claim_options,
             pool or PoolChoice(),
             store,
             required=special,

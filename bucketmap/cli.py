@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from backtest.background import Background
     from backtest.evidence.excess import ClaimOptions
     from backtest.prices.store import PriceStore
     from backtest.results import ClaimsResult, SweepResult
@@ -403,11 +404,8 @@ def run(
 ) -> None:
     """Backtest every bucket against the benchmarks, test the claims, write results and report;
     record each claim's state in the ledger."""
-    from backtest.background import RUN_IMPORTS, Background
-
-    # a second process imports vectorbt and arch now, beside this one's imports, then simulates
-    # and tests half the claims (bucketmap.api.compute_run)
-    with _errors_to_exit(), Background(RUN_IMPORTS) as background:
+    background = _second_process()
+    with _errors_to_exit(), background or nullcontext():
         from bucketmap.notebook import run as run_job
 
         results = run_job(
@@ -476,7 +474,9 @@ def claims_check(
     wide: WideOpt = False,
 ) -> None:
     """Test the claims of claims.yaml with their controls and write claims.json."""
-    with _errors_to_exit():
+    background = _second_process()
+    notes: list[str] = []
+    with _errors_to_exit(), background or nullcontext():
         from bucketmap.api import check_claims_job
 
         options = _run_options(
@@ -491,7 +491,11 @@ def claims_check(
             prices=prices,
             store=_store(store),
             fetch_missing=fetch,
+            background=background,
+            notes=notes,
         )
+        for note in notes:
+            _echo(f"note: {note}", err=True)
         _print_claims(claims.result, wide=wide)
         for path in written:
             _echo(f"wrote {path}")
@@ -530,7 +534,9 @@ def claims_special(
 ) -> None:
     """Was the basket special? Rank each claim's bucket among random and matched baskets of its
     size drawn from a pool; write claims.json (with each claim's special) and baskets.csv."""
-    with _errors_to_exit():
+    background = _second_process()
+    notes: list[str] = []
+    with _errors_to_exit(), background or nullcontext():
         from bucketmap.api import check_claims_job
         from bucketmap.notebook import pool_choice
 
@@ -548,7 +554,11 @@ def claims_special(
             fetch_missing=fetch,
             pool=pool_choice(pool, baskets, seed, workers, scheduler),
             special=True,
+            background=background,
+            notes=notes,
         )
+        for note in notes:
+            _echo(f"note: {note}", err=True)
         _print_claims(claims.result, wide=wide)
         _print_special(claims.result)
         for path in written:
@@ -1373,6 +1383,15 @@ def universes_schema(
 
     text = claims_file_schema_json() if claims else bucket_file_schema_json()
     typer.echo(text, nl=False)  # our own JSON: printed as is
+
+
+def _second_process() -> Background | None:
+    """On two cores or more, a second process that starts importing vectorbt and arch now,
+    beside this one's imports, then simulates the run and tests half its claims
+    (:func:`bucketmap.api.compute_run`); None on one core."""
+    from backtest.background import RUN_IMPORTS, Background, usable_cores
+
+    return Background(RUN_IMPORTS) if usable_cores() >= 2 else None
 
 
 def _console() -> Console:

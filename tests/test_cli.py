@@ -667,3 +667,28 @@ def test_a_sweep_into_a_broken_run_folder_writes_nothing(
     assert res.exit_code == 2
     assert res.stderr.startswith(f"error: {out / 'results.json'}")
     assert sorted(p.name for p in out.iterdir()) == ["results.json"]
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_run_computes_in_a_second_process_only_with_a_second_core(
+    tiny_universe: Path,
+    tiny_prices: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cores: int,
+) -> None:
+    import backtest.background as background
+
+    started: list[object] = []
+    real = background.Background
+
+    def counted(modules: list[str]) -> object:
+        started.append(modules)
+        return real(modules)
+
+    monkeypatch.setattr(background, "usable_cores", lambda: cores)
+    monkeypatch.setattr(background, "Background", counted)
+    res = run_tiny(tiny_universe, tiny_prices, tmp_path / "out", "--no-record")
+    assert res.exit_code == 0, res.output
+    assert started == ([] if cores == 1 else [background.RUN_IMPORTS])
+    assert "note:" not in res.output  # the second process delivered: nothing to say

@@ -104,20 +104,51 @@ def test_results_are_read_once_and_calls_sent_one_at_a_time() -> None:
             pending.result()
 
 
+TWO_CLAIMS = """\
+claims:
+  - id: duo-beats-spy
+    source: test
+    statement: duo beats SPY
+    bucket: duo
+    benchmark: SPY
+    start: 2024-01-31
+  - id: duo-beats-spy-later
+    source: test
+    statement: duo beats SPY from mid-February
+    bucket: duo
+    benchmark: SPY
+    start: 2024-02-15
+"""
+
+
+def _claims(job: object) -> dict[str, object]:
+    result = job.claims.result.model_dump(mode="json")  # type: ignore[attr-defined]
+    return {k: v for k, v in result.items() if k not in ("created_at", "run_id")}
+
+
+@pytest.mark.parametrize("share_variants", [False, True])
 def test_a_run_shares_its_work_with_the_second_process_and_gets_the_same_numbers(
-    tiny_universe: Path, tiny_prices: Path
+    tiny_universe: Path, tiny_prices: Path, monkeypatch: pytest.MonkeyPatch, share_variants: bool
 ) -> None:
+    import backtest.evidence.claims as claims
     import bucketmap.api as api
     from backtest.simulation.prepare import RunOptions
 
+    (tiny_universe / "claims.yaml").write_text(TWO_CLAIMS)
+    if share_variants:  # as a 1,000-member bucket's leave-one-out variants would be
+        monkeypatch.setattr(claims, "SHARED_VARIANT_COLUMNS", 1)
+    options = RunOptions()
     with Background(RUN_IMPORTS) as background:
-        there = api.compute_run(
-            tiny_universe, RunOptions(), prices=tiny_prices, background=background
-        )
-    here = api.compute_run(tiny_universe, RunOptions(), prices=tiny_prices)
-    assert background.delivered == 1 and not there.notes  # the simulation (one claim: no split)
+        there = api.compute_run(tiny_universe, options, prices=tiny_prices, background=background)
+    here = api.compute_run(tiny_universe, options, prices=tiny_prices)
+    # the simulation, (half the variants,) the second claim's tests
+    assert background.delivered == (3 if share_variants else 2) and not there.notes
+    assert len(here.claims.variants.columns) >= 2
     pd.testing.assert_frame_equal(there.output.returns, here.output.returns, check_exact=True)
     pd.testing.assert_frame_equal(there.claims.returns, here.claims.returns, check_exact=True)
+    pd.testing.assert_frame_equal(there.claims.variants, here.claims.variants, check_exact=True)
+    assert _claims(there) == _claims(here)
+    assert [c["id"] for c in _claims(here)["claims"]] == ["duo-beats-spy", "duo-beats-spy-later"]  # type: ignore[index]
 
 
 def test_a_run_too_large_to_send_across_runs_here_and_stops_the_process(
