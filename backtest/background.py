@@ -41,8 +41,8 @@ ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 """The second process's BLAS threads; this process keeps to one too while it has sent a call
 (threadpoolctl). Two processes on two cores with two BLAS threads each ran the claims' tests
 at half speed (an idle OpenBLAS thread spins on the core the other process needs); with one
-each, at full speed, and the same numbers (OpenBLAS splits a product's rows among its threads,
-not the sums inside an element)."""
+each, at full speed. The files stay the same byte for byte (OpenBLAS splits a product's rows
+among its threads, not the sums inside an element; tests/test_reference_run.py compares)."""
 
 _OK, _FAILED = "ok", "failed"
 
@@ -212,25 +212,35 @@ def serve(path: list[str], modules: list[str]) -> None:
             importlib.import_module(name)
     except BaseException:  # noqa: BLE001 - every call is then answered with it
         failed_import = traceback.format_exc()
-    while True:
+    serving = True
+    while serving:
         try:
             fn, args, kwargs = pickle.load(sys.stdin.buffer)
         except EOFError:
             break
         except BaseException:  # noqa: BLE001 - an undecodable call: say so, and stop
-            answer.write(pickle.dumps((_FAILED, traceback.format_exc())))
-            break
-        if failed_import is not None:
-            data = pickle.dumps((_FAILED, failed_import))
+            data, serving = pickle.dumps((_FAILED, traceback.format_exc())), False
         else:
-            try:
-                data = pickle.dumps((_OK, fn(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:  # noqa: BLE001 - reported; the caller runs the call itself
-                data = pickle.dumps((_FAILED, traceback.format_exc()))
-        answer.write(data)
-        answer.flush()
-    answer.flush()
+            data = _reply(fn, args, kwargs, failed_import)
+        try:
+            answer.write(data)
+            answer.flush()
+        except OSError:  # the caller has gone (killed, or closed us): nobody to answer
+            break
     os._exit(0)
+
+
+def _reply(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], failed: str | None
+) -> bytes:
+    """The pickled answer to one call: its value, or the traceback of its (or the imports')
+    failure."""
+    if failed is not None:
+        return pickle.dumps((_FAILED, failed))
+    try:
+        return pickle.dumps((_OK, fn(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:  # noqa: BLE001 - reported; the caller runs the call itself
+        return pickle.dumps((_FAILED, traceback.format_exc()))
 
 
 _BOOT = (
