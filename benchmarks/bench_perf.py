@@ -5,7 +5,7 @@ a claim on a 300- and a 1,000-member bucket, and how time grows.
 
 Run from the repository root (with ../shared/prices beside it):
 
-    .venv/bin/python benchmarks/bench_perf.py             # the full table (~12 minutes, 2 cores)
+    .venv/bin/python benchmarks/bench_perf.py             # the full table (~4 minutes, 2 cores)
     .venv/bin/python benchmarks/bench_perf.py --quick     # small sizes, checks the script works
 
 Every case runs in a fresh interpreter, so wall time is the whole process (start-up, imports,
