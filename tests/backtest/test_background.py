@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from backtest.background import RUN_IMPORTS, Background
+from tests.test_cli import CLAIMS
 
 
 def pid_and_sum(values: list[float]) -> tuple[int, float]:
@@ -104,14 +105,9 @@ def test_results_are_read_once_and_calls_sent_one_at_a_time() -> None:
             pending.result()
 
 
-TWO_CLAIMS = """\
-claims:
-  - id: duo-beats-spy
-    source: test
-    statement: duo beats SPY
-    bucket: duo
-    benchmark: SPY
-    start: 2024-01-31
+TWO_CLAIMS = (
+    CLAIMS
+    + """\
   - id: duo-beats-spy-later
     source: test
     statement: duo beats SPY from mid-February
@@ -119,6 +115,8 @@ claims:
     benchmark: SPY
     start: 2024-02-15
 """
+)
+"""The command line tests' claim on the tiny universe, and a later one."""
 
 
 def _claims(job: object) -> dict[str, object]:
