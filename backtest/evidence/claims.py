@@ -481,11 +481,10 @@ def history_before_simulation(
     claims: Sequence[Claim] | None = None,
 ) -> list[list[ClaimState]]:
     """The weekly history :func:`check_claims` computes for the universe's claims (or
-    ``claims``), from the run's
-    ticker returns alone (``tickers``: ``RunOutput.returns`` without its bucket columns, i.e.
-    :meth:`PreparedRun.ticker_returns` of :func:`backtest.run.run_tickers`): the history
-    simulates the buckets itself, as of each week, so it can run before or beside the run's
-    simulation and gives the same states."""
+    ``claims``), from the run's ticker returns alone (``tickers``: ``RunOutput.returns`` without
+    its bucket columns, i.e. :meth:`PreparedRun.ticker_returns` of
+    :func:`backtest.run.run_tickers`): the history simulates the buckets itself, as of each
+    week, so it can run before or beside the run's simulation and gives the same states."""
     options = options or ClaimOptions()
     claims = list(prepared.universe.claims if claims is None else claims)
     return claims_history(
