@@ -197,14 +197,13 @@ def _write_all(stream: Any, payload: bytes) -> None:
         pass
 
 
-def serve(path: list[str], modules: list[str]) -> None:
+def serve(modules: list[str]) -> None:
     """The second process: import ``modules``, then for each pickled call read from standard
     input write ``("ok", value)`` or ``("failed", traceback text)`` to standard output, until
     standard input ends; exit without the interpreter's teardown. Anything printed goes to
     standard error."""
     answer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    sys.path[:] = path
     gc.set_threshold(10_000, 10, 10)  # as bucketmap.cli.main: fewer collections of survivors
     failed_import = None
     try:
@@ -248,5 +247,5 @@ _BOOT = (
     "path, modules = json.loads(sys.argv[1])\n"
     "sys.path[:] = path\n"
     "from backtest.background import serve\n"
-    "serve(path, modules)\n"
+    "serve(modules)\n"
 )

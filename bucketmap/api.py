@@ -265,7 +265,7 @@ def attach_special(
 
 
 BACKGROUND_MAX_TICKERS = 2_000
-"""Up to this many price columns a run's simulation may go to a second process
+"""Up to this many price columns a run shares its work with a second process
 (:func:`compute_run`): its inputs and outputs are pickled across, which at the default run's
 115 columns costs milliseconds, and at 12,000 columns would cost more than the import it hides
 (and hold the prices twice)."""
