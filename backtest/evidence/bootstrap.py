@@ -104,12 +104,12 @@ def window_bootstrap_sums(
     resampled with the same block ``starts`` (from :func:`block_starts`; positions inside each
     window).
 
-    Returns ``(sums, sample, mean)``: ``sums`` is ``(resamples, windows)``, the sums
-    :func:`block_bootstrap_sums` would give each window with those starts; ``sample`` the
+    Returns ``(sums, sample, mean)``: ``sums`` is ``(windows, resamples)``, row ``w`` the sums
+    :func:`block_bootstrap_sums` would give window ``w`` with those starts; ``sample`` the
     windows' own sums; ``mean`` their exact bootstrap means (:func:`block_bootstrap_mean`).
     Window ``w`` holds rows ``w .. w + n - 1``. Each resample is a count of how often it drew each
-    block start, so the sums of all windows are two matrix products (counts × block sums), not
-    a loop over windows.
+    start for its full blocks, so the sums of all windows are one matrix product (block sums ×
+    counts) plus each resample's last, shorter block, not a loop over windows.
     """
     x = np.asarray(values, dtype="float64")
     windows = len(x) - n + 1
@@ -122,12 +122,13 @@ def window_bootstrap_sums(
     full = cumulative[at + length] - cumulative[at]  # (offsets, windows)
     last = cumulative[at + rest] - cumulative[at]
     resamples = starts.shape[0]
-    full_counts = np.zeros((resamples, offsets))
-    rows = np.repeat(np.arange(resamples), blocks - 1)
-    np.add.at(full_counts, (rows, starts[:, :-1].ravel()), 1.0)
-    last_counts = np.zeros((resamples, offsets))
-    last_counts[np.arange(resamples), starts[:, -1]] = 1.0
-    sums = full_counts @ full + last_counts @ last
+    # how often each resample drew each start for its full blocks (a flat bincount)
+    cells = (np.arange(resamples)[:, None] * offsets + starts[:, :-1]).ravel()
+    counts = np.bincount(cells, minlength=resamples * offsets).reshape(resamples, offsets)
+    # windows × resamples, so that each window's resamples are contiguous for sorting; its one
+    # shorter last block is taken, not multiplied (a one-hot product would add only zeros)
+    sums = full.T @ counts.T.astype("float64")
+    sums += np.take(np.ascontiguousarray(last.T), starts[:, -1], axis=1)
     sample = cumulative[n : n + windows] - cumulative[:windows]
     mean = (blocks - 1) * full.mean(axis=0) + last.mean(axis=0)
     return sums, sample, mean
@@ -142,7 +143,14 @@ def sorted_quantiles(ordered: np.ndarray, q: Sequence[float]) -> np.ndarray:
     ``b - (b - a)(1 - g)`` when ``g >= 0.5``, with ``a, b`` the ``i``-th and ``i + 1``-th
     smallest draws (a hypothesis test holds it to ``np.quantile``).
     """
-    n = len(ordered)
+    below, above, gamma = quantile_ranks(len(ordered), q)
+    return interpolated(ordered[below], ordered[above], gamma)
+
+
+def quantile_ranks(n: int, q: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where numpy's linear quantiles ``q`` of ``n`` values lie: the positions ``below`` and
+    ``above`` in the sorted values (``-1``: the largest) and the weight ``gamma`` of ``above``,
+    as :func:`sorted_quantiles` says."""
     virtual = (n - 1) * np.asarray(q, dtype="float64")
     below = np.floor(virtual).astype(np.intp)
     above = below + 1
@@ -150,10 +158,34 @@ def sorted_quantiles(ordered: np.ndarray, q: Sequence[float]) -> np.ndarray:
     below[last] = -1
     above[last] = -1
     gamma = virtual - below
-    a, b = ordered[below], ordered[above]
+    return below, above, gamma
+
+
+def interpolated(a: np.ndarray, b: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """numpy's linear interpolation between order statistics ``a`` and ``b``:
+    ``a + (b - a) g``, or ``b - (b - a)(1 - g)`` when ``g >= 0.5``."""
     diff = b - a
     out: np.ndarray = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
     return out
+
+
+def excess_quantiles(
+    sums: np.ndarray, q: Sequence[float], mean: np.ndarray, sample: np.ndarray
+) -> np.ndarray:
+    """Per window, numpy's linear quantiles ``q`` of ``expm1(sums - mean + sample)`` bit for bit
+    (``sums``: windows × resamples, as :func:`window_bootstrap_sums` returns them with ``mean``
+    and ``sample``), taking ``expm1`` of four values per window, not of every resample.
+
+    Each rounded step of ``f(s) = expm1(s - mean + sample)`` is non-decreasing, so the ``k``-th
+    smallest ``f(s)`` of a window is ``f`` of its ``k``-th smallest sum: the sums are sorted per
+    window, and ``f`` and numpy's interpolation are applied to the two order statistics around
+    each level. Returns ``(len(q), windows)``.
+    """
+    below, above, gamma = quantile_ranks(sums.shape[1], q)
+    ordered = np.sort(sums, axis=1)
+    a = np.expm1(ordered[:, below] - mean[:, None] + sample[:, None])
+    b = np.expm1(ordered[:, above] - mean[:, None] + sample[:, None])
+    return interpolated(a, b, gamma).T
 
 
 def quantile_p_values(draws: np.ndarray, level: float) -> tuple[float, float]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backtest.evidence.bootstrap import block_starts, window_bootstrap_sums
+from backtest.evidence.bootstrap import block_starts, excess_quantiles, window_bootstrap_sums
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,9 @@ def history_windows(
         return HistoryWindows(empty, empty, empty, np.empty(0, dtype=np.int64))
     starts = block_starts(n, block_length, resamples, rng)
     sums, sample, mean = window_bootstrap_sums(x, n, block_length, starts)
-    draws = np.expm1(sums - mean + sample)
-    low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
+    # np.quantile(np.expm1(sums - mean + sample), levels, axis=0), bit for bit
+    levels = [(1 - confidence) / 2, (1 + confidence) / 2]
+    low, high = excess_quantiles(sums, levels, mean, sample)
     ends = np.arange(n - 1, len(x), dtype=np.int64)
     return HistoryWindows(np.expm1(sample), low, high, ends)
 
@@ -76,7 +77,8 @@ def rank_null(history_days: int, n: int, simulations: int, rng: np.random.Genera
     over ``history_days + n`` days): the share of each one's ``n``-day history windows that reach
     its last window's sum, sorted. :func:`rank_p_value` reads a claim against it."""
     z = rng.standard_normal((simulations, history_days + n))
-    cumulative = np.concatenate([np.zeros((simulations, 1)), np.cumsum(z, axis=1)], axis=1)
+    cumulative = np.zeros((simulations, history_days + n + 1))
+    np.cumsum(z, axis=1, out=cumulative[:, 1:])
     windows = cumulative[:, n : history_days + 1] - cumulative[:, : history_days - n + 1]
     claim = cumulative[:, -1] - cumulative[:, history_days]
     return np.sort((windows >= claim[:, None]).mean(axis=1))

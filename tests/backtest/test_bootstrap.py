@@ -113,11 +113,11 @@ def test_window_sums_are_each_windows_own_resample_sums() -> None:
     n, length = 13, 4
     starts = block_starts(n, length, 300, np.random.default_rng(1))
     sums, sample, mean = window_bootstrap_sums(x, n, length, starts)
-    assert sums.shape == (300, 40 - n + 1)
+    assert sums.shape == (40 - n + 1, 300)
     for w in range(40 - n + 1):
         window = x[w : w + n]
         own = block_bootstrap_sums(window, length, 300, np.random.default_rng(1))
-        np.testing.assert_allclose(sums[:, w], own, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(sums[w], own, rtol=0, atol=1e-12)
         assert sample[w] == pytest.approx(window.sum(), abs=1e-12)
         assert mean[w] == pytest.approx(block_bootstrap_mean(window, length), abs=1e-12)
 
@@ -170,6 +170,32 @@ def test_quantiles_of_sorted_draws_are_numpys_bit_for_bit(
     assert sorted_quantiles(ordered, q).tolist() == np.quantile(draws, q).tolist()
     level = float(np.median(draws))
     assert sorted_p_values(ordered, level) == quantile_p_values(draws, level)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 40), st.integers(1, 9)),
+    seed=st.integers(0, 2**32 - 1),
+    ties=st.booleans(),
+    q=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=4),
+)
+def test_every_windows_quantiles_are_numpys_bit_for_bit(
+    shape: tuple[int, int], seed: int, ties: bool, q: list[float]
+) -> None:
+    """The own-history null reads each window's interval from two order statistics of its sums
+    instead of ``np.quantile`` over ``expm1`` of all of them: the same numbers to the last bit."""
+    from backtest.evidence.bootstrap import excess_quantiles
+
+    rng = np.random.default_rng(seed)
+    resamples, windows = shape
+    sums = rng.normal(0, 0.1, size=(windows, resamples))
+    if ties:
+        sums = np.round(sums, 1)
+    mean = rng.normal(0, 0.01, size=windows)
+    sample = rng.normal(0, 0.1, size=windows)
+    q = [*q, 0.05, 0.95]
+    expected = np.quantile(np.expm1(sums.T - mean + sample), q, axis=0)
+    assert excess_quantiles(sums, q, mean, sample).tolist() == expected.tolist()
 
 
 def test_tests_that_share_their_block_starts_draw_what_a_fresh_generator_draws() -> None:
