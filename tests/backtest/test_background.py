@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtest.background import RUN_IMPORTS, Background
+from backtest.background import RUN_IMPORTS, RUN_THEN_IMPORTS, Background
 from tests.test_cli import CLAIMS
 
 
@@ -56,6 +56,43 @@ def test_an_error_in_a_call_is_raised_here_by_running_it_here() -> None:
         assert "ValueError: bad input in file x" in (background.why_local or "")  # far traceback
         after = background.submit(pid_and_sum, [2.0])  # the process serves the next call
         assert after.result()[0] != os.getpid() and after.delivered
+
+
+def pid_and_big(modules: list[str]) -> tuple[int, list[bool], bytes]:
+    """Which process ran the call, which of ``modules`` it had imported, and 3 MB (more than a
+    pipe holds: the answer waits until the caller reads it)."""
+    import sys
+
+    return os.getpid(), [m in sys.modules for m in modules], b"x" * 3_000_000
+
+
+def test_then_modules_are_imported_while_the_first_answer_waits_to_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "stamped_on_import.py").write_text(
+        "import time, pathlib\n"
+        f"pathlib.Path({str(tmp_path / 'imported_at')!r}).write_text(repr(time.time()))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with Background(["json"], then=["stamped_on_import"]) as background:
+        first = background.submit(pid_and_big, ["stamped_on_import"])
+        time.sleep(1.0)  # this process is busy: the 3 MB answer cannot be written whole yet
+        read_at = time.time()
+        pid, imported, _ = first.result()
+        assert pid != os.getpid() and imported == [False]  # not before the first call
+        # ... but right after it, while its answer waited for this process to read it
+        assert float((tmp_path / "imported_at").read_text()) < read_at
+        pid, imported, _ = background.submit(pid_and_big, ["stamped_on_import"]).result()
+        assert pid != os.getpid() and imported == [True]
+    assert background.delivered == 2
+
+
+def test_a_then_module_that_does_not_import_makes_the_later_calls_run_here() -> None:
+    with Background(["json"], then=["no_such_module_here"]) as background:
+        assert background.submit(pid_and_sum, [1.0]).result()[0] != os.getpid()
+        assert background.submit(pid_and_sum, [2.0]).result() == (os.getpid(), 2.0)
+    assert background.delivered == 1
+    assert "ModuleNotFoundError" in (background.why_local or "")
 
 
 def test_a_module_that_does_not_import_there_makes_every_call_run_here() -> None:
@@ -136,7 +173,7 @@ def test_a_run_shares_its_work_with_the_second_process_and_gets_the_same_numbers
     if share_variants:  # as a 1,000-member bucket's leave-one-out variants would be
         monkeypatch.setattr(claims, "SHARED_VARIANT_COLUMNS", 1)
     options = RunOptions()
-    with Background(RUN_IMPORTS) as background:
+    with Background(RUN_IMPORTS, RUN_THEN_IMPORTS) as background:
         there = api.compute_run(tiny_universe, options, prices=tiny_prices, background=background)
     here = api.compute_run(tiny_universe, options, prices=tiny_prices)
     # the simulation, (half the variants,) the second claim's tests
