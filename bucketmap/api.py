@@ -289,9 +289,9 @@ def compute_run(
     random and matched baskets (:func:`attach_special`).
 
     ``background``: a second process started early with
-    :data:`backtest.background.RUN_IMPORTS` (and ``RUN_THEN_IMPORTS``). The simulation runs there while this process
-    computes the claims' weekly history, then the claims' tests are shared between the two
-    (:func:`backtest.evidence.claims.check_claims`); for runs of at most
+    :data:`backtest.background.RUN_IMPORTS` (and ``RUN_THEN_IMPORTS``). The simulation runs
+    there while this process computes the claims' weekly history, then the claims' tests are
+    shared between the two (:func:`backtest.evidence.claims.check_claims`); for runs of at most
     :data:`BACKGROUND_MAX_TICKERS` price columns (with more, everything runs here and the
     process is stopped). The numbers are the same either way."""
     claim_options = claim_options or ClaimOptions()
