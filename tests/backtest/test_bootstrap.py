@@ -148,6 +148,21 @@ def test_the_automatic_block_length_is_arch_s_politis_white_rounded_and_bounded(
     assert automatic_block_length(float("nan"), 129) == 5
 
 
+def test_the_block_length_is_the_same_through_arch_s_public_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the per-series function arch's ``optimal_block_length`` calls (another arch
+    version), the public function gives the same estimates."""
+    import backtest.evidence.bootstrap as bootstrap
+
+    rng = np.random.default_rng(5)
+    series = [rng.normal(size=n) for n in (40, 129, 775)] + [np.cumsum(rng.normal(size=300))]
+    assert bootstrap._arch_per_series_block_length() is not None  # this arch has it
+    fast = [bootstrap.politis_white_block_length(x) for x in series]
+    monkeypatch.setattr(bootstrap, "_arch_per_series_block_length", lambda: None)
+    assert [bootstrap.politis_white_block_length(x) for x in series] == fast
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     draws=arrays(
