@@ -196,12 +196,14 @@ class Pending(Generic[T]):
         return fn(*args, **kwargs)
 
 
-def _write_all(stream: Any, payload: bytes) -> None:
+def _write_all(stream: Any, payload: bytes) -> bool:
+    """Write and flush ``payload``; False when the other end has gone (ended, or closed)."""
     try:
         stream.write(payload)
         stream.flush()
-    except (OSError, ValueError):  # the process has ended, or was closed: the call runs here
-        pass
+    except (OSError, ValueError):  # a call not sent runs here; an answer not taken is dropped
+        return False
+    return True
 
 
 def serve(modules: list[str], then: Sequence[str] = ()) -> None:
@@ -260,12 +262,7 @@ class _Writer:
         self._thread.start()
 
     def _write(self, stream: Any, data: bytes) -> None:
-        try:
-            stream.write(data)
-            stream.flush()
-            self._ok = True
-        except OSError:
-            pass
+        self._ok = _write_all(stream, data)
 
     def delivered(self) -> bool:
         """Wait for the write; whether the caller took it."""
