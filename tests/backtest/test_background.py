@@ -76,12 +76,16 @@ def test_then_modules_are_imported_while_the_first_answer_waits_to_be_read(
     monkeypatch.syspath_prepend(str(tmp_path))
     with Background(["json"], then=["stamped_on_import"]) as background:
         first = background.submit(pid_and_big, ["stamped_on_import"])
-        time.sleep(1.0)  # this process is busy: the 3 MB answer cannot be written whole yet
-        read_at = time.time()
+        # this process does not read yet: the 3 MB answer cannot be written whole, and still
+        # the module is imported (a second process that wrote before importing would wait for
+        # this read forever, and the stamp would not appear)
+        stamp = tmp_path / "imported_at"
+        deadline = time.monotonic() + 30.0
+        while not stamp.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert stamp.exists(), "the module was not imported while the answer waited"
         pid, imported, _ = first.result()
         assert pid != os.getpid() and imported == [False]  # not before the first call
-        # ... but right after it, while its answer waited for this process to read it
-        assert float((tmp_path / "imported_at").read_text()) < read_at
         pid, imported, _ = background.submit(pid_and_big, ["stamped_on_import"]).result()
         assert pid != os.getpid() and imported == [True]
     assert background.delivered == 2
