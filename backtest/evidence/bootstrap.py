@@ -8,7 +8,7 @@ same as ``arch``'s ``MovingBlockBootstrap`` with that generator (tested draw for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -234,32 +234,65 @@ BLOCK_LENGTH_FLOOR = 5
 
 def politis_white_block_length(values: np.ndarray) -> float:
     """The Politis–White (2004, corrected by Patton, Politis and White 2009) optimal block length
-    of a series, from :func:`arch.bootstrap.optimal_block_length`: its ``circular`` column, which
-    is the moving-block bootstrap's optimal length too (both have the same bias and variance
-    constants).
-
-    The estimate comes from the function ``optimal_block_length`` calls for each column
-    (``_single_optimal_block``, which returns the stationary and circular lengths), when arch
-    still has it: the public function wraps the two numbers in a DataFrame, which took longer
-    than the estimate (0.26 ms against 0.11 ms per series, ~400 series a run). A test holds the
-    two to the same bits."""
-    x = np.asarray(values, dtype="float64")
-    per_series = _arch_per_series_block_length()
-    if per_series is None:  # another arch: its public function
-        from arch.bootstrap import optimal_block_length
-
-        return float(optimal_block_length(x)["circular"].iloc[0])
-    return float(per_series(x)[1])
+    of a series, as :func:`arch.bootstrap.optimal_block_length` estimates it: its ``circular``
+    column, which is the moving-block bootstrap's optimal length too (both have the same bias and
+    variance constants). :func:`politis_white_lengths` computes it."""
+    return politis_white_lengths(np.asarray(values, dtype="float64"))[1]
 
 
-def _arch_per_series_block_length() -> Callable[[np.ndarray], tuple[float, float]] | None:
-    """arch's ``_single_optimal_block`` (stationary and circular lengths of one series), or None
-    where this arch has no such function."""
-    import arch.bootstrap.base
+def politis_white_lengths(x: np.ndarray) -> tuple[float, float]:
+    """The stationary and circular bootstrap's optimal block lengths of the series ``x`` (days),
+    by arch's own steps: arch 8.0's ``arch.bootstrap.base._single_optimal_block``, the function
+    its ``optimal_block_length`` calls for each column, transcribed line for line (the same
+    operations in the same order, so the same bits; ``tests/backtest/test_bootstrap.py`` holds
+    the two equal on random and real series).
 
-    found: Callable[[np.ndarray], tuple[float, float]] | None
-    found = getattr(arch.bootstrap.base, "_single_optimal_block", None)
-    return found
+    The steps: demean ``x`` (``n`` days); find the first lag ``m̂`` after which ``K_N = max(5,
+    int(log10 n))`` autocorrelations in a row are below ``2 √(log10 n / n)``, searching up to
+    ``M = ⌈√n⌉ + K_N``; with ``m = min(2 max(m̂, 1), M)`` (``M`` when there is none) take the
+    flat-top (trapezoid) weights ``λ(k / m)`` and ``G = Σ 2 λ k γ_k``, ``σ² = γ_0 + Σ 2 λ γ_k``;
+    then ``b = (2 G² / D)^{1/3} n^{1/3}`` with ``D = 2 σ⁴`` (stationary) or ``4/3 σ⁴``
+    (circular), each capped at ``⌈min(3 √n, n / 3)⌉``.
+
+    Why a transcription and not a call: ``import arch`` runs arch's package ``__init__``, which
+    imports its univariate models and with them scipy.stats, statsmodels, matplotlib and numba:
+    ~1.0 s on the machine the README's Performance table comes from. The run's weekly history is
+    otherwise free of all four, and the estimate itself takes 0.1 ms.
+
+    arch is Copyright (c) 2017 Kevin Sheppard, under the University of Illinois/NCSA Open Source
+    License (the steps below are his; the notice and the license's disclaimers are in arch's
+    ``LICENSE.md``, and arch remains a dependency of this package)."""
+    nobs = x.shape[0]
+    eps = x - x.mean(0)
+    b_max = np.ceil(min(3 * np.sqrt(nobs), nobs / 3))
+    kn = max(5, int(np.log10(nobs)))
+    m_max = int(np.ceil(np.sqrt(nobs))) + kn
+    cv = 2 * np.sqrt(np.log10(nobs) / nobs)  # first kn insignificant autocorrelations in a row
+    acv = np.zeros(m_max + 1)
+    abs_acorr = np.zeros(m_max + 1)
+    opt_m: int | None = None
+    for i in range(m_max + 1):
+        v1 = eps[i + 1 :] @ eps[i + 1 :]
+        v2 = eps[: -(i + 1)] @ eps[: -(i + 1)]
+        cross_prod = eps[i:] @ eps[: nobs - i]
+        acv[i] = cross_prod / nobs
+        abs_acorr[i] = np.abs(cross_prod) / np.sqrt(v1 * v2)
+        if i >= kn and np.all(abs_acorr[i - kn : i] < cv) and opt_m is None:
+            opt_m = i - kn
+    m = 2 * max(opt_m, 1) if opt_m is not None else m_max
+    m = min(m, m_max)
+
+    g = 0.0
+    lr_acv = acv[0]
+    for k in range(1, m + 1):
+        lam = 1 if k / m <= 1 / 2 else 2 * (1 - k / m)
+        g += 2 * lam * k * acv[k]
+        lr_acv += 2 * lam * acv[k]
+    d_sb = 2 * lr_acv**2
+    d_cb = 4 / 3 * lr_acv**2
+    b_sb = ((2 * g**2) / d_sb) ** (1 / 3) * nobs ** (1 / 3)
+    b_cb = ((2 * g**2) / d_cb) ** (1 / 3) * nobs ** (1 / 3)
+    return float(min(b_sb, b_max)), float(min(b_cb, b_max))
 
 
 def automatic_block_length(estimate: float, n: int) -> int:

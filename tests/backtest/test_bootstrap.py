@@ -148,19 +148,79 @@ def test_the_automatic_block_length_is_arch_s_politis_white_rounded_and_bounded(
     assert automatic_block_length(float("nan"), 129) == 5
 
 
-def test_the_block_length_is_the_same_through_arch_s_public_function(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Without the per-series function arch's ``optimal_block_length`` calls (another arch
-    version), the public function gives the same estimates."""
-    import backtest.evidence.bootstrap as bootstrap
+def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Equal to the last bit, nan equal to nan (arch's estimate of a series without
+    autocovariance is 0 / 0)."""
+    return all(x == y or (np.isnan(x) and np.isnan(y)) for x, y in zip(a, b, strict=True))
 
-    rng = np.random.default_rng(5)
-    series = [rng.normal(size=n) for n in (40, 129, 775)] + [np.cumsum(rng.normal(size=300))]
-    assert bootstrap._arch_per_series_block_length() is not None  # this arch has it
-    fast = [bootstrap.politis_white_block_length(x) for x in series]
-    monkeypatch.setattr(bootstrap, "_arch_per_series_block_length", lambda: None)
-    assert [bootstrap.politis_white_block_length(x) for x in series] == fast
+
+def _arch_lengths(x: np.ndarray) -> tuple[float, float]:
+    """arch's own estimate of one series: the stationary and circular columns of its public
+    ``optimal_block_length``, and (where this arch has it) the per-series function it calls."""
+    from arch.bootstrap import base as arch_base
+    from arch.bootstrap import optimal_block_length
+
+    table = optimal_block_length(x)
+    public = (float(table["stationary"].iloc[0]), float(table["circular"].iloc[0]))
+    single = getattr(arch_base, "_single_optimal_block", None)
+    if single is not None:
+        assert _same(tuple(map(float, single(x))), public)
+    return public
+
+
+def _dependent(noise: np.ndarray, phi: float) -> np.ndarray:
+    out = np.array(noise, dtype="float64")
+    for t in range(1, len(out)):
+        out[t] += phi * out[t - 1]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    noise=arrays(
+        np.float64,
+        st.integers(12, 900),
+        elements=st.floats(-0.2, 0.2, allow_nan=False, allow_subnormal=False),
+    ),
+    phi=st.sampled_from([0.0, 0.3, 0.9, -0.5]),
+    scale=st.sampled_from([1.0, 1e-3]),
+)
+def test_the_block_length_is_arch_s_estimate_bit_for_bit(
+    noise: np.ndarray, phi: float, scale: float
+) -> None:
+    """The transcription of arch's Politis-White gives arch's numbers to the last bit, on
+    series long and short, independent and strongly dependent, with ties and constant runs."""
+    from backtest.evidence.bootstrap import politis_white_block_length, politis_white_lengths
+
+    x = _dependent(noise, phi) * scale
+    with np.errstate(all="ignore"):  # a constant series: arch divides 0 by 0, as the copy does
+        ours = politis_white_lengths(x)
+        assert _same(ours, _arch_lengths(x))
+        assert _same((politis_white_block_length(x), ours[1]), (ours[1], ours[1]))
+
+
+def test_the_block_length_is_arch_s_on_the_sample_s_real_returns() -> None:
+    """And on real daily returns: every ticker of the shipped sample, whole and in windows of
+    the lengths the claims test (a quarter, a year), and their excess log returns over SPY."""
+    import pandas as pd
+
+    from backtest.evidence.bootstrap import politis_white_lengths
+    from backtest.prices.sample import sample_path
+
+    prices = pd.read_parquet(sample_path())
+    returns = prices.drop(columns="^IRX").pct_change(fill_method=None).iloc[1:]
+    spy = np.log1p(returns["SPY"])
+    checked = 0
+    for ticker in returns.columns:
+        r = returns[ticker].dropna()
+        excess = (np.log1p(returns[ticker]) - spy).dropna()
+        for x in (r, r.iloc[-63:], r.iloc[-252:], excess, excess.iloc[-150:]):
+            if len(x) >= 20:
+                values = x.to_numpy(dtype="float64")
+                with np.errstate(all="ignore"):  # a window in which a ticker never moved
+                    assert _same(politis_white_lengths(values), _arch_lengths(values)), ticker
+                checked += 1
+    assert checked > 100
 
 
 @settings(max_examples=400, deadline=None)
