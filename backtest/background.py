@@ -37,10 +37,6 @@ RUN_IMPORTS = ("backtest.run", "backtest.evidence.claims", "vectorbt")
 """What a run's simulation imports before it can start: the run stage, the claims, and vectorbt
 (with numba and scipy)."""
 
-RUN_THEN_IMPORTS = ("arch.bootstrap",)
-"""What a run's claim tests import besides: arch (with statsmodels and matplotlib), imported
-once the simulation's answer is on its way, while this process finishes the weekly history."""
-
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 """The second process's BLAS threads; this process keeps to one too while it has sent a call
 (threadpoolctl). Two processes on two cores with two BLAS threads each ran the claims' tests
@@ -63,20 +59,18 @@ def usable_cores() -> int:
 
 class Background:
     """A second interpreter that imports ``modules`` from the moment this object is made, then
-    runs the calls :meth:`submit` sends it, one at a time, in order (see the module); ``then``
-    are imported after the first call, while its answer is delivered (an answer waits in a pipe
-    until this process reads it). Use it as a context manager, or :meth:`close` it: the process
-    is stopped.
+    runs the calls :meth:`submit` sends it, one at a time, in order (see the module). Use it as a
+    context manager, or :meth:`close` it: the process is stopped.
 
     ``delivered`` counts the calls whose value came from the second process; ``why_local`` says
     why the last call that ran here did so (None while none has)."""
 
-    def __init__(self, modules: Sequence[str], then: Sequence[str] = ()) -> None:
+    def __init__(self, modules: Sequence[str]) -> None:
         self.delivered = 0
         self.why_local: str | None = None
         self._pending: Pending[Any] | None = None
         self._limits: Any = None
-        setup = json.dumps([list(sys.path), list(modules), list(then)])
+        setup = json.dumps([list(sys.path), list(modules)])
         command = [sys.executable, "-c", _BOOT, setup]
         try:
             self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
@@ -206,22 +200,15 @@ def _write_all(stream: Any, payload: bytes) -> bool:
     return True
 
 
-def serve(modules: list[str], then: Sequence[str] = ()) -> None:
+def serve(modules: list[str]) -> None:
     """The second process: import ``modules``, then for each pickled call read from standard
     input write ``("ok", value)`` or ``("failed", traceback text)`` to standard output, until
     standard input ends; exit without the interpreter's teardown. Anything printed goes to
-    standard error.
-
-    An answer is written by a thread, so that the next work does not wait for the caller to
-    read it: ``then`` is imported right after the first answer is handed over (a failed import
-    fails the later calls, which then run in the caller), and the next call is read meanwhile.
-    Answers still go out one at a time, in order."""
+    standard error."""
     answer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     gc.set_threshold(10_000, 10, 10)  # as bucketmap.cli.main: fewer collections of survivors
     failed_import = _imported(modules)
-    later = list(then)
-    writer: _Writer | None = None
     serving = True
     while serving:
         try:
@@ -232,14 +219,8 @@ def serve(modules: list[str], then: Sequence[str] = ()) -> None:
             data, serving = pickle.dumps((_FAILED, traceback.format_exc())), False
         else:
             data = _reply(fn, args, kwargs, failed_import)
-        if writer is not None and not writer.delivered():
+        if not _write_all(answer, data):
             break  # the caller has gone (killed, or closed us): nobody to answer
-        writer = _Writer(answer, data)
-        if later:
-            failed_import = failed_import or _imported(later)
-            later = []
-    if writer is not None:
-        writer.delivered()
     os._exit(0)
 
 
@@ -248,26 +229,9 @@ def _imported(modules: Sequence[str]) -> str | None:
     try:
         for name in modules:
             importlib.import_module(name)
-    except BaseException:  # noqa: BLE001 - every later call is answered with it
+    except BaseException:  # noqa: BLE001 - every call is answered with it
         return traceback.format_exc()
     return None
-
-
-class _Writer:
-    """Writes one answer to the caller on a thread of its own."""
-
-    def __init__(self, stream: Any, data: bytes) -> None:
-        self._ok = False
-        self._thread = threading.Thread(target=self._write, args=(stream, data), daemon=True)
-        self._thread.start()
-
-    def _write(self, stream: Any, data: bytes) -> None:
-        self._ok = _write_all(stream, data)
-
-    def delivered(self) -> bool:
-        """Wait for the write; whether the caller took it."""
-        self._thread.join()
-        return self._ok
 
 
 def _reply(
@@ -285,8 +249,8 @@ def _reply(
 
 _BOOT = (
     "import json, sys\n"
-    "path, modules, then = json.loads(sys.argv[1])\n"
+    "path, modules = json.loads(sys.argv[1])\n"
     "sys.path[:] = path\n"
     "from backtest.background import serve\n"
-    "serve(modules, then)\n"
+    "serve(modules)\n"
 )

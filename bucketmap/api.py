@@ -289,7 +289,7 @@ def compute_run(
     random and matched baskets (:func:`attach_special`).
 
     ``background``: a second process started early with
-    :data:`backtest.background.RUN_IMPORTS` (and ``RUN_THEN_IMPORTS``). The simulation runs
+    :data:`backtest.background.RUN_IMPORTS`. The simulation runs
     there while this process computes the claims' weekly history, then the claims' tests are
     shared between the two (:func:`backtest.evidence.claims.check_claims`); for runs of at most
     :data:`BACKGROUND_MAX_TICKERS` price columns (with more, everything runs here and the

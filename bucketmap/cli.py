@@ -1387,11 +1387,11 @@ def universes_schema(
 
 def _second_process() -> Background | None:
     """On two cores or more, a second process that starts importing vectorbt now, beside this
-    one's imports, then simulates the run, imports arch, and tests half its claims
+    one's imports, then simulates the run and tests half its claims
     (:func:`bucketmap.api.compute_run`); None on one core."""
-    from backtest.background import RUN_IMPORTS, RUN_THEN_IMPORTS, Background, usable_cores
+    from backtest.background import RUN_IMPORTS, Background, usable_cores
 
-    return Background(RUN_IMPORTS, RUN_THEN_IMPORTS) if usable_cores() >= 2 else None
+    return Background(RUN_IMPORTS) if usable_cores() >= 2 else None
 
 
 def _console() -> Console:

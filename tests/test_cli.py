@@ -682,15 +682,13 @@ def test_run_computes_in_a_second_process_only_with_a_second_core(
     started: list[object] = []
     real = background.Background
 
-    def counted(modules: list[str], then: list[str]) -> object:
-        started.append((modules, then))
-        return real(modules, then)
+    def counted(modules: list[str]) -> object:
+        started.append(modules)
+        return real(modules)
 
     monkeypatch.setattr(background, "usable_cores", lambda: cores)
     monkeypatch.setattr(background, "Background", counted)
     res = run_tiny(tiny_universe, tiny_prices, tmp_path / "out", "--no-record")
     assert res.exit_code == 0, res.output
-    assert started == (
-        [] if cores == 1 else [(background.RUN_IMPORTS, background.RUN_THEN_IMPORTS)]
-    )
+    assert started == ([] if cores == 1 else [background.RUN_IMPORTS])
     assert "note:" not in res.output  # the second process delivered: nothing to say

@@ -47,12 +47,12 @@ def test_the_run_is_the_same_whether_it_simulates_in_a_second_process_or_not(
     before its imports (:mod:`backtest.background`); the library's default runs everything in
     this one. Both give the reference outputs, the same files byte for byte (run ids and times
     aside)."""
-    from backtest.background import RUN_IMPORTS, RUN_THEN_IMPORTS, Background
+    from backtest.background import RUN_IMPORTS, Background
     from bucketmap.api import run_files
     from bucketmap.notebook import run
 
     universes = Path(__file__).resolve().parents[1] / "universes"
-    with Background(RUN_IMPORTS, RUN_THEN_IMPORTS) as background:
+    with Background(RUN_IMPORTS) as background:
         there = run(universes, prices="sample", background=background)
     # the simulation and every other claim's tests ran in the second process
     assert background.delivered == 2, background.why_local

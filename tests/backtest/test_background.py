@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtest.background import RUN_IMPORTS, RUN_THEN_IMPORTS, Background
+from backtest.background import RUN_IMPORTS, Background
 from tests.test_cli import CLAIMS
 
 
@@ -56,47 +56,6 @@ def test_an_error_in_a_call_is_raised_here_by_running_it_here() -> None:
         assert "ValueError: bad input in file x" in (background.why_local or "")  # far traceback
         after = background.submit(pid_and_sum, [2.0])  # the process serves the next call
         assert after.result()[0] != os.getpid() and after.delivered
-
-
-def pid_and_big(modules: list[str]) -> tuple[int, list[bool], bytes]:
-    """Which process ran the call, which of ``modules`` it had imported, and 3 MB (more than a
-    pipe holds: the answer waits until the caller reads it)."""
-    import sys
-
-    return os.getpid(), [m in sys.modules for m in modules], b"x" * 3_000_000
-
-
-def test_then_modules_are_imported_while_the_first_answer_waits_to_be_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "stamped_on_import.py").write_text(
-        "import time, pathlib\n"
-        f"pathlib.Path({str(tmp_path / 'imported_at')!r}).write_text(repr(time.time()))\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with Background(["json"], then=["stamped_on_import"]) as background:
-        first = background.submit(pid_and_big, ["stamped_on_import"])
-        # this process does not read yet: the 3 MB answer cannot be written whole, and still
-        # the module is imported (a second process that wrote before importing would wait for
-        # this read forever, and the stamp would not appear)
-        stamp = tmp_path / "imported_at"
-        deadline = time.monotonic() + 30.0
-        while not stamp.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert stamp.exists(), "the module was not imported while the answer waited"
-        pid, imported, _ = first.result()
-        assert pid != os.getpid() and imported == [False]  # not before the first call
-        pid, imported, _ = background.submit(pid_and_big, ["stamped_on_import"]).result()
-        assert pid != os.getpid() and imported == [True]
-    assert background.delivered == 2
-
-
-def test_a_then_module_that_does_not_import_makes_the_later_calls_run_here() -> None:
-    with Background(["json"], then=["no_such_module_here"]) as background:
-        assert background.submit(pid_and_sum, [1.0]).result()[0] != os.getpid()
-        assert background.submit(pid_and_sum, [2.0]).result() == (os.getpid(), 2.0)
-    assert background.delivered == 1
-    assert "ModuleNotFoundError" in (background.why_local or "")
 
 
 def test_a_module_that_does_not_import_there_makes_every_call_run_here() -> None:
@@ -177,7 +136,7 @@ def test_a_run_shares_its_work_with_the_second_process_and_gets_the_same_numbers
     if share_variants:  # as a 1,000-member bucket's leave-one-out variants would be
         monkeypatch.setattr(claims, "SHARED_VARIANT_COLUMNS", 1)
     options = RunOptions()
-    with Background(RUN_IMPORTS, RUN_THEN_IMPORTS) as background:
+    with Background(RUN_IMPORTS) as background:
         there = api.compute_run(tiny_universe, options, prices=tiny_prices, background=background)
     here = api.compute_run(tiny_universe, options, prices=tiny_prices)
     # the simulation, (half the variants,) the second claim's tests
@@ -218,3 +177,30 @@ def test_a_run_whose_second_process_fails_still_runs_and_says_so(
         "(ModuleNotFoundError: No module named 'no_such_module_here')"
     ]
     pd.testing.assert_frame_equal(job.output.returns, plain.output.returns, check_exact=True)
+
+
+def test_with_a_second_process_this_one_never_imports_the_heavy_libraries() -> None:
+    """The point of the split: the main job's process computes the weekly history, half the
+    tests and the files without vectorbt, numba, scipy, statsmodels, matplotlib or arch (whose
+    package import loads the last four: ~1 s); only the second process imports vectorbt. The
+    default universes on the shipped sample, as ``bucketmap run --prices sample`` runs them."""
+    import subprocess
+    import sys
+
+    heavy = ("vectorbt", "numba", "scipy", "statsmodels", "matplotlib", "arch")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from backtest.background import RUN_IMPORTS, Background\n"
+        "from bucketmap.api import run_files\n"
+        "from bucketmap.notebook import run\n"
+        "with Background(RUN_IMPORTS) as background:\n"
+        "    res = run(Path('universes'), prices='sample', background=background)\n"
+        "assert background.delivered == 2, background.why_local\n"
+        "run_files(res.job)\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
