@@ -22,7 +22,12 @@ from backtest.evidence.board import (
     resolution_record,
     resolutions_due,
 )
-from backtest.evidence.claims import ClaimsOutput, check_claims, history_before_simulation
+from backtest.evidence.claims import (
+    ClaimsOutput,
+    check_claims,
+    history_before_simulation,
+    rank_nulls_ahead,
+)
 from backtest.evidence.excess import ClaimOptions
 from backtest.evidence.history import ClaimState, claims_history, states_at
 from backtest.evidence.ledger import (
@@ -331,6 +336,7 @@ def _simulated_and_tested(
     simulated = background.submit(simulate_run, prepared, version=__version__)
     tickers = prepared.ticker_returns(run_tickers(prepared.universe))
     history = history_before_simulation(prepared, tickers, claim_options, claims=claims)
+    rank_nulls = rank_nulls_ahead(prepared, tickers, claims, claim_options)
     output = simulated.result()
     tested = check_claims(
         prepared,
@@ -339,6 +345,7 @@ def _simulated_and_tested(
         claims=claims,
         history=history,
         background=background,
+        rank_nulls=rank_nulls,
     )
     background.close()  # nothing more to share: its memory is freed before the files
     if background.why_local is not None:

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import zip_longest
@@ -187,11 +187,13 @@ def own_history(
     block_length: int,
     shared: pd.DatetimeIndex,
     options: ClaimOptions,
+    rank_nulls: Mapping[RankNullKey, np.ndarray] | None = None,
 ) -> OwnHistory:
     """The claim against every window of its length before its start (see
     :mod:`backtest.evidence.nulls`); ``pair`` is the pair's days over the whole run and
     ``shared`` the run's shared trading days over all the data (to say how early ``--start``
-    must be when there are too few windows)."""
+    must be when there are too few windows). ``rank_nulls``: rank nulls computed already
+    (:func:`rank_nulls_ahead`); the one this claim needs is computed when it is not there."""
     n = main.days
     before = pair.between(None, claim.start)
     windows = history_windows(
@@ -234,7 +236,10 @@ def own_history(
     negligible = (me > 0) & (windows.low > level - me) & (windows.high < level + me)
     supported = (windows.low > level) & ~negligible
     refuted = (windows.high < level) & ~negligible
-    null = _rank_null(len(before), n, options.history_simulations, options.seed)
+    key = (len(before), n, options.history_simulations, options.seed)
+    null = (rank_nulls or {}).get(key)
+    if null is None:
+        null = _rank_null(*key)
     p_value = rank_p_value(null, float((excess >= main.excess_return).mean()))
     p_floor = rank_p_value(null, 0.0)
     reason = None
@@ -260,6 +265,55 @@ def own_history(
             "p95": float(p95),
         }
     )
+
+
+RankNullKey = tuple[int, int, int, int]
+"""What a claim's rank null depends on, and nothing else: the pair's days before the claim's
+start, the claim's days, the simulations and the seed (:func:`_rank_null`)."""
+
+
+def rank_nulls_ahead(
+    prepared: PreparedRun,
+    tickers: pd.DataFrame,
+    claims: Sequence[Claim],
+    options: ClaimOptions,
+) -> dict[RankNullKey, np.ndarray]:
+    """The rank nulls the claims' own-history tests will ask for, computed before the run's
+    simulation is known (``tickers``: the run's ticker returns, as for
+    :func:`history_before_simulation`): a null depends only on how many days the pair has before
+    and inside the claim's window, and the closed form of the claims' buckets
+    (:func:`simulate_variants` of the run's own specs) has its returns on the same days as
+    vectorbt's. :func:`check_claims` then shares them with its second process, whose half of the
+    tests would compute them again (two nulls take 0.13 s in the default run). A null asked for
+    and not here is computed then, so the numbers do not depend on this guess."""
+    names = {c.bucket for c in claims} | {c.benchmark for c in claims}
+    specs = [s for s in prepared.specs if s.name in names]
+    buckets = simulate_variants(prepared, specs)
+    series = claim_series(prepared, pd.concat([buckets, tickers], axis=1), claims, options)
+    keys: dict[RankNullKey, None] = {}
+    for claim in claims:
+        key = _rank_null_key(prepared, series, claim, options)
+        if key is not None:
+            keys[key] = None
+    return {key: _rank_null(*key) for key in keys}
+
+
+def _rank_null_key(
+    prepared: PreparedRun, series: pd.DataFrame, claim: Claim, options: ClaimOptions
+) -> RankNullKey | None:
+    """The rank null :func:`own_history` will ask for when :func:`_test_claim` tests ``claim``
+    on ``series`` (None when it will not ask: the claim starts before the run, has too few days
+    or too few windows before it)."""
+    if pd.Timestamp(claim.start) < prepared.calendar[0]:
+        return None
+    if claim.bucket not in series.columns or claim.benchmark not in series.columns:
+        return None
+    pair_all = paired_days(series[claim.bucket], series[claim.benchmark])
+    n = len(pair_all.between(claim.start, claim.end))
+    before = len(pair_all.between(None, claim.start))
+    if n < max(options.min_days, 2) or before - n + 1 < options.min_history_windows:
+        return None
+    return (before, n, options.history_simulations, options.seed)
 
 
 @lru_cache(maxsize=16)
@@ -500,6 +554,7 @@ def check_claims(
     claims: Sequence[Claim] | None = None,
     history: list[list[ClaimState]] | None = None,
     background: Background | None = None,
+    rank_nulls: Mapping[RankNullKey, np.ndarray] | None = None,
 ) -> ClaimsOutput:
     """Test every claim of the run's universe (or ``claims``) with its controls, and read their
     verdicts at the level adjusted across them.
@@ -509,18 +564,22 @@ def check_claims(
     ticker columns of ``returns``: :func:`history_before_simulation`). ``background``: a second
     process (:mod:`backtest.background`) that tests every other claim while this one tests the
     rest; each claim's tests depend on its own inputs only, so they are the same either way.
+    ``rank_nulls``: the own-history tests' rank nulls when computed already
+    (:func:`rank_nulls_ahead`), for both processes.
     """
     options = options or ClaimOptions()
     claims = list(prepared.universe.claims if claims is None else claims)
     series = claim_series(prepared, returns, claims, options)
     variants = simulate_variants(prepared, variant_specs(prepared, claims, options), background)
     if background is not None and len(claims) > 1:
-        far = background.submit(_tested, claims[1::2], prepared, series, variants, options)
-        here = _tested(claims[0::2], prepared, series, variants, options)
+        far = background.submit(
+            _tested, claims[1::2], prepared, series, variants, options, rank_nulls
+        )
+        here = _tested(claims[0::2], prepared, series, variants, options, rank_nulls)
         there = far.result()
         tested = [t for pair in zip_longest(here, there) for t in pair if t is not None]
     else:
-        tested = _tested(claims, prepared, series, variants, options)
+        tested = _tested(claims, prepared, series, variants, options, rank_nulls)
     rule = _Rule.of(tested, options)
     if history is None:
         history = claims_history(prepared, series, claims, options)
@@ -564,9 +623,10 @@ def _tested(
     series: pd.DataFrame,
     variants: pd.DataFrame,
     options: ClaimOptions,
+    rank_nulls: Mapping[RankNullKey, np.ndarray] | None = None,
 ) -> list[_ClaimTests]:
     """Every claim's tests before the family's adjustment, in order (:func:`_test_claim`)."""
-    return [_test_claim(c, prepared, series, variants, options) for c in claims]
+    return [_test_claim(c, prepared, series, variants, options, rank_nulls) for c in claims]
 
 
 def _test_claim(
@@ -575,6 +635,7 @@ def _test_claim(
     series: pd.DataFrame,
     variants: pd.DataFrame,
     options: ClaimOptions,
+    rank_nulls: Mapping[RankNullKey, np.ndarray] | None = None,
 ) -> _ClaimTests:
     def column(name: str) -> pd.Series:
         if name in series.columns:
@@ -661,7 +722,7 @@ def _test_claim(
             "block_length": block,
             "placebo": placebo_test(pair_all, days, claim, main, options, length),
             "own_history": own_history(
-                pair_all, claim, main.result, length, prepared.shared, options
+                pair_all, claim, main.result, length, prepared.shared, options, rank_nulls
             ),
             "power": power_of(main, claim, options),
             "beta_adjusted": _beta(claim, bucket, series, main.result, options, length),

@@ -604,3 +604,40 @@ def test_the_evidence_path_uses_no_later_prices(tmp_path: Path) -> None:
     # and the points are the claim's test on those days: the last one is the headline test
     assert a.path[-1].excess_return == pytest.approx(a.test.excess_return, abs=1e-12)
     assert [p.as_of.weekday() for p in a.path[:-1]] == [4] * (len(a.path) - 1)  # Fridays
+
+
+def test_the_rank_nulls_computed_before_the_simulation_are_the_ones_the_tests_ask_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``bucketmap run`` computes the own-history tests' rank nulls while the run's simulation
+    runs in its second process, from the closed form of the claims' buckets: on the default
+    universes and the shipped sample every null the tests ask for is among them (a test asking
+    for another would compute it), and the claims are the same to the last bit."""
+    import backtest.evidence.claims as claims_module
+    import bucketmap.api as api
+    from backtest.evidence.claims import rank_nulls_ahead
+    from backtest.evidence.nulls import rank_null
+    from backtest.run import run_tickers
+
+    options = RunOptions()
+    universe = api.run_universe(Path(__file__).resolve().parents[2] / "universes", options)
+    prepared = api._prepared_run(universe, options, Path("sample"), None, False, None)
+    co = ClaimOptions(resamples=1000)
+    tickers = prepared.ticker_returns(run_tickers(universe))
+    ahead = rank_nulls_ahead(prepared, tickers, universe.claims, co)
+    assert len(ahead) >= 2  # the default claims have two starts
+    for (history_days, n, simulations, seed), null in ahead.items():
+        fresh = rank_null(history_days, n, simulations, np.random.default_rng([seed, 3]))
+        assert np.array_equal(null, fresh)
+    returns = simulate_run(prepared).returns
+    plain = check_claims(prepared, returns, co)
+
+    def not_ahead(*key: int) -> np.ndarray:
+        raise AssertionError(f"rank null {key} was not computed ahead")
+
+    monkeypatch.setattr(claims_module, "_rank_null", not_ahead)
+    warm = check_claims(prepared, returns, co, rank_nulls=ahead)
+    assert warm.result.model_dump(exclude={"created_at"}) == plain.result.model_dump(
+        exclude={"created_at"}
+    )
+    assert any(c.own_history and c.own_history.p_value for c in warm.result.claims)
