@@ -259,9 +259,10 @@ def politis_white_lengths(x: np.ndarray) -> tuple[float, float]:
     ~1.0 s on the machine the README's Performance table comes from. The run's weekly history is
     otherwise free of all four, and the estimate itself takes 0.1 ms.
 
-    arch is Copyright (c) 2017 Kevin Sheppard, under the University of Illinois/NCSA Open Source
-    License (the steps below are his; the notice and the license's disclaimers are in arch's
-    ``LICENSE.md``, and arch remains a dependency of this package)."""
+    The steps below are arch's: Copyright (c) 2017 Kevin Sheppard. All rights reserved. Under the
+    University of Illinois/NCSA Open Source License, whose conditions and disclaimers are in
+    ``LICENSE-arch.md`` beside this module. arch itself is a development dependency: the
+    reference the tests hold this copy and the bootstrap's draws to."""
     nobs = x.shape[0]
     eps = x - x.mean(0)
     b_max = np.ceil(min(3 * np.sqrt(nobs), nobs / 3))
