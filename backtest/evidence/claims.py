@@ -236,7 +236,7 @@ def own_history(
     negligible = (me > 0) & (windows.low > level - me) & (windows.high < level + me)
     supported = (windows.low > level) & ~negligible
     refuted = (windows.high < level) & ~negligible
-    key = (len(before), n, options.history_simulations, options.seed)
+    key = _rank_null_key_of(len(before), n, options)
     null = (rank_nulls or {}).get(key)
     if null is None:
         null = _rank_null(*key)
@@ -313,7 +313,13 @@ def _rank_null_key(
     before = len(pair_all.between(None, claim.start))
     if n < max(options.min_days, 2) or before - n + 1 < options.min_history_windows:
         return None
-    return (before, n, options.history_simulations, options.seed)
+    return _rank_null_key_of(before, n, options)
+
+
+def _rank_null_key_of(history_days: int, n: int, options: ClaimOptions) -> RankNullKey:
+    """The key of the rank null for ``history_days`` days before a claim of ``n`` days (the
+    arguments of :func:`_rank_null`, in its order)."""
+    return (history_days, n, options.history_simulations, options.seed)
 
 
 @lru_cache(maxsize=16)
