@@ -298,7 +298,7 @@ def sweep_variants(
     share_paths: bool = True,
 ) -> SweepOutput:
     """Simulate ``variants`` over the run's window, ``chunk_columns`` member columns per
-    simulation, and tabulate their figures against ``benchmark``. ``via="vectorbt"`` runs each
+    simulation, and tabulate their figures against ``benchmark``. ``via="portfolio"`` runs each
     chunk through ``vectorbt.Portfolio.from_orders`` instead of the closed form (the benchmark
     script's "vectorbt used directly"). Variants that differ only by their shift share their
     path after their first common rebalance (:func:`sweep_chunk`); ``share_paths=False``

@@ -239,14 +239,14 @@ def child_vbt(shifts: str) -> dict[str, float]:
     prepared = _prepared(SWEEP_START, None)
     variants = grid_variants(prepared, _grid(_shift_list(shifts)))
     _warm_up()
-    sweep_variants(prepared, variants[:10], "SPY", via="vectorbt")
+    sweep_variants(prepared, variants[:10], "SPY", via="portfolio")
     sweep_variants(prepared, variants[:10], "SPY")
     out: dict[str, float] = {"variants": len(variants)}
     tables = {}
     # vectorbt and the closed form on every variant (the same work), then the sweep as it runs
     # (variants that differ by their shift share their path after their first common rebalance)
     for name, via, share in (
-        ("vectorbt", "vectorbt", False),
+        ("vectorbt", "portfolio", False),
         ("closed_form", "closed_form", False),
         ("shared", "closed_form", True),
     ):

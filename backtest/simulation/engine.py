@@ -442,7 +442,7 @@ def simulate_plans(
 
     close = life.filled[rows][:, all_cols]
     size = np.full((len(rows), n_cols), np.nan)
-    big = via == "vectorbt" and int(lens.max()) > AUTO_CALL_SEQ_LIMIT
+    big = via != "closed_form" and int(lens.max()) > AUTO_CALL_SEQ_LIMIT
     call_seq = (
         np.tile(np.concatenate([np.arange(n) for n in lens]), (len(rows), 1)) if big else None
     )

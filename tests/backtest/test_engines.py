@@ -132,6 +132,91 @@ def test_closed_form_holdings_equal_vectorbts_on_raw_orders(seed: int, fees: flo
     np.testing.assert_allclose(cash, ref_cash, rtol=1e-12, atol=1e-3)  # of 1e9 invested
 
 
+def _portfolio_holdings(
+    close: np.ndarray,
+    size: np.ndarray,
+    lens: np.ndarray,
+    call_seq: np.ndarray | None,
+    init_cash: float,
+    fees: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shares and cash as ``vectorbt.Portfolio`` gives them on its Rust engine, with vectorbt's
+    own defaults for every order parameter the engine does not set."""
+    import vectorbt as vbt
+
+    pf = vbt.Portfolio.from_orders(
+        close=close,
+        size=size,
+        size_type="targetpercent",
+        group_by=np.repeat(np.arange(len(lens)), lens),
+        cash_sharing=True,
+        call_seq="auto" if call_seq is None else call_seq,
+        init_cash=init_cash,
+        fees=fees,
+        engine="rust",
+    )
+    return np.asarray(pf.assets()), np.asarray(pf.cash())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("fees", [0.0, 0.002])
+@pytest.mark.parametrize("init_cash", [1e9, 0.01])
+@pytest.mark.parametrize("given_sequence", [False, True])
+def test_the_rust_kernel_called_directly_is_vectorbts_portfolio_bit_for_bit(
+    seed: int, fees: float, init_cash: float, given_sequence: bool
+) -> None:
+    """The run calls vectorbt's Rust kernels without ``vectorbt.Portfolio`` (whose import costs
+    ~1.4 s): the same shares and cash to the last bit, with the order of trades sorted by the
+    kernel or given (as for big buckets), and with a group worth 0.01 (orders under vectorbt's
+    ``min_size`` of 1e-8 shares are skipped, as ``Portfolio`` skips them)."""
+    close, size, lens = _raw_orders(seed, fees)
+    call_seq = None
+    if given_sequence:  # each group's columns in reverse order on every row
+        row = np.concatenate([np.arange(n)[::-1] for n in lens])
+        call_seq = np.tile(row, (len(close), 1))
+    held, cash = orders.holdings_after_orders(
+        close, size, lens, call_seq, init_cash=init_cash, fees=fees
+    )
+    ref_held, ref_cash = _portfolio_holdings(close, size, lens, call_seq, init_cash, fees)
+    assert orders.vectorbt_engine() == "rust"
+    assert np.count_nonzero(ref_held[-1]) == 7
+    np.testing.assert_array_equal(held, ref_held)
+    np.testing.assert_array_equal(cash, ref_cash)
+
+
+def test_the_rust_kernel_imports_one_module_of_vectorbt_and_leaves_none() -> None:
+    """In a fresh process the direct call loads vectorbt's record dtypes and what they import,
+    not vectorbt's package (no scikit-learn, no scipy.stats, no accessors), and takes every
+    vectorbt module out of ``sys.modules`` again: an ``import vectorbt`` after it is the whole
+    package, whose ``Portfolio`` then agrees with the direct call."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from tests.backtest.test_engines import _raw_orders, _portfolio_holdings\n"
+        "from backtest.simulation import orders\n"
+        "close, size, lens = _raw_orders(2, 0.002)\n"
+        "held, cash = orders.holdings_after_orders(close, size, lens, None, init_cash=1e9, "
+        "fees=0.002)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('vectorbt', 'sklearn') or m.startswith('scipy.stats'))\n"
+        "print(loaded)\n"
+        "import vectorbt\n"
+        "ref_held, ref_cash = _portfolio_holdings(close, size, lens, None, 1e9, 0.002)\n"
+        "print(np.array_equal(held, ref_held), np.array_equal(cash, ref_cash))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert out.stdout.split("\n")[:2] == ["[]", "True True"]
+
+
+def test_the_engine_follows_vectorbts_setting() -> None:
+    with engine("numba"):
+        assert orders.vectorbt_engine() == "numba"
+    with engine("auto"):
+        assert orders.vectorbt_engine() == "rust"
+
+
 def test_the_board_and_the_history_do_not_import_vectorbt() -> None:
     """The point of the closed form: the weekly history and the board never pay vectorbt's ~2 s
     import (the board's target is 3 s in all)."""
