@@ -1,13 +1,15 @@
 """Calls run in a second process that was started early, so that its slow imports overlap this
 process's own work.
 
-``bucketmap run`` spends about 1.3 s importing vectorbt (with numba and scipy) before it can
-simulate, and the claims' weekly history, which does not need the simulation, takes as long
-again. :class:`Background` starts a fresh interpreter at once (``subprocess``: no fork of this
-process, whatever threads it holds), which imports the given modules while this process goes on;
+``bucketmap run`` spends about 0.8 s importing pandas and vectorbt's order kernel (with numba)
+before it can simulate, and the claims' weekly history, which does not need the simulation,
+takes about 1 s. :class:`Background` starts a fresh interpreter at once (``subprocess``: no
+fork of this process, whatever threads it holds), which imports the given modules while this
+process goes on;
 :meth:`Background.submit` later sends it a call (pickled: a function importable by name and its
 arguments) and the :class:`Pending` it returns gives that call's value. Calls run one at a time,
-in the order sent.
+in the order sent; several may be sent before any value is read (each value is kept until its
+:class:`Pending` is read, in any order).
 
 A value is the call's own: a function of its arguments only gives the same bits in either
 process. Whenever the second process cannot deliver (it failed to start or import, the call
@@ -26,16 +28,20 @@ import subprocess
 import sys
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
+from backtest.simulation.orders import KERNEL_IMPORTS
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
-RUN_IMPORTS = ("backtest.run", "backtest.evidence.claims", "vectorbt")
-"""What a run's simulation imports before it can start: the run stage, the claims, and vectorbt
-(with numba and scipy)."""
+RUN_IMPORTS = ("backtest.run", "backtest.evidence.claims", *KERNEL_IMPORTS)
+"""What a run's simulation imports before it can start: the run stage, the claims, and what
+vectorbt's order kernel loads when first called
+(:data:`backtest.simulation.orders.KERNEL_IMPORTS`)."""
 
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 """The second process's BLAS threads; this process keeps to one too while it has sent a call
@@ -68,7 +74,8 @@ class Background:
     def __init__(self, modules: Sequence[str]) -> None:
         self.delivered = 0
         self.why_local: str | None = None
-        self._pending: Pending[Any] | None = None
+        self._unanswered: deque[Pending[Any]] = deque()  # sent, in order, answers not yet read
+        self._writer: threading.Thread | None = None  # the last call's, which writes after the rest
         self._limits: Any = None
         setup = json.dumps([list(sys.path), list(modules)])
         command = [sys.executable, "-c", _BOOT, setup]
@@ -85,13 +92,10 @@ class Background:
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Pending[T]:
         """Send ``fn(*args, **kwargs)`` to the second process (``fn`` must be importable by its
-        module and name) and return at once (a thread writes the call while the process may
-        still be importing); the returned :class:`Pending` gives its value. A call is sent only
-        once the previous call's value has been read."""
-        if self._pending is not None and not self._pending.done:
-            raise RuntimeError("read the previous call's result before submitting another")
+        module and name) and return at once (a thread writes the call, after the calls sent
+        before it, while the process may still be importing or computing them); the returned
+        :class:`Pending` gives its value."""
         pending: Pending[T] = Pending(self, fn, args, kwargs)
-        self._pending = pending
         process = self._process
         if process is None or process.stdin is None:
             return pending
@@ -101,16 +105,30 @@ class Background:
             self.why_local = f"the call does not pickle ({exc})"
             return pending
         pending.sent = True
+        self._unanswered.append(pending)
         if self._limits is None:  # from now on two processes compute: one BLAS thread each
             from threadpoolctl import threadpool_limits
 
             self._limits = threadpool_limits(1, user_api="blas")
-        writer = threading.Thread(target=_write_all, args=(process.stdin, payload), daemon=True)
+        writer = threading.Thread(
+            target=_write_after, args=(self._writer, process.stdin, payload), daemon=True
+        )
+        self._writer = writer
         writer.start()
         return pending
 
-    def _answer(self) -> tuple[Any] | None:
-        """The sent call's value (in a 1-tuple), or None (``why_local`` says why)."""
+    def _answer_to(self, pending: Pending[Any]) -> tuple[Any] | None:
+        """The value of the sent call ``pending`` (in a 1-tuple), or None (``why_local`` says
+        why): the answers to the calls sent before it are read first, in order, and kept with
+        theirs."""
+        while self._unanswered and not pending.answered:
+            first = self._unanswered.popleft()
+            first.answer, first.answered = self._next_answer(), True
+        return pending.answer
+
+    def _next_answer(self) -> tuple[Any] | None:
+        """The next answer the second process writes: a value (in a 1-tuple), or None
+        (``why_local`` says why)."""
         process = self._process
         if process is None or process.stdout is None:
             return None
@@ -171,6 +189,8 @@ class Pending(Generic[T]):
         self._background = background
         self._call = (fn, args, kwargs)
         self.sent = False
+        self.answered = False
+        self.answer: tuple[T] | None = None
         self.done = False
         self.delivered = False
         """Whether the value came from the second process (after :meth:`result`)."""
@@ -182,12 +202,19 @@ class Pending(Generic[T]):
             raise RuntimeError("a call's result is read once")
         self.done = True
         fn, args, kwargs = self._call
-        answer = self._background._answer() if self.sent else None
+        answer = self._background._answer_to(self) if self.sent else None
         if answer is not None:
             self.delivered = True
             value: T = answer[0]
             return value
         return fn(*args, **kwargs)
+
+
+def _write_after(before: threading.Thread | None, stream: Any, payload: bytes) -> bool:
+    """:func:`_write_all` once ``before`` (the previous call's writer) has written its call."""
+    if before is not None:
+        before.join()
+    return _write_all(stream, payload)
 
 
 def _write_all(stream: Any, payload: bytes) -> bool:
@@ -204,11 +231,16 @@ def serve(modules: list[str]) -> None:
     """The second process: import ``modules``, then for each pickled call read from standard
     input write ``("ok", value)`` or ``("failed", traceback text)`` to standard output, until
     standard input ends; exit without the interpreter's teardown. Anything printed goes to
-    standard error."""
+    standard error.
+
+    A thread writes each answer, after the answers before it, while the next call is computed:
+    the caller reads an answer when it needs the value, and a value larger than a pipe holds
+    would otherwise keep this process waiting for that read with calls still to compute."""
     answer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     gc.set_threshold(10_000, 10, 10)  # as bucketmap.cli.main: fewer collections of survivors
     failed_import = _imported(modules)
+    writer: threading.Thread | None = None
     serving = True
     while serving:
         try:
@@ -219,8 +251,10 @@ def serve(modules: list[str]) -> None:
             data, serving = pickle.dumps((_FAILED, traceback.format_exc())), False
         else:
             data = _reply(fn, args, kwargs, failed_import)
-        if not _write_all(answer, data):
-            break  # the caller has gone (killed, or closed us): nobody to answer
+        writer = threading.Thread(target=_write_after, args=(writer, answer, data), daemon=True)
+        writer.start()
+    if writer is not None:  # the last answers are written (or the caller has gone) before exit
+        writer.join()
     os._exit(0)
 
 

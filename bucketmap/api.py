@@ -26,7 +26,8 @@ from backtest.evidence.claims import (
     ClaimsOutput,
     check_claims,
     history_before_simulation,
-    rank_nulls_ahead,
+    rank_null_keys_ahead,
+    rank_nulls,
 )
 from backtest.evidence.excess import ClaimOptions
 from backtest.evidence.history import ClaimState, claims_history, states_at
@@ -335,8 +336,9 @@ def _simulated_and_tested(
         return output, check_claims(prepared, output.returns, claim_options, claims=claims)
     simulated = background.submit(simulate_run, prepared, version=__version__)
     tickers = prepared.ticker_returns(run_tickers(prepared.universe))
+    keys = rank_null_keys_ahead(prepared, tickers, claims, claim_options)
+    nulls = background.submit(rank_nulls, keys)  # the second process, once it has simulated
     history = history_before_simulation(prepared, tickers, claim_options, claims=claims)
-    rank_nulls = rank_nulls_ahead(prepared, tickers, claims, claim_options)
     output = simulated.result()
     tested = check_claims(
         prepared,
@@ -345,7 +347,7 @@ def _simulated_and_tested(
         claims=claims,
         history=history,
         background=background,
-        rank_nulls=rank_nulls,
+        rank_nulls=nulls.result(),
     )
     background.close()  # nothing more to share: its memory is freed before the files
     if background.why_local is not None:

@@ -1386,8 +1386,8 @@ def universes_schema(
 
 
 def _second_process() -> Background | None:
-    """On two cores or more, a second process that starts importing vectorbt now, beside this
-    one's imports, then simulates the run and tests half its claims
+    """On two cores or more, a second process that starts its imports (pandas, vectorbt's order
+    kernel) now, beside this one's, then simulates the run and tests half its claims
     (:func:`bucketmap.api.compute_run`); None on one core."""
     from backtest.background import RUN_IMPORTS, Background, usable_cores
 

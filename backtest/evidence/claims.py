@@ -193,7 +193,7 @@ def own_history(
     :mod:`backtest.evidence.nulls`); ``pair`` is the pair's days over the whole run and
     ``shared`` the run's shared trading days over all the data (to say how early ``--start``
     must be when there are too few windows). ``rank_nulls``: rank nulls computed already
-    (:func:`rank_nulls_ahead`); the one this claim needs is computed when it is not there."""
+    (:func:`rank_null_keys_ahead`); the one this claim needs is computed when it is not there."""
     n = main.days
     before = pair.between(None, claim.start)
     windows = history_windows(
@@ -272,20 +272,21 @@ RankNullKey = tuple[int, int, int, int]
 start, the claim's days, the simulations and the seed (:func:`_rank_null`)."""
 
 
-def rank_nulls_ahead(
+def rank_null_keys_ahead(
     prepared: PreparedRun,
     tickers: pd.DataFrame,
     claims: Sequence[Claim],
     options: ClaimOptions,
-) -> dict[RankNullKey, np.ndarray]:
-    """The rank nulls the claims' own-history tests will ask for, computed before the run's
-    simulation is known (``tickers``: the run's ticker returns, as for
+) -> list[RankNullKey]:
+    """The rank nulls the claims' own-history tests will ask for, known before the run's
+    simulation is (``tickers``: the run's ticker returns, as for
     :func:`history_before_simulation`): a null depends only on how many days the pair has before
     and inside the claim's window, and the closed form of the claims' buckets
     (:func:`simulate_variants` of the run's own specs) has its returns on the same days as
-    vectorbt's. :func:`check_claims` then shares them with its second process, whose half of the
-    tests would compute them again (two nulls take 0.13 s in the default run). A null asked for
-    and not here is computed then, so the numbers do not depend on this guess."""
+    vectorbt's. ``bucketmap run`` has its second process compute them (:func:`rank_nulls`) after
+    the simulation, and :func:`check_claims` shares them with both halves of the tests, each of
+    which would compute them again (two nulls take 0.13-0.3 s in the default run). A null asked
+    for and not among them is computed then, so the numbers do not depend on this guess."""
     names = {c.bucket for c in claims} | {c.benchmark for c in claims}
     specs = [s for s in prepared.specs if s.name in names]
     buckets = simulate_variants(prepared, specs)
@@ -295,6 +296,12 @@ def rank_nulls_ahead(
         key = _rank_null_key(prepared, series, claim, options)
         if key is not None:
             keys[key] = None
+    return list(keys)
+
+
+def rank_nulls(keys: Sequence[RankNullKey]) -> dict[RankNullKey, np.ndarray]:
+    """The rank null of each key (:func:`_rank_null`), as ``check_claims(rank_nulls=...)`` takes
+    them."""
     return {key: _rank_null(*key) for key in keys}
 
 
@@ -571,7 +578,7 @@ def check_claims(
     process (:mod:`backtest.background`) that tests every other claim while this one tests the
     rest; each claim's tests depend on its own inputs only, so they are the same either way.
     ``rank_nulls``: the own-history tests' rank nulls when computed already
-    (:func:`rank_nulls_ahead`), for both processes.
+    (:func:`rank_null_keys_ahead`, :func:`rank_nulls`), for both processes.
     """
     options = options or ClaimOptions()
     claims = list(prepared.universe.claims if claims is None else claims)

@@ -95,14 +95,42 @@ def test_closing_stops_the_process() -> None:
     background.close()  # twice is harmless
 
 
-def test_results_are_read_once_and_calls_sent_one_at_a_time() -> None:
+def test_results_are_read_once() -> None:
     with Background(["json"]) as background:
         pending = background.submit(pid_and_sum, [1.0])
-        with pytest.raises(RuntimeError, match="previous call"):
-            background.submit(pid_and_sum, [2.0])
         assert pending.result()[1] == 1.0
         with pytest.raises(RuntimeError, match="read once"):
             pending.result()
+
+
+def test_calls_sent_together_run_in_order_and_their_values_are_read_in_any_order() -> None:
+    """Three calls sent before any value is read (the first one large: its writer is still
+    writing when the others are sent); the second fails, the others come from the second
+    process, and reading the last first keeps the earlier values for their own reads."""
+    values = [float(i) for i in range(300_000)]
+    with Background(["json", "pandas"]) as background:
+        first = background.submit(pid_and_sum, values)
+        second = background.submit(fails, "second call")
+        third = background.submit(pid_and_sum, [4.0, 5.0])
+        assert third.result()[1] == 9.0 and third.delivered
+        with pytest.raises(ValueError, match="second call"):
+            second.result()
+        pid, total = first.result()
+        assert first.delivered and pid != os.getpid() and total == sum(values)
+        assert background.delivered == 2
+
+
+def test_calls_sent_together_to_a_process_that_dies_all_run_here() -> None:
+    with Background(["json"]) as background:
+        first = background.submit(slow, 1.0)
+        second = background.submit(slow, 0.0)
+        process = background._process
+        assert process is not None
+        time.sleep(0.3)
+        process.kill()
+        assert second.result() == os.getpid()
+        assert first.result() == os.getpid()
+        assert not first.delivered and not second.delivered
 
 
 TWO_CLAIMS = (
@@ -139,8 +167,8 @@ def test_a_run_shares_its_work_with_the_second_process_and_gets_the_same_numbers
     with Background(RUN_IMPORTS) as background:
         there = api.compute_run(tiny_universe, options, prices=tiny_prices, background=background)
     here = api.compute_run(tiny_universe, options, prices=tiny_prices)
-    # the simulation, (half the variants,) the second claim's tests
-    assert background.delivered == (3 if share_variants else 2) and not there.notes
+    # the simulation, the rank nulls, (half the variants,) the second claim's tests
+    assert background.delivered == (4 if share_variants else 3) and not there.notes
     assert len(here.claims.variants.columns) >= 2
     pd.testing.assert_frame_equal(there.output.returns, here.output.returns, check_exact=True)
     pd.testing.assert_frame_equal(there.claims.returns, here.claims.returns, check_exact=True)
@@ -196,7 +224,7 @@ def test_with_a_second_process_this_one_never_imports_the_heavy_libraries() -> N
         "from bucketmap.notebook import run\n"
         "with Background(RUN_IMPORTS) as background:\n"
         "    res = run(Path('universes'), prices='sample', background=background)\n"
-        "assert background.delivered == 2, background.why_local\n"
+        "assert background.delivered == 3, background.why_local\n"
         "run_files(res.job)\n"
         f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
     )

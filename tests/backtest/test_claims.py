@@ -615,7 +615,7 @@ def test_the_rank_nulls_computed_before_the_simulation_are_the_ones_the_tests_as
     for another would compute it), and the claims are the same to the last bit."""
     import backtest.evidence.claims as claims_module
     import bucketmap.api as api
-    from backtest.evidence.claims import rank_nulls_ahead
+    from backtest.evidence.claims import rank_null_keys_ahead, rank_nulls
     from backtest.evidence.nulls import rank_null
     from backtest.run import run_tickers
 
@@ -624,7 +624,7 @@ def test_the_rank_nulls_computed_before_the_simulation_are_the_ones_the_tests_as
     prepared = api._prepared_run(universe, options, Path("sample"), None, False, None)
     co = ClaimOptions(resamples=1000)
     tickers = prepared.ticker_returns(run_tickers(universe))
-    ahead = rank_nulls_ahead(prepared, tickers, universe.claims, co)
+    ahead = rank_nulls(rank_null_keys_ahead(prepared, tickers, universe.claims, co))
     assert len(ahead) >= 2  # the default claims have two starts
     for (history_days, n, simulations, seed), null in ahead.items():
         fresh = rank_null(history_days, n, simulations, np.random.default_rng([seed, 3]))
