@@ -21,9 +21,10 @@ Contract (the README's conventions, followed exactly):
   the day after inception, is measured against the cash invested, so it includes the cost of the
   initial purchase. Before the first return and after the last live member stops, returns are NaN.
 
-vectorbt performs the simulation (``Portfolio.from_orders`` with ``targetpercent`` orders, one
-cash-sharing group per bucket, sells before buys; :mod:`backtest.simulation.orders`, which also
-holds the closed form the weekly history, the board and the sweep use); the weights it is asked
+vectorbt performs the simulation (its order kernel, as ``Portfolio.from_orders`` runs it, with
+``targetpercent`` orders, one cash-sharing group per bucket, sells before buys;
+:mod:`backtest.simulation.orders`, which also holds the closed form the weekly history, the
+board and the sweep use); the weights it is asked
 to reach are computed here with numpy (:func:`plan_events`). Holdings change only at events, so
 vectorbt is given only the days on which some bucket trades, and each day's value is the cash
 plus the shares held after the last event times that day's close (:func:`simulate_plans`).
