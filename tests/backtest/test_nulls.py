@@ -71,6 +71,35 @@ def test_rank_p_value_by_hand() -> None:
     assert rank_p_value(null, 1.0) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize(
+    ("history_days", "n", "simulations"),
+    [(768, 129, 4000), (40, 7, 251), (12, 12, 3), (30, 2, 500)],
+)
+def test_the_rank_null_is_its_definition_draw_for_draw(
+    history_days: int, n: int, simulations: int
+) -> None:
+    # the definition in one piece: every pair's draws at once (the function draws them in
+    # chunks of rows, which the generator fills in the same order)
+    z = np.random.default_rng([7, 3]).standard_normal((simulations, history_days + n))
+    c = np.concatenate([np.zeros((simulations, 1)), np.cumsum(z, axis=1)], axis=1)
+    shares = [
+        np.mean(
+            [
+                c[s, w + n] - c[s, w] >= c[s, -1] - c[s, history_days]
+                for w in range(history_days - n + 1)
+            ]
+        )
+        for s in range(min(simulations, 40))
+    ]
+    windows = c[:, n : history_days + 1] - c[:, : history_days - n + 1]
+    expected = np.sort((windows >= (c[:, -1] - c[:, history_days])[:, None]).mean(axis=1))
+    null = rank_null(history_days, n, simulations, np.random.default_rng([7, 3]))
+    assert null.tobytes() == expected.tobytes()
+    # and the first pairs' shares window by window, by a loop
+    first = ((windows >= (c[:, -1] - c[:, history_days])[:, None]).mean(axis=1))[: len(shares)]
+    np.testing.assert_allclose(first, shares, rtol=0, atol=0)
+
+
 # --- calibration -----------------------------------------------------------------------------------
 
 DAYS, SIGMA = 129, 0.0285  # the claim's length and the pair's daily excess σ on the snapshot
