@@ -1,13 +1,12 @@
 """Calls run in a second process that was started early, so that its slow imports overlap this
 process's own work.
 
-``bucketmap run`` spends about 0.8 s importing pandas and vectorbt's order kernel (with numba)
+``bucketmap run`` spends about 0.5 s importing pandas and vectorbt's order kernel (with numba)
 before it can simulate, and the claims' weekly history, which does not need the simulation,
-takes about 1 s. :class:`Background` starts a fresh interpreter at once (``subprocess``: no
+takes about 0.9 s. :class:`Background` starts a fresh interpreter at once (``subprocess``: no
 fork of this process, whatever threads it holds), which imports the given modules while this
-process goes on;
-:meth:`Background.submit` later sends it a call (pickled: a function importable by name and its
-arguments) and the :class:`Pending` it returns gives that call's value. Calls run one at a time,
+process goes on; :meth:`Background.submit` later sends it a call (pickled: a function importable
+by name and its arguments) and the :class:`Pending` it returns gives that call's value. Calls run one at a time,
 in the order sent; several may be sent before any value is read (each value is kept until its
 :class:`Pending` is read, in any order).
 
