@@ -6,9 +6,9 @@ before it can simulate, and the claims' weekly history, which does not need the 
 takes about 0.9 s. :class:`Background` starts a fresh interpreter at once (``subprocess``: no
 fork of this process, whatever threads it holds), which imports the given modules while this
 process goes on; :meth:`Background.submit` later sends it a call (pickled: a function importable
-by name and its arguments) and the :class:`Pending` it returns gives that call's value. Calls run one at a time,
-in the order sent; several may be sent before any value is read (each value is kept until its
-:class:`Pending` is read, in any order).
+by name and its arguments) and the :class:`Pending` it returns gives that call's value. Calls
+run one at a time, in the order sent; several may be sent before any value is read (each value
+is kept until its :class:`Pending` is read, in any order).
 
 A value is the call's own: a function of its arguments only gives the same bits in either
 process. Whenever the second process cannot deliver (it failed to start or import, the call
