@@ -110,8 +110,7 @@ def test_missing_member_prices_stop_the_run_unless_allowed(
     assert_one_line_error(
         res,
         f"error: bucket duo: 1 of 2 members have no prices in files: {tiny_prices} (BBB); "
-        "fetch or import them, reject them in universes/duo.yaml, or allow it with "
-        "--max-missing 0.50",
+        "fetch or import them, reject them in duo.yaml, or allow it with --max-missing 0.5",
         tmp_path,
     )
     res = invoke(*args, "--max-missing", "0.5")
@@ -121,6 +120,27 @@ def test_missing_member_prices_stop_the_run_unless_allowed(
     assert (bbb["used"], bbb["reason"]) == (False, "no prices in the price source")
     # AAA alone: 10 → 40
     assert duo["metrics"]["total_return"] == pytest.approx(3.0, abs=1e-9)
+
+
+def test_a_misspelt_member_gets_a_close_name_and_a_max_missing_that_works(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path
+) -> None:
+    # 1 of 3 members unpriced: a share of 0.333…, which --max-missing 0.33 would still refuse
+    path = tiny_universe / "duo.yaml"
+    path.write_text(
+        path.read_text() + "  - ticker: AAAA\n    status: proposed\n    rationale: typo\n"
+    )
+    res = run_tiny(tiny_universe, tiny_prices, tmp_path / "out")
+    assert_one_line_error(
+        res,
+        f"error: bucket duo: 1 of 3 members have no prices in files: {tiny_prices} (AAAA (did "
+        "you mean AAA?)); fetch or import them, reject them in duo.yaml, or allow it with "
+        "--max-missing 0.34",
+        tmp_path,
+    )
+    res = invoke("run", "--universes", str(tiny_universe), "--prices", str(tiny_prices),
+                 "--out", str(tmp_path / "out"), "--start", "2024-01-01", "--max-missing", "0.34")  # fmt: skip
+    assert res.exit_code == 0, res.output
 
 
 def test_missing_benchmark_prices(tiny_universe: Path, tiny_prices: Path, tmp_path: Path) -> None:

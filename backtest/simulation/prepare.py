@@ -165,9 +165,9 @@ def prepare_run(
         if missing and len(missing) / len(tickers) > options.max_missing:
             raise RunConfigError(
                 f"bucket {name}: {len(missing)} of {len(tickers)} members have no prices in "
-                f"{price_source} ({', '.join(missing)}); fetch or import them, reject them in "
-                f"universes/{name}.yaml, or allow it with --max-missing "
-                f"{len(missing) / len(tickers):.2f}"
+                f"{price_source} ({_with_close_names(missing, series)}); fetch or import them, "
+                f"reject them in {name}.yaml, or allow it with --max-missing "
+                f"{_share_that_allows(len(missing), len(tickers)):g}"
             )
         priced = [t for t in tickers if t in series]
         custom_weights = None
@@ -211,3 +211,24 @@ def require_claim_prices(prepared: PreparedRun, claims: Sequence[Claim]) -> None
                 "import`) or change the claim in claims.yaml",
                 ticker=None,
             )
+
+
+def _share_that_allows(missing: int, members: int) -> float:
+    """The smallest ``--max-missing`` of two decimals that allows ``missing`` of ``members``
+    (1 of 16 is 0.0625: 0.07, not 0.06, which would still refuse it)."""
+    share = missing / members
+    allowed = math.ceil(round(share * 100, 9)) / 100
+    return allowed if allowed >= share else allowed + 0.01
+
+
+def _with_close_names(missing: Sequence[str], series: Mapping[str, object]) -> str:
+    """``missing`` joined, each followed by the priced ticker closest to it when one is close
+    (``ANETT (did you mean ANET?)``): a misspelt ticker reads as a missing one."""
+    import difflib
+
+    priced = list(series)
+    named = []
+    for ticker in missing:
+        close = difflib.get_close_matches(ticker, priced, n=1, cutoff=0.75)
+        named.append(f"{ticker} (did you mean {close[0]}?)" if close else ticker)
+    return ", ".join(named)
