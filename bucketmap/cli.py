@@ -441,7 +441,7 @@ def run(
         for note in job.notes:
             _echo(f"note: {note}", err=True)
         _print_run_header(job.output)
-        _print_claims(job.claims.result, wide=wide)
+        _print_claims(job.claims.result, wide=wide, written=written)
         _print_special(job.claims.result)
         _print_windows(job.output, wide=wide)
         for path in written:
@@ -496,7 +496,7 @@ def claims_check(
         )
         for note in notes:
             _echo(f"note: {note}", err=True)
-        _print_claims(claims.result, wide=wide)
+        _print_claims(claims.result, wide=wide, written=written)
         for path in written:
             _echo(f"wrote {path}")
 
@@ -559,7 +559,7 @@ def claims_special(
         )
         for note in notes:
             _echo(f"note: {note}", err=True)
-        _print_claims(claims.result, wide=wide)
+        _print_claims(claims.result, wide=wide, written=written)
         _print_special(claims.result)
         for path in written:
             _echo(f"wrote {path}")
@@ -903,11 +903,20 @@ def report_command(
             _echo(f"wrote {path}")
 
 
-def _print_claims(result: ClaimsResult, *, wide: bool = False) -> None:
+DETAIL_FILES = ("claims.json", "summary.md", "report.html")
+"""The files the claims' table points to for details, those of them a command wrote."""
+
+
+def _print_claims(
+    result: ClaimsResult, *, wide: bool = False, written: Sequence[Path] = ()
+) -> None:
     """The answer: the thesis line and a headline per claim, then the compact verdict table
-    (claim, pair, excess and interval, verdict, survives), which fits 100 columns; ``wide``
-    adds the full table with every control."""
+    (claim, pair, excess and interval, verdict, survives), which fits 100 columns, its caption
+    naming the files of ``written`` that hold the details; ``wide`` adds every control of every
+    claim, a block of ``control  value`` lines per claim (the columns of summary.md's claims
+    table, which no terminal is wide enough to show side by side)."""
     from rich import box
+    from rich.table import Table
     from rich.text import Text
 
     from reports.summary import (
@@ -928,7 +937,9 @@ def _print_claims(result: ClaimsResult, *, wide: bool = False) -> None:
         line.append(_visible(claim_headline(c, result.settings.confidence)))
         console.print(line)
     rows = list(compact_rows(result))
-    table = _table(caption="details: claims.json, summary.md, report.html")
+    names = {path.name for path in written}
+    details = [name for name in DETAIL_FILES if name in names]
+    table = _table(caption=f"details: {', '.join(details)}" if details else None)
     table.box = box.SIMPLE_HEAD
     for i, name in enumerate(compact_columns(result)):
         whole = i != 1  # only the pair may wrap: the others are short, and cut they mislead
@@ -944,23 +955,26 @@ def _print_claims(result: ClaimsResult, *, wide: bool = False) -> None:
     console.print(table)
     if not wide:
         return
-    table = _table(
-        title=f"claims (data to {result.data_last_date}; {result.weighting} weight, rebalance "
-        f"{result.rebalance})",
-        caption=claims_caption(result),
-    )
-    full = list(claim_rows(result))
-    for i, name in enumerate(claim_columns(result)):
-        whole = name in ("claim", "verdict")
-        table.add_column(
-            name,
-            justify="left" if name in ("claim", "window", "verdict") else "right",
-            no_wrap=whole,
-            min_width=max((len(r[i]) for r in full), default=0) if whole else None,
+    console.print(
+        Text(
+            _visible(
+                f"Every control of every claim (data to {result.data_last_date}; "
+                f"{result.weighting} weight, rebalance {result.rebalance})"
+            ),
+            style="bold",
         )
-    for row in full:
-        table.add_row(*row)
-    console.print(table)
+    )
+    labels = claim_columns(result)[1:]
+    pairs = {c.id: f"{c.bucket} vs {c.benchmark}" for c in result.claims}
+    for row in claim_rows(result):
+        console.print(Text(_visible(f"{row[0]}: {pairs[row[0]]}"), style="bold"))
+        card = Table.grid(padding=(0, 2), pad_edge=True)
+        card.add_column(no_wrap=True, min_width=max(len(label) for label in labels) + 2)
+        card.add_column(overflow="fold")
+        for label, value in zip(labels, row[1:], strict=True):
+            card.add_row(Text(f"  {label}"), Text(_visible(value or "—")))
+        console.print(card)
+    console.print(Text(_visible(claims_caption(result)), style="dim"))
 
 
 def _print_special(result: ClaimsResult) -> None:
@@ -1020,8 +1034,10 @@ def _print_run_header(output: RunOutput) -> None:
 
 def _print_windows(output: RunOutput, *, wide: bool = False) -> None:
     """Each bucket's total return in every window of the run (whole, pre, post and each
-    ``--window``); ``wide`` adds a table per window with the excess over every benchmark."""
+    ``--window``); ``wide`` adds a table per window with the excess over every benchmark, in as
+    many parts as the console's width needs (names are never cut)."""
     from rich import box
+    from rich.text import Text
 
     result = output.result
     run = result.run
@@ -1043,28 +1059,58 @@ def _print_windows(output: RunOutput, *, wide: bool = False) -> None:
     if not wide:
         return
     benches = list(result.benchmarks)
+    console = _console()
     for w in run.windows:
-        table = _table(
-            title=f"{w.name}: {w.start} → {w.end} ({w.description})",
-            caption="excess vs X = (1 + total return) / (1 + X's) − 1 over the same days",
-        )
-        table.add_column("bucket")
-        table.add_column("used", justify="right")
-        table.add_column("verified", justify="right")
-        table.add_column("total", justify="right")
-        for b in benches:
-            table.add_column(f"excess vs {b}", justify="right")
-        for name, bucket in result.buckets.items():
-            used = sum(m.used for m in bucket.members)
-            window = bucket.windows[w.name]
-            table.add_row(
-                name,
-                f"{used}/{len(bucket.members)}",
+        rows = {
+            name: (
+                f"{sum(m.used for m in bucket.members)}/{len(bucket.members)}",
                 f"{bucket.status_counts['verified']}/{len(bucket.members)}",
-                pct(window.metrics.total_return),
-                *[pct(window.vs[b].excess_return) if b in window.vs else "—" for b in benches],
+                pct(bucket.windows[w.name].metrics.total_return),
+                {
+                    b: pct(bucket.windows[w.name].vs[b].excess_return)
+                    if b in bucket.windows[w.name].vs
+                    else "—"
+                    for b in benches
+                },
             )
-        _console().print(table)
+            for name, bucket in result.buckets.items()
+        }
+        first = max(len("bucket"), *(len(name) for name in rows))
+        fixed = [("used", 0), ("verified", 1), ("total", 2)]
+        fixed_width = first + sum(
+            max(len(h), *(len(r[i]) for r in rows.values())) for h, i in fixed
+        ) + 3 * (len(fixed) + 1) + 1  # fmt: skip
+        # as many benchmark columns per table as the console is wide (rich's simple-head table:
+        # each column its widest cell, a space of padding either side and one between columns,
+        # one at either edge); the bucket and its totals repeat on each part
+        parts: list[list[str]] = [[]]
+        width = fixed_width
+        for b in benches:
+            need = max(len(f"vs {b}"), *(len(r[3][b]) for r in rows.values())) + 3
+            if parts[-1] and width + need > console.width:
+                parts.append([])
+                width = fixed_width
+            parts[-1].append(b)
+            width += need
+        for k, part in enumerate(parts):
+            more = f" ({k + 1} of {len(parts)})" if len(parts) > 1 else ""
+            title = f"{w.name}: {w.start} → {w.end} ({w.description}){more}"
+            console.print(Text(_visible(title), style="bold"))
+            table = _table()
+            table.box = box.SIMPLE_HEAD
+            table.add_column("bucket", no_wrap=True, min_width=first)
+            for header, _ in fixed:
+                table.add_column(header, justify="right", no_wrap=True)
+            for b in part:
+                table.add_column(f"vs {b}", justify="right", no_wrap=True)
+            for name, (used, verified, total, vs) in rows.items():
+                table.add_row(name, used, verified, total, *(vs[b] for b in part))
+            console.print(table)
+    console.print(
+        Text(
+            "vs X: the excess over X = (1 + total) / (1 + X's total return) − 1 over the same days"
+        )
+    )
 
 
 @prices_app.command("import")

@@ -510,6 +510,9 @@ def test_claims_check_writes_claims_json_and_says_when_data_is_short(
     assert claim["test"]["reason"] == "4 trading days with both returns (fewer than 20)"
     assert claim["placebo"] is None and claim["survives_controls"] is None
     assert "duo-beats-spy" in res.stdout and "insufficient_data" in res.stdout
+    # it points to the details it wrote, not to the run's summary.md and report.html
+    assert "details: claims.json" in res.stdout
+    assert "summary.md" not in res.stdout and "report.html" not in res.stdout
     # the claims' files, their run's manifest (written last), and the folder's writer lock
     assert sorted(p.name for p in out.iterdir()) == [
         ".bucketmap.lock",

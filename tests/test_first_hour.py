@@ -321,3 +321,46 @@ def test_the_readme_verify_walkthrough_runs_line_by_line(tmp_path: Path) -> None
     assert list(results["buckets"]) == ["pipes"]
     used = [m["ticker"] for m in results["buckets"]["pipes"]["members"] if m["used"]]
     assert used == ["ANET", "CIEN"]
+
+
+def test_wide_shows_every_control_and_every_excess_whole_at_100_columns(tmp_path: Path) -> None:
+    # --wide printed the 14 control columns side by side: at 100 columns every cell was cut to
+    # one or two characters, and bucket names in the windows' tables to "autonomy…"
+    out = tmp_path / "wide"
+    proc = _cli("run", "--prices", "sample", "--out", str(out), "--no-record", "--wide")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert not any("…" in line for line in lines), proc.stdout
+    claims = json.loads((out / "claims.json").read_text())["claims"]
+    text = "\n".join(line.rstrip() for line in lines)
+    for c in claims:
+        # a block per claim: its title, then each control on a line of its own
+        block = text.split(f"\n{c['id']}: {c['bucket']} vs {c['benchmark']}\n", 1)[1]
+        block = block.split("\n\n", 1)[0]
+        b = c["beta_adjusted"]
+        alpha = f"{b['alpha']:+.1%} [{b['alpha_low']:+.1%}, {b['alpha_high']:+.1%}]"
+        assert re.search(r"^\s+alpha on factors \(a year\)\s+" + re.escape(alpha), block, re.M)
+        days = re.search(r"^\s+days\s+(\d+)$", block, re.M)
+        assert days is not None and int(days.group(1)) == c["test"]["days"]
+        verdict = re.search(r"^\s+verdict\s+(\S+)$", block, re.M)
+        assert verdict is not None and verdict.group(1) == c["verdict"]
+    # every bucket's excess over every benchmark in every window, its name whole, on some row
+    result = json.loads((out / "results.json").read_text())
+    for window in result["run"]["windows"]:
+        for name, bucket in result["buckets"].items():
+            total = bucket["windows"][window["name"]]["metrics"]["total_return"]
+            rows = [line.split() for line in lines if line.split()[:1] == [name]]
+            cells = {cell for row in rows for cell in row}
+            for bench in result["benchmarks"]:
+                if bench == name:
+                    continue
+                other = (
+                    result["buckets"][bench]["windows"][window["name"]]["metrics"]["total_return"]
+                    if bench in result["buckets"]
+                    else None
+                )
+                if other is None:
+                    continue  # a ticker benchmark: its total is not in results.json
+                assert f"{(1 + total) / (1 + other) - 1:+.1%}" in cells, (window["name"], name)
+    assert "details: claims.json, summary.md, report.html" in text
