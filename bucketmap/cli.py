@@ -295,7 +295,7 @@ SchedulerOpt = Annotated[
     typer.Option(
         "--scheduler",
         help="Run the basket chunks on the Dask cluster at tcp://HOST:PORT "
-        "(pip install 'bucketmap[dask]').",
+        "(pip install 'bucketmap\\[dask]').",
     ),
 ]
 

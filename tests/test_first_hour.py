@@ -85,6 +85,14 @@ def test_help_shows_dates_as_dates() -> None:
     assert "00:00:00" not in res.output
 
 
+@pytest.mark.parametrize("command", [["run"], ["claims", "special"]])
+def test_help_shows_the_install_hint_whole(command: list[str]) -> None:
+    # rich reads [dask] as markup and printed "pip install 'bucketmap'"
+    res = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "250"})
+    assert res.exit_code == 0
+    assert "pip install 'bucketmap[dask]'" in res.output, res.output
+
+
 def _copy_universes(tmp_path: Path) -> Path:
     folder = tmp_path / "universes"
     shutil.copytree(ROOT / "universes", folder, ignore=shutil.ignore_patterns(".bucketmap.lock"))
