@@ -139,6 +139,21 @@ def window_contributions(daily: pd.DataFrame, returns: pd.Series) -> dict[str, f
     return {str(k): float(v) for k, v in parts.items()}
 
 
+def claim_date_warnings(calendar: pd.DatetimeIndex, claim_date: dt.date | None) -> list[str]:
+    """Why the run has no ``pre`` and ``post`` windows although it has a claim date: the date is
+    not strictly inside the run (``--claim-date`` after the data's last day, or on or before
+    the run's first), so :func:`analysis_windows` leaves them out. Empty otherwise."""
+    if claim_date is None:
+        return []
+    start, end = calendar[0].date(), calendar[-1].date()
+    if start < claim_date < end:
+        return []
+    where = f"on or after the run's last day {end}" if claim_date >= end else (
+        f"on or before the run's first day {start}"
+    )  # fmt: skip
+    return [f"the claim date {claim_date} is {where}: the run has no pre and post windows"]
+
+
 def analysis_windows(
     calendar: pd.DatetimeIndex,
     claim_date: dt.date | None,
@@ -349,7 +364,7 @@ def simulate_run(prepared: PreparedRun, *, version: str = "0") -> RunOutput:
         ),
         claim_date=claim_date,
         windows=windows,
-        warnings=universe.warnings(),
+        warnings=[*universe.warnings(), *claim_date_warnings(calendar, claim_date)],
         limitations=LIMITATIONS,
     )
     claims = [

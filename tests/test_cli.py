@@ -715,3 +715,29 @@ def test_run_computes_in_a_second_process_only_with_a_second_core(
     assert res.exit_code == 0, res.output
     assert started == ([] if cores == 1 else [background.RUN_IMPORTS])
     assert "note:" not in res.output  # the second process delivered: nothing to say
+
+
+@pytest.mark.parametrize(
+    ("claim_date", "where"),
+    [
+        ("2030-01-01", "on or after the run's last day 2024-03-28"),
+        ("2024-03-28", "on or after the run's last day 2024-03-28"),
+        ("2024-01-30", "on or before the run's first day 2024-01-30"),
+    ],
+)
+def test_a_claim_date_outside_the_run_is_a_warning_not_silence(
+    tiny_universe: Path, tiny_prices: Path, tmp_path: Path, claim_date: str, where: str
+) -> None:
+    out = tmp_path / "out"
+    res = run_tiny(tiny_universe, tiny_prices, out, "--claim-date", claim_date, "--no-record")
+    assert res.exit_code == 0, res.output
+    warning = f"the claim date {claim_date} is {where}: the run has no pre and post windows"
+    assert f"warning: {warning}" in res.stderr
+    run = json.loads((out / "results.json").read_text())["run"]
+    assert warning in run["warnings"]
+    assert [w["name"] for w in run["windows"]] == ["whole"]
+    # inside the run: pre and post, and no warning
+    res = run_tiny(tiny_universe, tiny_prices, out, "--claim-date", "2024-02-29", "--no-record")
+    run = json.loads((out / "results.json").read_text())["run"]
+    assert [w["name"] for w in run["windows"]] == ["whole", "pre", "post"]
+    assert not any("claim date" in w for w in run["warnings"])
