@@ -69,9 +69,12 @@ class UniverseErrors(UniverseError):
         super().__init__(first.file, first.field, first.message, line=first.line)
         if len(errors) > 1:
             more = len(errors) - 1
+            named = Path(first.file) if first.file is not None else None
+            folder = named.parent if named is not None and named.suffix else named
+            where = "" if folder is None or folder in (Path("universes"), Path()) else f" {folder}"
             self.args = (
                 f"{first} (and {more} more problem{'s' if more > 1 else ''}: "
-                "run `bucketmap universes validate` to list them)",
+                f"run `bucketmap universes validate{where}` to list them)",
             )
 
 

@@ -34,7 +34,7 @@ from ruamel.yaml.events import (
     ScalarEvent,
 )
 
-from buckets.errors import UniverseError, UniverseErrors
+from buckets.errors import UniverseError, UniverseErrors, did_you_mean
 from buckets.fileio import FileTooLarge, NotARegularFile, read_regular_file
 from buckets.models import (
     BUCKET_NAME_PATTERN,
@@ -287,19 +287,22 @@ def _errors_from_validation(
     exc: ValidationError, path: Path, data: Any, model: type[BaseModel], *, skip: int = 0
 ) -> list[UniverseError]:
     out: list[UniverseError] = []
+    found: list[tuple[tuple[int | str, ...], ErrorDetails]] = []
     for error in exc.errors():
         loc = tuple(error["loc"])[skip:]
         # pydantic appends the validator's name for Annotated validators; keep real keys only
         loc = tuple(k for k in loc if isinstance(k, int) or not str(k).startswith("function-"))
-        loc = _keys_in_file(data, loc)
-        out.append(
-            UniverseError(
-                path,
-                _field(loc) or None,
-                _message(error, loc),
-                line=_line_of(data, loc),
-            )
-        )
+        found.append((_keys_in_file(data, loc), error))
+    # a misspelt required key is an unknown key beside a missing one: name the one it meant
+    missing: dict[tuple[int | str, ...], list[str]] = {}
+    for loc, error in found:
+        if error["type"] == "missing" and loc:
+            missing.setdefault(loc[:-1], []).append(str(loc[-1]))
+    for loc, error in found:
+        message = _message(error, loc)
+        if error["type"] == "extra_forbidden" and loc:
+            message += did_you_mean(str(loc[-1]), missing.get(loc[:-1], []))
+        out.append(UniverseError(path, _field(loc) or None, message, line=_line_of(data, loc)))
     # in the order a reader meets them in the file
     return sorted(out, key=lambda e: e.line if e.line is not None else 0)
 
@@ -488,7 +491,14 @@ def validate_universe(
     pools_path = directory / POOLS_FILE
     if pools_path.exists():
         pools = _collecting(errors, load_pools, pools_path, overrides.get(POOLS_FILE))
-    errors.extend(_cross_reference_errors(directory, buckets, bench, claims))
+    # a bucket whose file has its own errors is not missing: naming it again in every claim and
+    # benchmark that uses it would bury the one problem under a dozen
+    broken = {f"no bucket named {path.stem}" for path in files if path.stem not in buckets}
+    errors.extend(
+        e
+        for e in _cross_reference_errors(directory, buckets, bench, claims)
+        if e.message.split(" (")[0] not in broken
+    )
     if errors or bench is None:
         return None, errors
     side_order = list(Side)

@@ -112,9 +112,41 @@ def test_all_problems_are_collected(tiny_universe: Path) -> None:
     )
     with pytest.raises(UniverseErrors) as err:
         load_universe(tiny_universe)
+    # the folder the problems are in, not the default universes/
     assert str(err.value).endswith(
-        "(and 2 more problems: run `bucketmap universes validate` to list them)"
+        f"(and 2 more problems: run `bucketmap universes validate {tiny_universe}` to list them)"
     )
+
+
+def test_a_broken_bucket_file_is_one_problem_not_one_per_reference(tiny_universe: Path) -> None:
+    # duo is a benchmark and the bucket of two claims: its file's own error was followed by
+    # "no bucket named duo" for each of them
+    (tiny_universe / "benchmarks.yaml").write_text("benchmarks:\n  - SPY\n  - duo\n")
+    claim = "  - {{id: c{0}, source: s, statement: s, bucket: duo, benchmark: SPY, start: 2024-01-31}}\n"
+    (tiny_universe / "claims.yaml").write_text("claims:\n" + claim.format(1) + claim.format(2))
+    assert problems(tiny_universe) == []
+    (tiny_universe / "duo.yaml").write_text("side: long\nmembers:\n  - ticker: [\n")
+    got = problems(tiny_universe)
+    assert len(got) == 1 and got[0].startswith("duo.yaml:4: not valid YAML"), got
+    # a bucket that is not there at all is still named wherever it is used
+    (tiny_universe / "duo.yaml").unlink()
+    (tiny_universe / "trio.yaml").write_text(TINY_BUCKET)
+    got = problems(tiny_universe)
+    assert sum("no bucket named duo" in p for p in got) == 3, got
+
+
+def test_a_misspelt_required_key_names_the_key_it_meant(tiny_universe: Path) -> None:
+    (tiny_universe / "duo.yaml").write_text(
+        TINY_BUCKET.replace("rationale: flat", "rationle: flat")
+    )
+    got = problems(tiny_universe)
+    assert "duo.yaml:10: members[1].rationle: unknown key; did you mean rationale?" in got, got
+    assert "duo.yaml:8: members[1].rationale: required key is missing" in got, got
+    # an unknown key with no missing key beside it gets no guess
+    (tiny_universe / "duo.yaml").write_text(
+        TINY_BUCKET.replace("description:", "colour: red\ndescription:")
+    )
+    assert problems(tiny_universe) == ["duo.yaml:3: colour: unknown key"]
 
 
 def test_a_ticker_long_and_avoided_is_an_error(tiny_universe: Path) -> None:
