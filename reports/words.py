@@ -52,6 +52,11 @@ def _verdict_clause(c: ClaimResult) -> str:
     return f"{shown}, but it does not survive its controls ({', '.join(failed)})"
 
 
+def _in_years(days: int) -> str:
+    """`` (~N years)`` for a count of trading days over a year (252 a year), else ``""``."""
+    return f" (~{days / 252:.1f} years)" if days >= 2 * 252 else ""
+
+
 def claim_headline(c: ClaimResult, confidence: float) -> str:
     """One or two sentences: what happened after the claim's date, the verdict, how unusual it was
     for this pair, and what the data could detect so far."""
@@ -68,10 +73,14 @@ def claim_headline(c: ClaimResult, confidence: float) -> str:
     parts = [first]
     h = c.own_history
     if h is not None and h.share_above is not None:
-        parts.append(
-            f"Windows of this length before {c.start} gave more than this "
-            f"{h.share_above:.0%} of the time"
-        )
+        rank = f"{h.share_above:.0%} of the windows of this length before {c.start} gave more"
+        if h.p_value is not None:
+            rank += f" (own-history p = {h.p_value:.2f}"
+            if h.reason is not None and h.p_floor is not None:
+                # too few independent windows before the claim for any result to be unusual
+                rank += f"; at best {h.p_floor:.3f} with this much history"
+            rank += ")"
+        parts.append(rank)
     w = c.power
     if w is not None and w.detectable_above is not None and w.detectable_below is not None:
         detect = (
@@ -81,8 +90,8 @@ def claim_headline(c: ClaimResult, confidence: float) -> str:
         if c.verdict == "inconclusive" and w.side is not None:
             if w.further_days is not None and w.further_days > 0:
                 detect += (
-                    f"; at the pace so far, about {w.further_days} more trading days would make "
-                    f"it detectable as {w.side}"
+                    f"; at the pace so far, about {w.further_days} more trading days"
+                    f"{_in_years(w.further_days)} would make it detectable as {w.side}"
                 )
             elif w.further_days is None and w.reason:
                 detect += "; at the pace so far it would not be detectable within 10 years"

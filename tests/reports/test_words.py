@@ -37,10 +37,27 @@ def _claim(**changes: Any) -> ClaimResult:
 def test_an_inconclusive_claim_in_words() -> None:
     assert claim_headline(_claim(), 0.90) == (
         "After 2026-01-27, pipes gained 20.6% on gpu_merchant (90% interval −25.3% to +94.0%): "
-        "inconclusive. Windows of this length before 2026-01-27 gave more than this 62% of the "
-        "time; the data can detect effects above +48% or below −33% so far; at the pace so far, "
-        "about 271 more trading days would make it detectable as supported."
+        "inconclusive. 62% of the windows of this length before 2026-01-27 gave more; the data "
+        "can detect effects above +48% or below −33% so far; at the pace so far, about 271 more "
+        "trading days would make it detectable as supported."
     )
+
+
+def test_the_own_history_p_value_and_its_floor_in_words() -> None:
+    history = {**BASE["own_history"], "p_value": 0.634, "p_floor": 0.04948}
+    words = claim_headline(_claim(own_history=history), 0.90)
+    assert (
+        "62% of the windows of this length before 2026-01-27 gave more (own-history p = 0.63)"
+        in words
+    )
+    # with about five independent windows not even a result above all of them is unusual
+    short = {**history, "p_floor": 0.05099, "reason": "768 days before 2026-01-27 hold about 5 ..."}
+    words = claim_headline(_claim(own_history=short), 0.90)
+    assert "gave more (own-history p = 0.63; at best 0.051 with this much history);" in words
+    # a wait of years is also said in years (252 trading days a year)
+    power = {**BASE["power"], "further_days": 2050}
+    words = claim_headline(_claim(power=power), 0.90)
+    assert "about 2050 more trading days (~8.1 years) would make it detectable" in words
 
 
 def test_a_loss_a_decided_verdict_and_its_failed_controls() -> None:
@@ -56,7 +73,7 @@ def test_a_loss_a_decided_verdict_and_its_failed_controls() -> None:
     assert claim_headline(claim, 0.90).startswith(
         "After 2026-01-27, pipes lost 30.0% against gpu_merchant (90% interval −50.0% to −10.0%): "
         "refuted (Holm-adjusted p = 0.012), but it does not survive its controls (fragile, "
-        "robustness). Windows of this length"
+        "robustness). 62% of the windows of this length"
     )
     ok = _claim(test=test, significance=significance, verdict="refuted", survives_controls=True)
     assert "refuted (Holm-adjusted p = 0.012), and it survives its controls." in claim_headline(
