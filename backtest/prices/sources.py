@@ -556,12 +556,14 @@ def read_price_folder(
         problems.append(error)
         del listing[key]
     wanted: list[tuple[str | None, Path]]
+    if not listing and not clashes:
+        # also for a run, which would otherwise say its first benchmark has no prices here
+        raise PriceDataError(
+            "no <TICKER>.csv files in this folder (a folder holds one CSV per ticker)"
+            + _subfolders_with_csvs(folder),
+            file=folder,
+        )
     if tickers is None:
-        if not listing and not clashes:
-            raise PriceDataError(
-                "no <TICKER>.csv files in this folder (a folder holds one CSV per ticker)",
-                file=folder,
-            )
         wanted = [(None, file) for _, file in sorted(listing.items())]
     else:
         wanted = [(t, f) for t in tickers if (f := _find_csv(folder, t, listing)) is not None]
@@ -576,6 +578,29 @@ def read_price_folder(
             continue
         out[str(series.name)] = series
     return out
+
+
+def _subfolders_with_csvs(folder: Path) -> str:
+    """What ``folder`` holds instead of per-ticker CSVs, for a user who passed the parent of the
+    folder they meant: ``"; its subfolder csv/ holds 115"`` (the subfolders that hold CSVs) and
+    ``"; pass wide.parquet itself to read it"``; ``""`` when neither."""
+    found = []
+    try:
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            count = sum(1 for f in sub.iterdir() if f.suffix.lower() == ".csv")
+            if count:
+                found.append(f"{sub.name}/ holds {count}")
+    except OSError:
+        return ""
+    hints = []
+    if found:
+        hints.append(f"its subfolder{'s' if len(found) > 1 else ''} {', '.join(found[:3])}")
+    wide = sorted(f.name for f in folder.iterdir() if f.suffix.lower() in {".parquet", ".pq"})
+    if wide:
+        hints.append(
+            f"pass {', '.join(wide[:3])} itself to read {'it' if len(wide) == 1 else 'one'}"
+        )
+    return "".join(f"; {hint}" for hint in hints)
 
 
 def read_price_path(

@@ -418,3 +418,24 @@ def test_to_price_frame_is_pandas_outer_join() -> None:
     assert pd.Timestamp("2024-01-02 10:00") in got.index
     np.testing.assert_array_equal(got.index.asi8, expected.index.as_unit("ns").asi8)
     np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+
+
+def test_a_folder_without_csvs_says_what_it_holds_even_for_a_run(tmp_path: Path) -> None:
+    # the parent of the folder meant: a run read it as "benchmark SPY has no prices" there
+    parent = tmp_path / "prices"
+    (parent / "csv").mkdir(parents=True)
+    for ticker in ("SPY", "QQQ"):
+        pd.DataFrame({"date": ["2024-01-02", "2024-01-03"], "close": [1.0, 1.1]}).to_csv(
+            parent / "csv" / f"{ticker}.csv", index=False
+        )
+    pd.DataFrame({"SPY": [1.0]}, index=pd.to_datetime(["2024-01-02"])).to_parquet(
+        parent / "wide.parquet"
+    )
+    for tickers in (None, ["SPY"]):
+        with pytest.raises(PriceDataError) as err:
+            read_price_path(parent, tickers)
+        assert str(err.value) == (
+            f"{parent}: no <TICKER>.csv files in this folder (a folder holds one CSV per ticker); "
+            "its subfolder csv/ holds 2; pass wide.parquet itself to read it"
+        )
+    assert sorted(read_price_path(parent / "csv", ["SPY", "QQQ", "NONE"])) == ["QQQ", "SPY"]
