@@ -120,10 +120,24 @@ StoreOpt = Annotated[
 DateFormats = ["%Y-%m-%d"]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from bucketmap import __version__
+
+        _echo(f"bucketmap {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback of an error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     _state["debug"] = debug

@@ -372,3 +372,12 @@ def test_wide_shows_every_control_and_every_excess_whole_at_100_columns(tmp_path
                     continue  # a ticker benchmark: its total is not in results.json
                 assert f"{(1 + total) / (1 + other) - 1:+.1%}" in cells, (window["name"], name)
     assert "details: claims.json, summary.md, report.html" in text
+
+
+def test_version_prints_the_installed_version() -> None:
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0
+    assert res.stdout == f"bucketmap {declared}\n"
