@@ -421,6 +421,9 @@ def run(
     background = _second_process()
     with _errors_to_exit(), background or nullcontext():
         from bucketmap.notebook import run as run_job
+        from reports.exports import check_output_folder
+
+        check_output_folder(out)  # a file in the way: say so before the work, not after
 
         results = run_job(
             universes,
@@ -492,6 +495,9 @@ def claims_check(
     notes: list[str] = []
     with _errors_to_exit(), background or nullcontext():
         from bucketmap.api import check_claims_job
+        from reports.exports import check_output_folder
+
+        check_output_folder(out)
 
         options = _run_options(
             start, end, rebalance, weighting, cost_bps, verified_only, max_missing
@@ -552,6 +558,9 @@ def claims_special(
     notes: list[str] = []
     with _errors_to_exit(), background or nullcontext():
         from bucketmap.api import check_claims_job
+        from reports.exports import check_output_folder
+
+        check_output_folder(out)
         from bucketmap.notebook import pool_choice
 
         options = _run_options(

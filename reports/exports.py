@@ -293,6 +293,20 @@ def check_run_folder(folder: Path, result: RunResult, claims: ClaimsResult | Non
     return manifest
 
 
+def check_output_folder(out_dir: Path) -> None:
+    """:class:`OutputError` now, before any work, when ``out_dir`` cannot become a folder: it,
+    or the nearest of its parents that exists, is a file. Nothing is created; the write itself
+    (:func:`write_run_files`) still checks everything else (permissions, space, the lock)."""
+    existing = out_dir
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise OutputError(
+            f"{out_dir}: cannot write the output files (a file is in the way of the folder); "
+            "choose another --out"
+        )
+
+
 @contextmanager
 def _output_folder(out_dir: Path) -> Iterator[None]:
     """Create ``out_dir`` if needed and hold its lock; remove staging folders a killed writer

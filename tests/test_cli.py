@@ -741,3 +741,31 @@ def test_a_claim_date_outside_the_run_is_a_warning_not_silence(
     run = json.loads((out / "results.json").read_text())["run"]
     assert [w["name"] for w in run["windows"]] == ["whole", "pre", "post"]
     assert not any("claim date" in w for w in run["warnings"])
+
+
+@pytest.mark.parametrize("command", [["run"], ["claims", "check"]])
+def test_a_file_in_the_way_of_out_is_said_before_any_work(
+    tiny_universe: Path,
+    tiny_prices: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+) -> None:
+    import bucketmap.api
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the run was computed although its --out cannot be written")
+
+    monkeypatch.setattr(bucketmap.api, "compute_run", no_work)
+    monkeypatch.setattr(bucketmap.api, "prepare_run", no_work)
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine\n")
+    res = invoke(*command, "--universes", str(tiny_universe), "--prices", str(tiny_prices),
+                 "--out", str(blocker / "sub"))  # fmt: skip
+    assert_one_line_error(
+        res,
+        f"error: {blocker / 'sub'}: cannot write the output files (a file is in the way of the "
+        "folder); choose another --out",
+        tmp_path,
+    )
+    assert blocker.read_text() == "mine\n"
