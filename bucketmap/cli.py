@@ -558,10 +558,10 @@ def claims_special(
     notes: list[str] = []
     with _errors_to_exit(), background or nullcontext():
         from bucketmap.api import check_claims_job
+        from bucketmap.notebook import pool_choice
         from reports.exports import check_output_folder
 
         check_output_folder(out)
-        from bucketmap.notebook import pool_choice
 
         options = _run_options(
             start, end, rebalance, weighting, cost_bps, verified_only, max_missing

@@ -127,9 +127,9 @@ class OutputError(BucketmapError):
     """Output files cannot be written (folder not writable, not a folder, disk full)."""
 
 
-def close_names(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
-    """Up to ``n`` of ``choices`` closest to a misspelt ``name`` (difflib's ratio ≥ 0.6)."""
-    return difflib.get_close_matches(name, list(choices), n=n)
+def close_names(name: str, choices: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """Up to ``n`` of ``choices`` closest to a misspelt ``name`` (difflib's ratio ≥ ``cutoff``)."""
+    return difflib.get_close_matches(name, list(choices), n=n, cutoff=cutoff)
 
 
 def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:

@@ -586,7 +586,8 @@ def _subfolders_with_csvs(folder: Path) -> str:
     ``"; pass wide.parquet itself to read it"``; ``""`` when neither."""
     found = []
     try:
-        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        entries = sorted(folder.iterdir())
+        for sub in (p for p in entries if p.is_dir()):
             count = sum(1 for f in sub.iterdir() if f.suffix.lower() == ".csv")
             if count:
                 found.append(f"{sub.name}/ holds {count}")
@@ -595,7 +596,7 @@ def _subfolders_with_csvs(folder: Path) -> str:
     hints = []
     if found:
         hints.append(f"its subfolder{'s' if len(found) > 1 else ''} {', '.join(found[:3])}")
-    wide = sorted(f.name for f in folder.iterdir() if f.suffix.lower() in {".parquet", ".pq"})
+    wide = [f.name for f in entries if f.suffix.lower() in {".parquet", ".pq"} and f.is_file()]
     if wide:
         hints.append(
             f"pass {', '.join(wide[:3])} itself to read {'it' if len(wide) == 1 else 'one'}"
