@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -394,6 +394,7 @@ def _cross_reference_errors(
     buckets: dict[str, Bucket],
     bench: BenchmarksConfig | None,
     claims: ClaimsFile | None,
+    unreadable: Sequence[str] = (),
 ) -> list[UniverseError]:
     """:func:`buckets.models.cross_reference_problems`, each named by its file (and line)."""
     files = {"benchmarks": BENCHMARKS_FILE, "claims": CLAIMS_FILE}
@@ -402,6 +403,7 @@ def _cross_reference_errors(
         buckets,
         bench.benchmarks if bench is not None else None,
         claims.claims if claims is not None else None,
+        unreadable=unreadable,
     )
     trees: dict[str, Any] = {}
     for problem in problems:
@@ -491,14 +493,8 @@ def validate_universe(
     pools_path = directory / POOLS_FILE
     if pools_path.exists():
         pools = _collecting(errors, load_pools, pools_path, overrides.get(POOLS_FILE))
-    # a bucket whose file has its own errors is not missing: naming it again in every claim and
-    # benchmark that uses it would bury the one problem under a dozen
-    broken = {f"no bucket named {path.stem}" for path in files if path.stem not in buckets}
-    errors.extend(
-        e
-        for e in _cross_reference_errors(directory, buckets, bench, claims)
-        if e.message.split(" (")[0] not in broken
-    )
+    unreadable = [path.stem for path in files if path.stem not in buckets]
+    errors.extend(_cross_reference_errors(directory, buckets, bench, claims, unreadable))
     if errors or bench is None:
         return None, errors
     side_order = list(Side)

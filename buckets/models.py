@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -358,23 +358,28 @@ def cross_reference_problems(
     buckets: Mapping[str, Bucket],
     benchmarks: Sequence[str] | None,
     claims: Sequence[Claim] | None,
+    *,
+    unreadable: Iterable[str] = (),
 ) -> list[CrossReference]:
     """Every name that does not resolve: a benchmark bucket or claim bucket that is not a bucket
     of the universe, a claim benchmark that is neither a ticker symbol nor one of its buckets, a
     ticker held long and also avoided. (The single source of these rules: :class:`Universe`
-    enforces them, and ``buckets.files`` reports them with file and line.)"""
+    enforces them, and ``buckets.files`` reports them with file and line.) ``unreadable``: buckets
+    whose file exists but has its own errors; a name of one resolves (it is not missing, and
+    saying so in every claim that uses it would bury the file's own problem)."""
     out: list[CrossReference] = []
+    known = {*buckets, *unreadable}
     for i, name in enumerate(benchmarks or []):
-        if is_bucket_name(name) and name not in buckets:
+        if is_bucket_name(name) and name not in known:
             out.append(CrossReference("benchmarks", f"benchmarks[{i}]", f"no bucket named {name}"))
     for i, claim in enumerate(claims or []):
-        if claim.bucket not in buckets:
+        if claim.bucket not in known:
             out.append(
                 CrossReference("claims", f"claims[{i}].bucket", f"no bucket named {claim.bucket}")
             )
         name = claim.benchmark
         if is_bucket_name(name):
-            if name not in buckets:
+            if name not in known:
                 out.append(
                     CrossReference("claims", f"claims[{i}].benchmark", f"no bucket named {name}")
                 )
@@ -397,7 +402,7 @@ def cross_reference_problems(
                     if ref is None:
                         continue
                     if is_bucket_name(ref):
-                        if ref not in buckets:
+                        if ref not in known:
                             out.append(
                                 CrossReference("claims", f"{where}.{key}", f"no bucket named {ref}")
                             )

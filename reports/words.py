@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from backtest.evidence.metrics import TRADING_DAYS
 from backtest.results import ClaimResult, ClaimsResult, RunInfo
 
 VERDICTS = ("supported", "refuted", "negligible", "inconclusive", "insufficient_data")
@@ -53,8 +54,9 @@ def _verdict_clause(c: ClaimResult) -> str:
 
 
 def _in_years(days: int) -> str:
-    """`` (~N years)`` for a count of trading days over a year (252 a year), else ``""``."""
-    return f" (~{days / 252:.1f} years)" if days >= 2 * 252 else ""
+    """`` (~N years)`` for a count of trading days of two years or more (252 a year), else
+    ``""``."""
+    return f" (~{days / TRADING_DAYS:.1f} years)" if days >= 2 * TRADING_DAYS else ""
 
 
 def claim_headline(c: ClaimResult, confidence: float) -> str:
